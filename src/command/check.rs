@@ -1,0 +1,39 @@
+//! `tsync check`: every problem of every playbook, in one run.
+
+use std::path::PathBuf;
+
+use crate::cli::Inputs;
+use crate::command::Prepared;
+use crate::exit_code;
+use crate::report::diagnostics::{self, Color};
+
+pub fn run(playbooks: &[PathBuf], inputs: &Inputs, color: Color) -> i32 {
+    let mut prepared = Prepared::new(inputs);
+    let mut all = std::mem::take(&mut prepared.diagnostics);
+    let mut clean = 0;
+    for path in playbooks {
+        let (_, found) = prepared.plan(path);
+        if !found.has_errors() {
+            clean += 1;
+        }
+        all.extend(found);
+    }
+    diagnostics::print(&all, color);
+    let counts = diagnostics::summary(&all);
+    if all.has_errors() {
+        eprintln!(
+            "{} of {} playbook{} invalid: {}",
+            playbooks.len() - clean,
+            playbooks.len(),
+            if playbooks.len() == 1 { "" } else { "s" },
+            counts.unwrap_or_default()
+        );
+        exit_code::INVALID_INPUT
+    } else {
+        match counts {
+            Some(c) => eprintln!("{clean} playbook{} ok ({c})", if clean == 1 { "" } else { "s" }),
+            None => eprintln!("{clean} playbook{} ok", if clean == 1 { "" } else { "s" }),
+        }
+        exit_code::SUCCESS
+    }
+}

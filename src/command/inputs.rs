@@ -1,0 +1,92 @@
+//! The second step of argument handling: flags → inventory, variables, `--limit`, and for each
+//! playbook its typed form and plan, with every diagnostic found on the way.
+
+use std::path::Path;
+
+use crate::cli::Inputs;
+use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::inventory::{Inventory, InventoryOptions};
+use crate::plan::Plan;
+use crate::playbook::{Parser, read_source};
+use crate::selector::Selector;
+
+/// Inventory, variables and limit, read once per run and shared by every playbook.
+pub struct Prepared {
+    pub inventory: Inventory,
+    pub vars: Vec<(String, String)>,
+    pub limit: Option<(Selector, Source)>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Prepared {
+    pub fn new(inputs: &Inputs) -> Prepared {
+        let (inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
+            ssh_config: inputs.ssh_config.clone(),
+            inventory_files: inputs.inventory.clone(),
+            tailscale_status: inputs.tailscale_status.clone(),
+            no_tailscale: inputs.no_tailscale,
+        });
+        let mut vars = Vec::new();
+        for var in &inputs.vars {
+            match var.split_once('=') {
+                Some((name, value)) if crate::playbook::is_var_name(name) => {
+                    vars.push((name.to_string(), value.to_string()));
+                }
+                _ => diagnostics.push(
+                    Diagnostic::error("bad-var", format!("`--var {var}` is not NAME=VALUE"))
+                        .help("write `--var app-dir=/srv/web`; names start with a letter"),
+                ),
+            }
+        }
+        let limit = inputs.limit.as_ref().and_then(|text| {
+            let source = Source::new("--limit", text.as_str());
+            match Selector::parse(text, Some(0), (0, text.len()).into()) {
+                Ok(selector) => Some((selector, source)),
+                Err(e) => {
+                    let mut d = Diagnostic::error("bad-selector", e.message)
+                        .in_source(&source)
+                        .label(e.span, e.label);
+                    if let Some(help) = e.help {
+                        d = d.help(help);
+                    }
+                    diagnostics.push(d);
+                    None
+                }
+            }
+        });
+        Prepared {
+            inventory,
+            vars,
+            limit,
+            diagnostics,
+        }
+    }
+
+    /// Reads, checks and plans one playbook. The plan is None when anything is wrong.
+    pub fn plan(&self, path: &Path) -> (Option<Plan>, Diagnostics) {
+        let mut diagnostics = Diagnostics::default();
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                diagnostics.push(e);
+                return (None, diagnostics);
+            }
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let known: Vec<String> = self.vars.iter().map(|(k, _)| k.clone()).collect();
+        let (playbook, found) = Parser::new(&source, base).playbook(&known);
+        diagnostics.extend(found);
+        let Some(playbook) = playbook else {
+            return (None, diagnostics);
+        };
+        // Groups of one playbook must not leak into the next.
+        let mut inventory = self.inventory.clone();
+        let limit = self.limit.as_ref().map(|(s, src)| (s, src));
+        let (plan, found) = Plan::build(&playbook, &mut inventory, &self.vars, limit);
+        diagnostics.extend(found);
+        if diagnostics.has_errors() {
+            return (None, diagnostics);
+        }
+        (plan, diagnostics)
+    }
+}

@@ -1,0 +1,11 @@
+//! Where hosts and groups come from: the user's ssh config, Tailscale, sshsync's groups and
+//! inventory files, merged into one [`Inventory`].
+
+mod host;
+mod inventory;
+pub mod ssh_config;
+pub mod sshsync;
+pub mod tailscale;
+
+pub use host::Host;
+pub use inventory::{Inventory, InventoryOptions, Tailscale};

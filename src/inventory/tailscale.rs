@@ -1,0 +1,559 @@
+//! Tailnet devices as a host source, read from `tailscale status --json` (live or from a file)
+//! so hosts can be picked by MagicDNS name, OS, tag or online state.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// `tailscale status` answers from the local daemon in milliseconds; a wedged daemon must not
+/// hang every tsync run.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Go's zero `time.Time`, which tailscale reports as LastSeen for online or never-seen peers.
+const ZERO_TIME: &str = "0001-01-01T00:00:00";
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum TailscaleError {
+    #[error("could not run `tailscale status --json`")]
+    Spawn {
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("`tailscale status --json` did not finish within {after:?}{}", stderr_note(.stderr))]
+    #[diagnostic(help("check that tailscaled is running and responsive"))]
+    Timeout { after: Duration, stderr: String },
+
+    #[error("`tailscale status --json` failed ({status}){}", stderr_note(.stderr))]
+    #[diagnostic(help("check that tailscaled is running: `tailscale status`"))]
+    Failed { status: ExitStatus, stderr: String },
+
+    #[error("`tailscale status --json` printed output that is not a tailscale status{}", stderr_note(.stderr))]
+    Output {
+        #[source]
+        source: serde_json::Error,
+        stderr: String,
+    },
+
+    #[error("invalid tailscale status json")]
+    Json {
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("could not read tailscale status file {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{} is not tailscale status json", .path.display())]
+    #[diagnostic(help("write the file with `tailscale status --json > FILE`"))]
+    File {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn stderr_note(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(": {stderr}")
+    }
+}
+
+/// The local node's view of the tailnet.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub backend_state: String,
+    pub self_peer: Option<Peer>,
+    pub peers: Vec<Peer>,
+    pub magic_dns_suffix: Option<String>,
+}
+
+/// One tailnet device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Peer {
+    /// Short MagicDNS name: first label of DNSName ("web-1"); falls back to HostName lowercased when DNSName is empty.
+    pub name: String,
+    /// DNSName without the trailing dot ("web-1.tailnet.ts.net"), or "" if none.
+    pub dns_name: String,
+    /// HostName as the OS reports it.
+    pub host_name: String,
+    /// Lowercased ("macos", "linux", "windows").
+    pub os: String,
+    pub online: bool,
+    /// As given, e.g. "tag:prod".
+    pub tags: Vec<String>,
+    /// TailscaleIPs.
+    pub ips: Vec<String>,
+    /// RFC 3339 string as given, None for the zero time.
+    pub last_seen: Option<String>,
+    /// The node key has expired ("Expired": true), so the peer is unreachable until re-authenticated.
+    pub key_expired: bool,
+}
+
+// Go marshals nil slices and maps as null, so every collection is an Option.
+#[derive(Deserialize)]
+struct RawStatus {
+    #[serde(rename = "BackendState")]
+    backend_state: String,
+    #[serde(rename = "Self")]
+    self_node: Option<RawPeer>,
+    #[serde(rename = "Peer")]
+    peer: Option<HashMap<String, RawPeer>>,
+    #[serde(rename = "MagicDNSSuffix")]
+    magic_dns_suffix: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPeer {
+    #[serde(rename = "HostName")]
+    host_name: Option<String>,
+    #[serde(rename = "DNSName")]
+    dns_name: Option<String>,
+    #[serde(rename = "OS")]
+    os: Option<String>,
+    #[serde(rename = "Online")]
+    online: Option<bool>,
+    #[serde(rename = "Tags")]
+    tags: Option<Vec<String>>,
+    #[serde(rename = "TailscaleIPs")]
+    tailscale_ips: Option<Vec<String>>,
+    #[serde(rename = "LastSeen")]
+    last_seen: Option<String>,
+    #[serde(rename = "Expired")]
+    expired: Option<bool>,
+}
+
+impl From<RawPeer> for Peer {
+    fn from(raw: RawPeer) -> Peer {
+        let dns_name = raw
+            .dns_name
+            .unwrap_or_default()
+            .trim_end_matches('.')
+            .to_owned();
+        let host_name = raw.host_name.unwrap_or_default();
+        let name = match dns_name.split('.').next() {
+            Some(label) if !label.is_empty() => label.to_owned(),
+            _ => host_name.to_lowercase(),
+        };
+        Peer {
+            name,
+            dns_name,
+            host_name,
+            os: raw.os.unwrap_or_default().to_lowercase(),
+            online: raw.online.unwrap_or(false),
+            tags: raw.tags.unwrap_or_default(),
+            ips: raw.tailscale_ips.unwrap_or_default(),
+            last_seen: raw
+                .last_seen
+                .filter(|seen| !seen.is_empty() && !seen.starts_with(ZERO_TIME)),
+            key_expired: raw.expired.unwrap_or(false),
+        }
+    }
+}
+
+impl From<RawStatus> for Status {
+    fn from(raw: RawStatus) -> Status {
+        let mut peers: Vec<Peer> = raw
+            .peer
+            .unwrap_or_default()
+            .into_values()
+            .map(Peer::from)
+            .collect();
+        // The JSON map is keyed by node key, which means nothing to a user; the tie-breakers
+        // keep the order stable across runs when two devices share a short name.
+        peers.sort_by(|a, b| {
+            (&a.name, &a.dns_name, &a.host_name).cmp(&(&b.name, &b.dns_name, &b.host_name))
+        });
+        Status {
+            backend_state: raw.backend_state,
+            self_peer: raw.self_node.map(Peer::from),
+            peers,
+            magic_dns_suffix: raw
+                .magic_dns_suffix
+                .map(|suffix| suffix.trim_end_matches('.').to_owned())
+                .filter(|suffix| !suffix.is_empty()),
+        }
+    }
+}
+
+fn from_json(json: &str) -> Result<Status, serde_json::Error> {
+    serde_json::from_str::<RawStatus>(json).map(Status::from)
+}
+
+impl Status {
+    /// Parses `tailscale status --json` output; peers come out sorted by name.
+    pub fn parse(json: &str) -> Result<Status, TailscaleError> {
+        from_json(json).map_err(|source| TailscaleError::Json { source })
+    }
+
+    /// Whether the tailnet is up; `--json` succeeds in every state, so this must be checked.
+    pub fn is_running(&self) -> bool {
+        self.backend_state == "Running"
+    }
+
+    /// Runs `tailscale status --json` with a 5 s timeout. Ok(None) when the `tailscale` binary is not installed (not an error: Tailscale is optional). Any other failure (timeout, bad JSON, non-zero exit) is an error with the stderr included.
+    pub fn query() -> Result<Option<Status>, TailscaleError> {
+        run("tailscale", &["status", "--json"], QUERY_TIMEOUT)?
+            .map(Finished::into_status)
+            .transpose()
+    }
+
+    /// Reads a saved `tailscale status --json` output (the `--tailscale-status FILE` flag).
+    pub fn load(path: &Path) -> Result<Status, TailscaleError> {
+        let json = fs::read_to_string(path).map_err(|source| TailscaleError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        from_json(&json).map_err(|source| TailscaleError::File {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+struct Finished {
+    status: ExitStatus,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Finished {
+    fn into_status(self) -> Result<Status, TailscaleError> {
+        if !self.status.success() {
+            return Err(TailscaleError::Failed {
+                status: self.status,
+                stderr: self.stderr,
+            });
+        }
+        serde_json::from_slice::<RawStatus>(&self.stdout)
+            .map(Status::from)
+            .map_err(|source| TailscaleError::Output {
+                source,
+                stderr: self.stderr,
+            })
+    }
+}
+
+/// Runs a program to completion or until `timeout`; `None` when the program is not installed.
+fn run(
+    program: &str,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<Option<Finished>, TailscaleError> {
+    let mut child = match Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(TailscaleError::Spawn { source }),
+    };
+    // Both pipes are drained while waiting: a child that fills one would otherwise block
+    // forever and look like a timeout.
+    let readers = drain(child.stdout.take()).and_then(|stdout| {
+        let stderr = drain(child.stderr.take())?;
+        Ok((stdout, stderr))
+    });
+    let waited = readers.and_then(|readers| {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok((readers, Some(status)));
+            }
+            if Instant::now() >= deadline {
+                return Ok((readers, None));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let (readers, status) = match waited {
+        Ok(done) => done,
+        Err(source) => {
+            stop(&mut child);
+            return Err(TailscaleError::Spawn { source });
+        }
+    };
+    if status.is_none() {
+        stop(&mut child);
+    }
+    let (stdout, stderr) = readers;
+    let stdout = collect(stdout).map_err(|source| TailscaleError::Spawn { source })?;
+    let stderr = collect(stderr).map_err(|source| TailscaleError::Spawn { source })?;
+    let stderr = String::from_utf8_lossy(&stderr).trim().to_owned();
+    match status {
+        Some(status) => Ok(Some(Finished {
+            status,
+            stdout,
+            stderr,
+        })),
+        None => Err(TailscaleError::Timeout {
+            after: timeout,
+            stderr,
+        }),
+    }
+}
+
+fn stop(child: &mut std::process::Child) {
+    // Either call fails only when the child has already exited and been reaped, which is
+    // exactly the state being asked for.
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> io::Result<JoinHandle<io::Result<Vec<u8>>>> {
+    thread::Builder::new().spawn(move || {
+        let mut buffer = Vec::new();
+        if let Some(mut pipe) = pipe {
+            pipe.read_to_end(&mut buffer)?;
+        }
+        Ok(buffer)
+    })
+}
+
+fn collect(reader: JoinHandle<io::Result<Vec<u8>>>) -> io::Result<Vec<u8>> {
+    reader
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tailscale");
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(FIXTURES).join(name)
+    }
+
+    fn names(status: &Status) -> Vec<&str> {
+        status.peers.iter().map(|peer| peer.name.as_str()).collect()
+    }
+
+    fn peer<'a>(status: &'a Status, name: &str) -> &'a Peer {
+        status
+            .peers
+            .iter()
+            .find(|peer| peer.name == name)
+            .unwrap_or_else(|| panic!("no peer {name}"))
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|item| item.to_string()).collect()
+    }
+
+    #[test]
+    fn running_tailnet() {
+        let status = Status::load(&fixture("status.json")).expect("fixture parses");
+        assert!(status.is_running());
+        assert_eq!(status.backend_state, "Running");
+        assert_eq!(
+            status.magic_dns_suffix.as_deref(),
+            Some("tail4f2a1c.ts.net")
+        );
+        assert_eq!(
+            names(&status),
+            ["alice-mbp", "build-win01", "db-1", "web-1", "web-2"]
+        );
+
+        let me = status.self_peer.as_ref().expect("self");
+        assert_eq!(me.name, "devbox");
+        assert_eq!(me.dns_name, "devbox.tail4f2a1c.ts.net");
+        assert_eq!(me.os, "linux");
+
+        assert_eq!(
+            peer(&status, "web-1"),
+            &Peer {
+                name: "web-1".into(),
+                dns_name: "web-1.tail4f2a1c.ts.net".into(),
+                host_name: "web-1".into(),
+                os: "linux".into(),
+                online: true,
+                tags: strings(&["tag:prod", "tag:web"]),
+                ips: strings(&["100.88.12.7", "fd7a:115c:a1e0::a101:c07"]),
+                last_seen: None,
+                key_expired: false,
+            }
+        );
+
+        let web2 = peer(&status, "web-2");
+        assert!(web2.online);
+        assert_eq!(web2.tags, ["tag:prod", "tag:web"]);
+        assert_eq!(web2.last_seen, None);
+
+        let db = peer(&status, "db-1");
+        assert!(!db.online);
+        assert_eq!(db.tags, ["tag:prod"]);
+        assert_eq!(db.last_seen.as_deref(), Some("2026-11-26T10:00:00Z"));
+        assert!(!db.key_expired);
+
+        let mac = peer(&status, "alice-mbp");
+        assert_eq!(mac.host_name, "Alices-MacBook-Pro");
+        assert_eq!(mac.os, "macos");
+        assert!(mac.online);
+        assert!(mac.tags.is_empty());
+        assert_eq!(mac.last_seen, None);
+
+        let win = peer(&status, "build-win01");
+        assert_eq!(win.host_name, "BUILD-WIN01");
+        assert_eq!(win.os, "windows");
+        assert!(!win.online);
+        assert!(win.tags.is_empty());
+        assert_eq!(win.last_seen.as_deref(), Some("2026-11-23T08:15:42Z"));
+        assert!(win.key_expired);
+    }
+
+    #[test]
+    fn stopped_keeps_stale_peers() {
+        let status = Status::load(&fixture("status-stopped.json")).expect("fixture parses");
+        assert_eq!(status.backend_state, "Stopped");
+        assert!(!status.is_running());
+        assert_eq!(names(&status), ["db-1", "web-1"]);
+    }
+
+    #[test]
+    fn logged_out_has_no_peers() {
+        let status = Status::load(&fixture("status-needslogin.json")).expect("fixture parses");
+        assert_eq!(status.backend_state, "NeedsLogin");
+        assert!(!status.is_running());
+        assert!(status.peers.is_empty());
+        assert_eq!(status.magic_dns_suffix, None);
+        let me = status.self_peer.expect("self");
+        assert_eq!(me.name, "devbox");
+        assert_eq!(me.dns_name, "");
+        assert!(me.ips.is_empty());
+    }
+
+    #[test]
+    fn name_falls_back_to_lowercased_host_name() {
+        let status = Status::parse(
+            r#"{"BackendState":"Running","Peer":{"nodekey:1":{"HostName":"Build-BOX","DNSName":"","OS":"windows","Extra":{"x":1}}},"Later":[1]}"#,
+        )
+        .expect("parses");
+        assert_eq!(names(&status), ["build-box"]);
+        assert_eq!(status.peers[0].host_name, "Build-BOX");
+        assert!(status.self_peer.is_none());
+    }
+
+    #[test]
+    fn bad_json_is_an_error_not_a_panic() {
+        let full = fs::read_to_string(fixture("status.json")).expect("read fixture");
+        let truncated = full.get(..full.len() / 2).expect("ascii fixture");
+        for json in [
+            truncated,
+            "",
+            "garbage",
+            "[]",
+            "{}",
+            "null",
+            r#"{"BackendState": 3}"#,
+            r#"{"BackendState":"Running","Peer":{"k":null}}"#,
+            r#"{"BackendState":"Running","Peer":[]}"#,
+        ] {
+            let err = Status::parse(json).expect_err(json);
+            assert!(matches!(err, TailscaleError::Json { .. }), "{json}");
+        }
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("status.json");
+        let err = Status::load(&missing).expect_err("missing");
+        assert!(matches!(err, TailscaleError::Read { .. }));
+
+        fs::write(&missing, "{\"BackendState\":").expect("write");
+        let err = Status::load(&missing).expect_err("truncated");
+        assert!(matches!(err, TailscaleError::File { .. }));
+        assert!(err.to_string().contains("status.json"));
+    }
+
+    #[test]
+    fn missing_binary_is_none() {
+        let outcome = run("tsync-test-no-such-binary", &[], Duration::from_secs(1));
+        assert!(matches!(outcome, Ok(None)));
+    }
+
+    #[test]
+    fn failure_includes_stderr() {
+        let finished = run(
+            "sh",
+            &["-c", "echo 'not running' >&2; exit 3"],
+            QUERY_TIMEOUT,
+        )
+        .expect("runs")
+        .expect("sh is installed");
+        let err = finished.into_status().expect_err("non-zero exit");
+        assert!(matches!(err, TailscaleError::Failed { .. }));
+        assert!(err.to_string().ends_with(": not running"), "{err}");
+    }
+
+    #[test]
+    fn garbage_output_includes_stderr() {
+        let finished = run("sh", &["-c", "echo '{'; echo warning >&2"], QUERY_TIMEOUT)
+            .expect("runs")
+            .expect("sh is installed");
+        let err = finished.into_status().expect_err("bad json");
+        assert!(matches!(err, TailscaleError::Output { .. }));
+        assert!(err.to_string().ends_with(": warning"), "{err}");
+    }
+
+    #[test]
+    fn good_output_parses() {
+        let cat = format!("cat '{}'", fixture("status.json").display());
+        let status = run("sh", &["-c", &cat], QUERY_TIMEOUT)
+            .expect("runs")
+            .expect("sh is installed")
+            .into_status()
+            .expect("parses");
+        assert_eq!(status.peers.len(), 5);
+    }
+
+    #[test]
+    fn slow_command_times_out() {
+        let started = Instant::now();
+        let err = run(
+            "sh",
+            &["-c", "echo stuck >&2; exec sleep 30"],
+            Duration::from_millis(300),
+        )
+        .err()
+        .expect("times out");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(
+            matches!(&err, TailscaleError::Timeout { stderr, .. } if stderr == "stuck"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn big_output_does_not_deadlock() {
+        let finished = run(
+            "sh",
+            &[
+                "-c",
+                "head -c 1000000 /dev/zero; head -c 1000000 /dev/zero >&2",
+            ],
+            QUERY_TIMEOUT,
+        )
+        .expect("runs")
+        .expect("sh is installed");
+        assert_eq!(finished.stdout.len(), 1_000_000);
+        assert!(finished.status.success());
+    }
+}

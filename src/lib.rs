@@ -1,0 +1,16 @@
+//! tsync: run commands, sync files and roll out staged, health-gated deploys over SSH.
+//!
+//! The pipeline, one module per phase:
+//! playbook text → [`playbook::Playbook`] → [`plan::Plan`] (a DAG of stages × hosts)
+//! → runner (executes, emits events) → reporters.
+
+pub mod cli;
+pub mod command;
+pub mod diagnostic;
+pub mod exit_code;
+pub mod inventory;
+pub mod plan;
+pub mod playbook;
+pub mod report;
+pub mod selector;
+pub mod suggest;

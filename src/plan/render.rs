@@ -1,0 +1,148 @@
+//! A plan written out for people (`text`), programs (`json`) and pictures (`dot`, `mermaid`).
+
+use std::fmt::Write;
+
+use super::plan::Plan;
+use crate::playbook::Probe;
+
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "playbook {}", plan.name);
+    if let Some(d) = &plan.description {
+        let _ = write!(out, ": {d}");
+    }
+    let _ = writeln!(
+        out,
+        "\n{} stage{} in {} wave{}, {} host{}",
+        plan.stages.len(),
+        plural(plan.stages.len()),
+        plan.waves.len(),
+        plural(plan.waves.len()),
+        plan.hosts.len(),
+        plural(plan.hosts.len()),
+    );
+    for (w, wave) in plan.waves.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\nwave {}{}",
+            w + 1,
+            if wave.len() > 1 { " (these stages run in parallel)" } else { "" }
+        );
+        for &i in wave {
+            stage_text(plan, i, &mut out);
+        }
+    }
+    out
+}
+
+fn stage_text(plan: &Plan, i: usize, out: &mut String) {
+    let stage = &plan.stages[i];
+    let names: Vec<&str> = stage.hosts.iter().map(|&h| plan.hosts[h].name.as_str()).collect();
+    let _ = write!(out, "  stage {}", stage.name);
+    if !stage.needs.is_empty() {
+        let needs: Vec<&str> = stage.needs.iter().map(|&n| plan.stages[n].name.as_str()).collect();
+        let _ = write!(out, "  needs {}", needs.join(", "));
+    }
+    let _ = writeln!(out);
+    let parallel: Vec<&str> = plan.parallel_with(i).into_iter().map(|n| plan.stages[n].name.as_str()).collect();
+    if !parallel.is_empty() {
+        let _ = writeln!(out, "    parallel with {}", parallel.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "    on {} → {} host{}: {}",
+        stage.selectors.join(" + "),
+        names.len(),
+        plural(names.len()),
+        if names.is_empty() { "(none: skipped)".to_string() } else { names.join(", ") }
+    );
+    for step in &stage.steps {
+        let _ = writeln!(out, "    {} {}  (timeout {})", step.kind, step.written, humantime::format_duration(step.timeout));
+        let first = step.commands.first();
+        if step.commands.iter().all(|c| Some(c) == first) {
+            if let Some(command) = first.filter(|c| **c != step.written) {
+                let _ = writeln!(out, "      $ {command}");
+            }
+        } else {
+            for (host, command) in names.iter().zip(&step.commands) {
+                let _ = writeln!(out, "      {host}: $ {command}");
+            }
+        }
+    }
+    for check in &stage.checks {
+        let what = match &check.probe {
+            Probe::Http { url, status } => format!("GET {} expects {status}", url.text.value),
+            Probe::Tcp { address } => format!("connect to {}", address.text.value),
+            Probe::Cmd { command } => format!("$ {}", command.text.value),
+        };
+        let _ = writeln!(
+            out,
+            "    check {} ({}): {what}; {} retr{} every {}, {} per try",
+            check.name.value,
+            check.probe.kind(),
+            check.retries,
+            if check.retries == 1 { "y" } else { "ies" },
+            humantime::format_duration(check.interval),
+            humantime::format_duration(check.timeout),
+        );
+    }
+    if let Some(rolling) = &stage.rolling {
+        let batches = rolling.batches(names.len());
+        let _ = writeln!(
+            out,
+            "    rolling: batches of {}, stop after {} failed, pause {}",
+            rolling.batch,
+            rolling.max_fail,
+            humantime::format_duration(rolling.pause)
+        );
+        for (b, range) in batches.into_iter().enumerate() {
+            let _ = writeln!(out, "      batch {}: {}", b + 1, names[range].join(", "));
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(&plan.view()).expect("plan views serialize")
+}
+
+/// Graphviz: one box per stage with its host count, an arrow per `needs`.
+pub fn dot(plan: &Plan) -> String {
+    let mut out = String::from("digraph playbook {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    for &i in &plan.order {
+        let stage = &plan.stages[i];
+        let _ = writeln!(
+            out,
+            "  s{i} [label=\"{}\\n{} host{}\"];",
+            escape_dot(&stage.name),
+            stage.hosts.len(),
+            plural(stage.hosts.len())
+        );
+    }
+    for edge in plan.graph.raw_edges() {
+        let _ = writeln!(out, "  s{} -> s{};", edge.source().index(), edge.target().index());
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn escape_dot(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Mermaid flowchart, for Markdown that renders it (GitHub does).
+pub fn mermaid(plan: &Plan) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for &i in &plan.order {
+        let stage = &plan.stages[i];
+        let label = stage.name.replace('"', "#quot;");
+        let _ = writeln!(out, "  s{i}[\"{label}<br/>{} host{}\"]", stage.hosts.len(), plural(stage.hosts.len()));
+    }
+    for edge in plan.graph.raw_edges() {
+        let _ = writeln!(out, "  s{} --> s{}", edge.source().index(), edge.target().index());
+    }
+    out
+}

@@ -1,0 +1,63 @@
+//! Prints diagnostics the way miette draws them, followed by a one-line count.
+
+use std::io::{IsTerminal, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use crate::diagnostic::Diagnostics;
+
+/// Whether to use colour, decided once from `--color` and the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    pub fn enabled(self, stream_is_terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// Renders every diagnostic to stderr. Off a terminal the drawing uses no colour and a fixed
+/// width, so logs and snapshot tests see the same text everywhere.
+pub fn print(diagnostics: &Diagnostics, color: Color) {
+    let stderr = std::io::stderr();
+    let terminal = stderr.is_terminal();
+    let theme = if color.enabled(terminal) {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+    if !terminal {
+        handler = handler.with_width(100);
+    }
+    let mut text = String::new();
+    for d in diagnostics.iter() {
+        if handler.render_report(&mut text, d).is_err() {
+            text.push_str(&format!("{d}\n"));
+        }
+        text.push('\n');
+    }
+    let mut lock = stderr.lock();
+    let _ = lock.write_all(text.as_bytes());
+    let _ = lock.flush();
+}
+
+/// "2 errors, 1 warning" (or None when there is nothing to say).
+pub fn summary(diagnostics: &Diagnostics) -> Option<String> {
+    let (e, w) = (diagnostics.error_count(), diagnostics.warning_count());
+    let part = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    match (e, w) {
+        (0, 0) => None,
+        (0, w) => Some(part(w, "warning")),
+        (e, 0) => Some(part(e, "error")),
+        (e, w) => Some(format!("{}, {}", part(e, "error"), part(w, "warning"))),
+    }
+}

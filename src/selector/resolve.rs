@@ -1,0 +1,100 @@
+//! Selectors evaluated against an inventory: which hosts they pick.
+
+use std::collections::BTreeSet;
+
+use super::selector::{Atom, Expr, Selector};
+use super::selector_error::SelectorError;
+use crate::inventory::{Inventory, Tailscale};
+use crate::suggest::did_you_mean;
+
+impl Selector {
+    /// The hosts this selector picks, as indices into the inventory. Every word that names
+    /// nothing known is reported, not just the first.
+    pub fn resolve(&self, inventory: &Inventory) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
+        let mut errors = Vec::new();
+        let hosts = eval(&self.expr, inventory, &mut errors);
+        if errors.is_empty() { Ok(hosts) } else { Err(errors) }
+    }
+}
+
+fn eval(expr: &Expr, inventory: &Inventory, errors: &mut Vec<SelectorError>) -> BTreeSet<usize> {
+    match expr {
+        Expr::Atom(atom, span) => match atom_hosts(atom, inventory) {
+            Ok(hosts) => hosts,
+            Err(error) => {
+                errors.push(error(*span));
+                BTreeSet::new()
+            }
+        },
+        Expr::Not(inner) => {
+            let excluded = eval(inner, inventory, errors);
+            inventory.all().difference(&excluded).copied().collect()
+        }
+        Expr::And(items) => {
+            let mut sets = items.iter().map(|e| eval(e, inventory, errors));
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| acc.intersection(&s).copied().collect())
+        }
+        Expr::Or(items) => items.iter().flat_map(|e| eval(e, inventory, errors)).collect(),
+    }
+}
+
+type Deferred = Box<dyn FnOnce(miette::SourceSpan) -> SelectorError>;
+
+fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Deferred> {
+    let needs_tailscale = |word: String| -> Deferred {
+        let why = inventory.tailscale.why_not().unwrap_or_default();
+        Box::new(move |span| {
+            SelectorError::new(
+                format!("`{word}` needs Tailscale, but {why}"),
+                span,
+                "a Tailscale fact",
+            )
+            .help("start Tailscale (`tailscale up`), pass `--tailscale-status FILE`, or select by name or group")
+        })
+    };
+    let tailscale_up = inventory.tailscale == Tailscale::Running;
+    Ok(match atom {
+        Atom::All => inventory.all(),
+        Atom::Glob(pattern) => inventory.matching(pattern),
+        Atom::Online | Atom::Offline if !tailscale_up => {
+            let word = if *atom == Atom::Online { "online" } else { "offline" };
+            return Err(needs_tailscale(word.into()));
+        }
+        Atom::Online => inventory.with_online(true),
+        Atom::Offline => inventory.with_online(false),
+        Atom::Tag(tag) if !tailscale_up => return Err(needs_tailscale(tag.clone())),
+        Atom::Tag(tag) => inventory.with_tag(tag),
+        Atom::Os(os) if !tailscale_up => return Err(needs_tailscale(format!("os:{os}"))),
+        Atom::Os(os) => inventory.with_os(os),
+        Atom::Name(name) => {
+            if let Some((members, _)) = inventory.group(name) {
+                members.clone()
+            } else if let Some(i) = inventory.host_index(name) {
+                BTreeSet::from([i])
+            } else {
+                let candidates: Vec<String> = inventory
+                    .hosts()
+                    .iter()
+                    .map(|h| h.name.clone())
+                    .chain(inventory.groups().map(|(g, _, _)| g.to_string()))
+                    .collect();
+                let suggestion = did_you_mean(name, candidates.iter().map(String::as_str)).map(str::to_string);
+                let name = name.clone();
+                return Err(Box::new(move |span| {
+                    let error = SelectorError::new(
+                        format!("`{name}` is not a known host or group"),
+                        span,
+                        "unknown host or group",
+                    );
+                    match suggestion {
+                        Some(s) => error.help(format!("did you mean `{s}`?")),
+                        None => error.help(format!(
+                            "define it with `group \"{name}\" …`, in an --inventory file or in sshsync's config, or add `Host {name}` to your ssh config"
+                        )),
+                    }
+                }));
+            }
+        }
+    })
+}

@@ -1,0 +1,351 @@
+//! Parsing selectors. The grammar, loosest binding first:
+//!
+//! ```text
+//! selector := inter ("," inter)*        union:        staging, production
+//! inter    := unary ("&" unary)*        intersection: production & tag:web
+//! unary    := "!" unary | atom          exclusion:    production & !db-1
+//! atom     := "(" selector ")" | word   word: all, online, offline, tag:T, os:O, a glob, a name
+//! ```
+//!
+//! Every node keeps its span in the file it came from, so a resolution error (an unknown
+//! group, say) underlines just that word.
+
+use std::fmt;
+
+use miette::SourceSpan;
+
+use super::selector_error::SelectorError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    pub text: String,
+    pub span: SourceSpan,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Atom(Atom, SourceSpan),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Atom {
+    All,
+    Online,
+    Offline,
+    Tag(String),
+    Os(String),
+    /// A pattern with `*`, `?` or `[…]`, matched against host names.
+    Glob(String),
+    /// A group or a host name.
+    Name(String),
+}
+
+impl Selector {
+    /// Parses `text`, whose first character sits at `offset` in its source (or, when the
+    /// text was written with escapes, errors point at `fallback`, the whole value).
+    pub fn parse(
+        text: &str,
+        offset: Option<usize>,
+        fallback: SourceSpan,
+    ) -> Result<Selector, SelectorError> {
+        let tokens = lex(text)?;
+        let mut parser = Parser {
+            tokens,
+            pos: 0,
+            end: text.len(),
+        };
+        let expr = parser.union().and_then(|expr| match parser.peek() {
+            None => Ok(expr),
+            Some(token) => Err(unexpected(token, "expected `,`, `&` or the end")),
+        });
+        let place = |span: SourceSpan| match offset {
+            Some(base) => SourceSpan::from((base + span.offset(), span.len())),
+            None => fallback,
+        };
+        match expr {
+            Ok(mut expr) => {
+                expr.relocate(&place);
+                Ok(Selector {
+                    text: text.to_string(),
+                    span: fallback,
+                    expr,
+                })
+            }
+            Err(mut error) => {
+                error.span = place(error.span);
+                Err(error)
+            }
+        }
+    }
+
+    /// A selector built in code (`all`), spanning `span`.
+    pub fn all(span: SourceSpan) -> Selector {
+        Selector {
+            text: "all".into(),
+            span,
+            expr: Expr::Atom(Atom::All, span),
+        }
+    }
+
+    /// Every word in the selector with its span.
+    pub fn atoms(&self) -> Vec<(&Atom, SourceSpan)> {
+        let mut out = Vec::new();
+        self.expr.collect_atoms(&mut out);
+        out
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Expr {
+    fn relocate(&mut self, place: &impl Fn(SourceSpan) -> SourceSpan) {
+        match self {
+            Expr::Atom(_, span) => *span = place(*span),
+            Expr::Not(inner) => inner.relocate(place),
+            Expr::And(items) | Expr::Or(items) => items.iter_mut().for_each(|e| e.relocate(place)),
+        }
+    }
+
+    fn collect_atoms<'a>(&'a self, out: &mut Vec<(&'a Atom, SourceSpan)>) {
+        match self {
+            Expr::Atom(atom, span) => out.push((atom, *span)),
+            Expr::Not(inner) => inner.collect_atoms(out),
+            Expr::And(items) | Expr::Or(items) => {
+                items.iter().for_each(|e| e.collect_atoms(out))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Comma,
+    Amp,
+    Bang,
+    Open,
+    Close,
+}
+
+type Spanned = (Token, usize, usize);
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '?' | '[' | ']' | ':' | '@' | '+')
+}
+
+fn lex(text: &str) -> Result<Vec<Spanned>, SelectorError> {
+    let mut tokens = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let single = match c {
+            ',' => Some(Token::Comma),
+            '&' => Some(Token::Amp),
+            '!' => Some(Token::Bang),
+            '(' => Some(Token::Open),
+            ')' => Some(Token::Close),
+            _ => None,
+        };
+        if let Some(token) = single {
+            tokens.push((token, at, at + 1));
+        } else if c.is_whitespace() {
+            continue;
+        } else if is_word_char(c) {
+            let mut end = at + c.len_utf8();
+            while let Some(&(next_at, next)) = chars.peek() {
+                if !is_word_char(next) {
+                    break;
+                }
+                end = next_at + next.len_utf8();
+                chars.next();
+            }
+            tokens.push((Token::Word(text[at..end].to_string()), at, end));
+        } else {
+            let mut error = SelectorError::new(
+                format!("unexpected `{c}` in selector"),
+                (at, c.len_utf8()).into(),
+                "not allowed here",
+            )
+            .help("combine hosts and groups with `,` (union), `&` (both) and `!` (except)");
+            if c == '|' {
+                error = error.help("write a union with `,`: `web, db`");
+            }
+            return Err(error);
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Spanned>,
+    pos: usize,
+    end: usize,
+}
+
+fn unexpected(token: &Spanned, expected: &str) -> SelectorError {
+    let (kind, help) = match &token.0 {
+        Token::Word(w) => (
+            format!("`{w}`"),
+            "two names in a row need an operator between them: `a, b` for either, `a & b` for both",
+        ),
+        Token::Comma => ("`,`".into(), "`,` joins two selectors: `web, db`"),
+        Token::Amp => ("`&`".into(), "`&` joins two selectors: `web & tag:prod`"),
+        Token::Bang => ("`!`".into(), "`!` comes before what it excludes: `web & !web-3`"),
+        Token::Open => ("`(`".into(), "parentheses group a selector: `(web, db) & !db-1`"),
+        Token::Close => ("`)`".into(), "this `)` has no `(` before it"),
+    };
+    SelectorError::new(
+        format!("unexpected {kind} in selector"),
+        (token.1, token.2 - token.1).into(),
+        expected,
+    )
+    .help(help)
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Spanned> {
+        self.tokens.get(self.pos)
+    }
+
+    fn eat(&mut self, token: &Token) -> bool {
+        if self.peek().is_some_and(|t| &t.0 == token) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn union(&mut self) -> Result<Expr, SelectorError> {
+        let mut items = vec![self.inter()?];
+        while self.eat(&Token::Comma) {
+            items.push(self.inter()?);
+        }
+        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+    }
+
+    fn inter(&mut self) -> Result<Expr, SelectorError> {
+        let mut items = vec![self.unary()?];
+        while self.eat(&Token::Amp) {
+            items.push(self.unary()?);
+        }
+        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+    }
+
+    fn unary(&mut self) -> Result<Expr, SelectorError> {
+        if self.eat(&Token::Bang) {
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        let Some(token) = self.peek().cloned() else {
+            return Err(SelectorError::new(
+                "selector ends too early",
+                (self.end, 0).into(),
+                "a host, group or pattern is missing here",
+            )
+            .help("a selector names hosts: `all`, `web-1`, `staging`, `web-*`, `tag:prod`"));
+        };
+        self.pos += 1;
+        match token {
+            (Token::Open, at, _) => {
+                let inner = self.union()?;
+                if !self.eat(&Token::Close) {
+                    return Err(SelectorError::new(
+                        "unclosed `(` in selector",
+                        (at, 1).into(),
+                        "this `(` is never closed",
+                    )
+                    .help("add a `)` after the grouped selector"));
+                }
+                Ok(inner)
+            }
+            (Token::Word(word), at, end) => Ok(Expr::Atom(atom(&word, at)?, (at, end - at).into())),
+            other => Err(unexpected(&other, "expected a host, group or pattern")),
+        }
+    }
+}
+
+fn atom(word: &str, at: usize) -> Result<Atom, SelectorError> {
+    let prefixed = |prefix: &str, value: &str, what: &str| {
+        if value.is_empty() {
+            Err(SelectorError::new(
+                format!("`{prefix}` needs a {what}"),
+                (at, word.len()).into(),
+                format!("no {what} after `{prefix}`"),
+            )
+            .help(format!("for example `{prefix}{}`", if prefix == "tag:" { "prod" } else { "linux" })))
+        } else {
+            Ok(value.to_string())
+        }
+    };
+    Ok(match word {
+        "all" => Atom::All,
+        "online" => Atom::Online,
+        "offline" => Atom::Offline,
+        _ if word.starts_with("tag:") => Atom::Tag(format!("tag:{}", prefixed("tag:", &word[4..], "tag name")?)),
+        _ if word.starts_with("os:") => Atom::Os(prefixed("os:", &word[3..], "system name")?.to_lowercase()),
+        _ if word.contains(['*', '?', '[']) => Atom::Glob(word.to_string()),
+        _ => Atom::Name(word.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Expr, SelectorError> {
+        Selector::parse(text, Some(0), (0, text.len()).into()).map(|s| s.expr)
+    }
+
+    fn word(w: &str, at: usize) -> Expr {
+        Expr::Atom(atom(w, at).unwrap(), (at, w.len()).into())
+    }
+
+    #[test]
+    fn precedence_is_not_then_and_then_or() {
+        assert_eq!(
+            parse("web, db & !db-1").unwrap(),
+            Expr::Or(vec![
+                word("web", 0),
+                Expr::And(vec![word("db", 5), Expr::Not(Box::new(word("db-1", 11)))]),
+            ])
+        );
+        assert_eq!(
+            parse("(web,db)&tag:prod").unwrap(),
+            Expr::And(vec![
+                Expr::Or(vec![word("web", 1), word("db", 5)]),
+                word("tag:prod", 9)
+            ])
+        );
+    }
+
+    #[test]
+    fn words_become_atoms() {
+        assert_eq!(atom("all", 0), Ok(Atom::All));
+        assert_eq!(atom("tag:prod", 0), Ok(Atom::Tag("tag:prod".into())));
+        assert_eq!(atom("os:Linux", 0), Ok(Atom::Os("linux".into())));
+        assert_eq!(atom("web-*", 0), Ok(Atom::Glob("web-*".into())));
+        assert_eq!(atom("web-1.example.com", 0), Ok(Atom::Name("web-1.example.com".into())));
+        assert!(atom("tag:", 0).is_err());
+    }
+
+    #[test]
+    fn errors_point_at_the_faulty_character() {
+        let at = |text: &str| parse(text).unwrap_err().span;
+        assert_eq!(at("web | db"), (4, 1).into());
+        assert_eq!(at("web db"), (4, 2).into());
+        assert_eq!(at("web &"), (5, 0).into());
+        assert_eq!(at("(web, db"), (0, 1).into());
+        assert_eq!(at("web)"), (3, 1).into());
+        assert_eq!(at(""), (0, 0).into());
+        // Offsets are moved to where the selector sits in its file.
+        let err = Selector::parse("a b", Some(100), (99, 5).into()).unwrap_err();
+        assert_eq!(err.span, (102, 1).into());
+    }
+}
