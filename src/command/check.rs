@@ -31,7 +31,10 @@ pub fn run(playbooks: &[PathBuf], inputs: &Inputs, color: Color) -> i32 {
         exit_code::INVALID_INPUT
     } else {
         match counts {
-            Some(c) => eprintln!("{clean} playbook{} ok ({c})", if clean == 1 { "" } else { "s" }),
+            Some(c) => eprintln!(
+                "{clean} playbook{} ok ({c})",
+                if clean == 1 { "" } else { "s" }
+            ),
             None => eprintln!("{clean} playbook{} ok", if clean == 1 { "" } else { "s" }),
         }
         exit_code::SUCCESS

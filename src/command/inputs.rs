@@ -75,6 +75,7 @@ impl Prepared {
         let base = path.parent().unwrap_or(Path::new("."));
         let known: Vec<String> = self.vars.iter().map(|(k, _)| k.clone()).collect();
         let (playbook, found) = Parser::new(&source, base).playbook(&known);
+        let playbook_ok = !found.has_errors();
         diagnostics.extend(found);
         let Some(playbook) = playbook else {
             return (None, diagnostics);
@@ -82,7 +83,7 @@ impl Prepared {
         // Groups of one playbook must not leak into the next.
         let mut inventory = self.inventory.clone();
         let limit = self.limit.as_ref().map(|(s, src)| (s, src));
-        let (plan, found) = Plan::build(&playbook, &mut inventory, &self.vars, limit);
+        let (plan, found) = Plan::build(&playbook, &mut inventory, &self.vars, limit, playbook_ok);
         diagnostics.extend(found);
         if diagnostics.has_errors() {
             return (None, diagnostics);

@@ -184,7 +184,11 @@ impl Inventory {
         self.hosts.len() - 1
     }
 
-    fn add_tailscale(&mut self, status: tailscale::Status, diagnostics: &mut Diagnostics) -> Tailscale {
+    fn add_tailscale(
+        &mut self,
+        status: tailscale::Status,
+        diagnostics: &mut Diagnostics,
+    ) -> Tailscale {
         self.has_sources = true;
         if !status.is_running() {
             diagnostics.push(
@@ -247,7 +251,12 @@ impl Inventory {
                 } else if let Some(&i) = self.index.get(&pattern.value) {
                     members.insert(i);
                 } else if self.has_sources {
-                    diagnostics.push(self.unknown_host(&pattern.value, pattern.span, source, false));
+                    diagnostics.push(self.unknown_host(
+                        &pattern.value,
+                        pattern.span,
+                        source,
+                        false,
+                    ));
                 }
             }
             for tag in &group.tags {
@@ -255,11 +264,16 @@ impl Inventory {
                     diagnostics.push(
                         Diagnostic::warning(
                             "tag-without-tailscale",
-                            format!("group `{}` selects by `{}`, but {why}", group.name.value, tag.value),
+                            format!(
+                                "group `{}` selects by `{}`, but {why}",
+                                group.name.value, tag.value
+                            ),
                         )
                         .in_source(source)
                         .label(tag.span, "no Tailscale tags known")
-                        .help("only the group's host names and patterns count until Tailscale is up"),
+                        .help(
+                            "only the group's host names and patterns count until Tailscale is up",
+                        ),
                     );
                 }
                 members.extend(self.with_tag(&tag.value));
@@ -277,19 +291,32 @@ impl Inventory {
     }
 
     /// "`x` is not a known host" with the closest name, pointing at `span` in `source`.
-    pub fn unknown_host(&self, name: &str, span: SourceSpan, source: &Source, groups_too: bool) -> Diagnostic {
-        let candidates = self
-            .hosts
-            .iter()
-            .map(|h| h.name.as_str())
-            .chain(self.groups.keys().map(String::as_str).filter(|_| groups_too));
+    pub fn unknown_host(
+        &self,
+        name: &str,
+        span: SourceSpan,
+        source: &Source,
+        groups_too: bool,
+    ) -> Diagnostic {
+        let candidates = self.hosts.iter().map(|h| h.name.as_str()).chain(
+            self.groups
+                .keys()
+                .map(String::as_str)
+                .filter(|_| groups_too),
+        );
         let help = match did_you_mean(name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("add `Host {name}` to your ssh config, or define a group with that name"),
+            None => {
+                format!("add `Host {name}` to your ssh config, or define a group with that name")
+            }
         };
         let what = if groups_too { "host or group" } else { "host" };
         Diagnostic::error(
-            if groups_too { "unknown-name" } else { "unknown-host" },
+            if groups_too {
+                "unknown-name"
+            } else {
+                "unknown-host"
+            },
             format!("`{name}` is not a known {what}"),
         )
         .in_source(source)
@@ -351,12 +378,22 @@ impl Inventory {
 
     /// OpenSSH's effective HostName, User and Port for some hosts (from `ssh -G`), for the
     /// `{{address}}`, `{{user}}` and `{{port}}` variables.
-    pub fn resolve(&self, hosts: &BTreeSet<usize>) -> (HashMap<usize, ssh_config::Resolved>, Vec<String>) {
-        let destinations: Vec<String> = hosts.iter().map(|&i| self.hosts[i].destination().to_string()).collect();
+    pub fn resolve(
+        &self,
+        hosts: &BTreeSet<usize>,
+    ) -> (HashMap<usize, ssh_config::Resolved>, Vec<String>) {
+        let destinations: Vec<String> = hosts
+            .iter()
+            .map(|&i| self.hosts[i].destination().to_string())
+            .collect();
         let (resolved, failed) = ssh_config::resolve(self.ssh_config.as_deref(), &destinations);
         let by_index = hosts
             .iter()
-            .filter_map(|&i| resolved.get(self.hosts[i].destination()).map(|r| (i, r.clone())))
+            .filter_map(|&i| {
+                resolved
+                    .get(self.hosts[i].destination())
+                    .map(|r| (i, r.clone()))
+            })
             .collect();
         let warnings = failed
             .into_iter()
@@ -367,7 +404,9 @@ impl Inventory {
 }
 
 fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }
 
 /// A source that could not be read: an error when the user named it, a warning when tsync

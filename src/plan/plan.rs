@@ -65,12 +65,14 @@ pub struct PlannedStep {
 
 impl Plan {
     /// Builds the plan, reporting every problem found: cycles, selectors that name nothing
-    /// or match no host.
+    /// or match no host. When the parser already found errors (`playbook_ok` false) these
+    /// checks still run, so the user sees everything, but no plan is made.
     pub fn build(
         playbook: &Playbook,
         inventory: &mut Inventory,
         cli_vars: &[(String, String)],
         limit: Option<(&Selector, &Source)>,
+        playbook_ok: bool,
     ) -> (Option<Plan>, Diagnostics) {
         let source = &playbook.source;
         let mut diagnostics = inventory.define_groups(&playbook.groups, source);
@@ -85,15 +87,18 @@ impl Plan {
             }
         };
 
-        let limited = limit.and_then(|(selector, limit_source)| match selector.resolve(inventory) {
-            Ok(hosts) => Some(hosts),
-            Err(errors) => {
-                for e in errors {
-                    diagnostics.push(selector_diagnostic(e, limit_source));
-                }
-                None
-            }
-        });
+        let limited =
+            limit.and_then(
+                |(selector, limit_source)| match selector.resolve(inventory) {
+                    Ok(hosts) => Some(hosts),
+                    Err(errors) => {
+                        for e in errors {
+                            diagnostics.push(selector_diagnostic(e, limit_source));
+                        }
+                        None
+                    }
+                },
+            );
 
         if !inventory.has_sources {
             diagnostics.push(
@@ -127,17 +132,27 @@ impl Plan {
             stage_hosts.push(hosts);
         }
 
-        if diagnostics.has_errors() {
+        // Commands can only be rendered from a playbook without errors (every variable known).
+        if diagnostics.has_errors() || !playbook_ok {
             return (None, diagnostics);
         }
 
         // Hosts in the plan, renumbered densely in inventory order.
         let used: BTreeSet<usize> = stage_hosts.iter().flatten().copied().collect();
-        let renumber: HashMap<usize, usize> = used.iter().enumerate().map(|(new, &old)| (old, new)).collect();
+        let renumber: HashMap<usize, usize> = used
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| (old, new))
+            .collect();
         let connection_vars = playbook
             .stages
             .iter()
-            .flat_map(|s| s.steps.iter().flat_map(|st| st.templates()).chain(s.checks.iter().map(|c| c.template())))
+            .flat_map(|s| {
+                s.steps
+                    .iter()
+                    .flat_map(|st| st.templates())
+                    .chain(s.checks.iter().map(|c| c.template()))
+            })
             .flat_map(|t| t.placeholders())
             .any(|p| matches!(p.name.as_str(), "address" | "user" | "port"));
         let resolved = if connection_vars {
@@ -150,8 +165,11 @@ impl Plan {
             HashMap::new()
         };
 
-        let mut vars: HashMap<&str, &str> =
-            playbook.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut vars: HashMap<&str, &str> = playbook
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         vars.extend(cli_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
 
         let stages = playbook
@@ -166,7 +184,9 @@ impl Plan {
                         let r = resolved.get(&i);
                         HostVars {
                             host: host.name.clone(),
-                            address: r.map(|r| r.hostname.clone()).unwrap_or_else(|| host.destination().to_string()),
+                            address: r
+                                .map(|r| r.hostname.clone())
+                                .unwrap_or_else(|| host.destination().to_string()),
                             user: r.map(|r| r.user.clone()).unwrap_or_default(),
                             port: r.map(|r| r.port.to_string()).unwrap_or_else(|| "22".into()),
                             stage: stage.name.value.clone(),
@@ -178,11 +198,17 @@ impl Plan {
                     needs: stage
                         .needs
                         .iter()
-                        .filter_map(|n| playbook.stages.iter().position(|s| s.name.value == n.value))
+                        .filter_map(|n| {
+                            playbook.stages.iter().position(|s| s.name.value == n.value)
+                        })
                         .collect(),
                     hosts: hosts.iter().map(|i| renumber[i]).collect(),
                     selectors: stage.on.iter().map(|s| s.text.clone()).collect(),
-                    steps: stage.steps.iter().map(|step| plan_step(step, &per_host, &vars)).collect(),
+                    steps: stage
+                        .steps
+                        .iter()
+                        .map(|step| plan_step(step, &per_host, &vars))
+                        .collect(),
                     checks: stage.checks.clone(),
                     rolling: stage.rolling.clone(),
                 }
@@ -208,8 +234,18 @@ impl Plan {
         (0..self.stages.len())
             .filter(|&other| {
                 other != stage
-                    && !petgraph::algo::has_path_connecting(&self.graph, node, NodeIndex::new(other), None)
-                    && !petgraph::algo::has_path_connecting(&self.graph, NodeIndex::new(other), node, None)
+                    && !petgraph::algo::has_path_connecting(
+                        &self.graph,
+                        node,
+                        NodeIndex::new(other),
+                        None,
+                    )
+                    && !petgraph::algo::has_path_connecting(
+                        &self.graph,
+                        NodeIndex::new(other),
+                        node,
+                        None,
+                    )
             })
             .collect()
     }
@@ -249,7 +285,11 @@ fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> Pla
                 prefix.push_str(&format!("cd {} && ", quote_path(&render(cwd, h))));
             }
             for (name, value) in &step.env {
-                prefix.push_str(&format!("export {}={} && ", name.value, shell_quote(&render(value, h))));
+                prefix.push_str(&format!(
+                    "export {}={} && ",
+                    name.value,
+                    shell_quote(&render(value, h))
+                ));
             }
             let body = match &step.action {
                 Action::Run(command) => render(command, h),
@@ -267,12 +307,19 @@ fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> Pla
         .collect();
     let (written, stdin) = match &step.action {
         Action::Run(command) => (command.text.value.clone(), None),
-        Action::Script { path, body, .. } => (path.value.display().to_string(), Some(Arc::from(body.as_str()))),
+        Action::Script { path, body, .. } => (
+            path.value.display().to_string(),
+            Some(Arc::from(body.as_str())),
+        ),
     };
     PlannedStep {
         kind: step.kind(),
         written,
-        timeout: step.timeout.as_ref().map(|t| t.value).unwrap_or(DEFAULT_STEP_TIMEOUT),
+        timeout: step
+            .timeout
+            .as_ref()
+            .map(|t| t.value)
+            .unwrap_or(DEFAULT_STEP_TIMEOUT),
         commands,
         stdin,
     }
@@ -317,7 +364,10 @@ fn stage_graph(playbook: &Playbook) -> Result<StageGraph, Vec<Diagnostic>> {
             .map(|scc| scc.into_iter().map(|n| n.index()).collect())
             .collect();
         cycles.sort();
-        return Err(cycles.into_iter().map(|scc| cycle_diagnostic(playbook, &graph, scc)).collect());
+        return Err(cycles
+            .into_iter()
+            .map(|scc| cycle_diagnostic(playbook, &graph, scc))
+            .collect());
     }
     // Wave = length of the longest chain of needs before a stage.
     let mut wave = vec![0usize; playbook.stages.len()];
@@ -337,7 +387,11 @@ fn stage_graph(playbook: &Playbook) -> Result<StageGraph, Vec<Diagnostic>> {
 }
 
 /// Names every stage of a circle in order, each `needs` edge labelled where it is written.
-fn cycle_diagnostic(playbook: &Playbook, graph: &DiGraph<usize, ()>, members: Vec<usize>) -> Diagnostic {
+fn cycle_diagnostic(
+    playbook: &Playbook,
+    graph: &DiGraph<usize, ()>,
+    members: Vec<usize>,
+) -> Diagnostic {
     let in_scc: BTreeSet<usize> = members.iter().copied().collect();
     let start = *members.iter().min().expect("a cycle has members");
     // Walk `needs` edges (graph edges reversed) inside the component until back at the start.
@@ -376,9 +430,16 @@ fn cycle_diagnostic(playbook: &Playbook, graph: &DiGraph<usize, ()>, members: Ve
     }
     search(&mut path, &mut seen, start, &needs_of);
     let name = |i: usize| playbook.stages[i].name.value.as_str();
-    let circle: Vec<&str> = path.iter().chain(std::iter::once(&start)).map(|&i| name(i)).collect();
-    let mut d = Diagnostic::error("cycle", format!("stages need each other in a circle: {}", circle.join(" → ")))
-        .in_source(&playbook.source);
+    let circle: Vec<&str> = path
+        .iter()
+        .chain(std::iter::once(&start))
+        .map(|&i| name(i))
+        .collect();
+    let mut d = Diagnostic::error(
+        "cycle",
+        format!("stages need each other in a circle: {}", circle.join(" → ")),
+    )
+    .in_source(&playbook.source);
     for (k, &i) in path.iter().enumerate() {
         let next = path.get(k + 1).copied().unwrap_or(start);
         let stage: &Stage = &playbook.stages[i];
@@ -390,7 +451,9 @@ fn cycle_diagnostic(playbook: &Playbook, graph: &DiGraph<usize, ()>, members: Ve
 }
 
 fn selector_diagnostic(e: crate::selector::SelectorError, source: &Source) -> Diagnostic {
-    let mut d = Diagnostic::error("bad-selector", e.message).in_source(source).label(e.span, e.label);
+    let mut d = Diagnostic::error("bad-selector", e.message)
+        .in_source(source)
+        .label(e.span, e.label);
     if let Some(help) = e.help {
         d = d.help(help);
     }
@@ -398,15 +461,23 @@ fn selector_diagnostic(e: crate::selector::SelectorError, source: &Source) -> Di
 }
 
 fn no_hosts(stage: &Stage, inventory: &Inventory, source: &Source) -> Diagnostic {
-    let mut d = Diagnostic::error("no-hosts", format!("stage `{}` selects no hosts", stage.name.value))
-        .in_source(source);
+    let mut d = Diagnostic::error(
+        "no-hosts",
+        format!("stage `{}` selects no hosts", stage.name.value),
+    )
+    .in_source(source);
     for selector in &stage.on {
         d = d.label(selector.span, "matches no host");
     }
     let tag_group = stage.on.iter().flat_map(|s| s.atoms()).any(|(atom, _)| {
         matches!(atom, crate::selector::Atom::Name(n) if inventory.group(n).is_some_and(|(_, tags)| tags))
     });
-    let known: Vec<&str> = inventory.hosts().iter().take(8).map(|h| h.name.as_str()).collect();
+    let known: Vec<&str> = inventory
+        .hosts()
+        .iter()
+        .take(8)
+        .map(|h| h.name.as_str())
+        .collect();
     let help = if tag_group && inventory.tailscale != crate::inventory::Tailscale::Running {
         "this group selects by Tailscale tag, and Tailscale is not running".to_string()
     } else if known.is_empty() {
@@ -415,7 +486,11 @@ fn no_hosts(stage: &Stage, inventory: &Inventory, source: &Source) -> Diagnostic
         format!(
             "known hosts: {}{}",
             known.join(", "),
-            if inventory.hosts().len() > known.len() { ", …" } else { "" }
+            if inventory.hosts().len() > known.len() {
+                ", …"
+            } else {
+                ""
+            }
         )
     };
     d.help(help)
@@ -478,13 +553,21 @@ impl Plan {
         PlanView {
             playbook: &self.name,
             description: self.description.as_deref(),
-            waves: self.waves.iter().map(|w| w.iter().map(|&i| name(i)).collect()).collect(),
+            waves: self
+                .waves
+                .iter()
+                .map(|w| w.iter().map(|&i| name(i)).collect())
+                .collect(),
             stages: self
                 .order
                 .iter()
                 .map(|&i| {
                     let stage = &self.stages[i];
-                    let host_names: Vec<&str> = stage.hosts.iter().map(|&h| self.hosts[h].name.as_str()).collect();
+                    let host_names: Vec<&str> = stage
+                        .hosts
+                        .iter()
+                        .map(|&h| self.hosts[h].name.as_str())
+                        .collect();
                     StageView {
                         name: &stage.name,
                         needs: stage.needs.iter().map(|&n| name(n)).collect(),
@@ -498,7 +581,11 @@ impl Plan {
                                 kind: s.kind,
                                 written: &s.written,
                                 timeout_secs: s.timeout.as_secs_f64(),
-                                commands: host_names.iter().copied().zip(s.commands.iter().map(String::as_str)).collect(),
+                                commands: host_names
+                                    .iter()
+                                    .copied()
+                                    .zip(s.commands.iter().map(String::as_str))
+                                    .collect(),
                             })
                             .collect(),
                         checks: stage
@@ -520,7 +607,9 @@ impl Plan {
                             batches: r
                                 .batches(host_names.len())
                                 .into_iter()
-                                .map(|range| host_names[range].iter().map(|s| s.to_string()).collect())
+                                .map(|range| {
+                                    host_names[range].iter().map(|s| s.to_string()).collect()
+                                })
                                 .collect(),
                         }),
                     }

@@ -26,7 +26,11 @@ pub fn text(plan: &Plan) -> String {
             out,
             "\nwave {}{}",
             w + 1,
-            if wave.len() > 1 { " (these stages run in parallel)" } else { "" }
+            if wave.len() > 1 {
+                " (these stages run in parallel)"
+            } else {
+                ""
+            }
         );
         for &i in wave {
             stage_text(plan, i, &mut out);
@@ -37,14 +41,26 @@ pub fn text(plan: &Plan) -> String {
 
 fn stage_text(plan: &Plan, i: usize, out: &mut String) {
     let stage = &plan.stages[i];
-    let names: Vec<&str> = stage.hosts.iter().map(|&h| plan.hosts[h].name.as_str()).collect();
+    let names: Vec<&str> = stage
+        .hosts
+        .iter()
+        .map(|&h| plan.hosts[h].name.as_str())
+        .collect();
     let _ = write!(out, "  stage {}", stage.name);
     if !stage.needs.is_empty() {
-        let needs: Vec<&str> = stage.needs.iter().map(|&n| plan.stages[n].name.as_str()).collect();
+        let needs: Vec<&str> = stage
+            .needs
+            .iter()
+            .map(|&n| plan.stages[n].name.as_str())
+            .collect();
         let _ = write!(out, "  needs {}", needs.join(", "));
     }
     let _ = writeln!(out);
-    let parallel: Vec<&str> = plan.parallel_with(i).into_iter().map(|n| plan.stages[n].name.as_str()).collect();
+    let parallel: Vec<&str> = plan
+        .parallel_with(i)
+        .into_iter()
+        .map(|n| plan.stages[n].name.as_str())
+        .collect();
     if !parallel.is_empty() {
         let _ = writeln!(out, "    parallel with {}", parallel.join(", "));
     }
@@ -54,10 +70,20 @@ fn stage_text(plan: &Plan, i: usize, out: &mut String) {
         stage.selectors.join(" + "),
         names.len(),
         plural(names.len()),
-        if names.is_empty() { "(none: skipped)".to_string() } else { names.join(", ") }
+        if names.is_empty() {
+            "(none: skipped)".to_string()
+        } else {
+            names.join(", ")
+        }
     );
     for step in &stage.steps {
-        let _ = writeln!(out, "    {} {}  (timeout {})", step.kind, step.written, humantime::format_duration(step.timeout));
+        let _ = writeln!(
+            out,
+            "    {} {}  (timeout {})",
+            step.kind,
+            step.written,
+            humantime::format_duration(step.timeout)
+        );
         let first = step.commands.first();
         if step.commands.iter().all(|c| Some(c) == first) {
             if let Some(command) = first.filter(|c| **c != step.written) {
@@ -111,7 +137,8 @@ pub fn json(plan: &Plan) -> String {
 
 /// Graphviz: one box per stage with its host count, an arrow per `needs`.
 pub fn dot(plan: &Plan) -> String {
-    let mut out = String::from("digraph playbook {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
+    let mut out =
+        String::from("digraph playbook {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for &i in &plan.order {
         let stage = &plan.stages[i];
         let _ = writeln!(
@@ -123,7 +150,12 @@ pub fn dot(plan: &Plan) -> String {
         );
     }
     for edge in plan.graph.raw_edges() {
-        let _ = writeln!(out, "  s{} -> s{};", edge.source().index(), edge.target().index());
+        let _ = writeln!(
+            out,
+            "  s{} -> s{};",
+            edge.source().index(),
+            edge.target().index()
+        );
     }
     out.push_str("}\n");
     out
@@ -139,10 +171,20 @@ pub fn mermaid(plan: &Plan) -> String {
     for &i in &plan.order {
         let stage = &plan.stages[i];
         let label = stage.name.replace('"', "#quot;");
-        let _ = writeln!(out, "  s{i}[\"{label}<br/>{} host{}\"]", stage.hosts.len(), plural(stage.hosts.len()));
+        let _ = writeln!(
+            out,
+            "  s{i}[\"{label}<br/>{} host{}\"]",
+            stage.hosts.len(),
+            plural(stage.hosts.len())
+        );
     }
     for edge in plan.graph.raw_edges() {
-        let _ = writeln!(out, "  s{} --> s{}", edge.source().index(), edge.target().index());
+        let _ = writeln!(
+            out,
+            "  s{} --> s{}",
+            edge.source().index(),
+            edge.target().index()
+        );
     }
     out
 }

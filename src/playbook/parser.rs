@@ -33,11 +33,22 @@ pub const CHILDREN: &[(&str, &[&str])] = &[
     ("group", &["hosts", "tag"]),
     (
         "stage",
-        &["description", "needs", "on", "run", "script", "check", "rolling"],
+        &[
+            "description",
+            "needs",
+            "on",
+            "run",
+            "script",
+            "check",
+            "rolling",
+        ],
     ),
     ("run", &["env"]),
     ("script", &["env"]),
-    ("check", &["http", "tcp", "cmd", "retries", "interval", "timeout"]),
+    (
+        "check",
+        &["http", "tcp", "cmd", "retries", "interval", "timeout"],
+    ),
 ];
 
 /// The properties each node accepts (`env` takes any variable name).
@@ -79,7 +90,10 @@ pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     if bytes.len() > MAX_BYTES {
         return Err(Diagnostic::error(
             "too-large",
-            format!("`{name}` is {} bytes, larger than a playbook can be", bytes.len()),
+            format!(
+                "`{name}` is {} bytes, larger than a playbook can be",
+                bytes.len()
+            ),
         )
         .help(format!("playbooks are limited to {} MiB", MAX_BYTES >> 20)));
     }
@@ -252,7 +266,9 @@ impl<'a> Parser<'a> {
         self.check_group_name(&name);
         let mut group = Group {
             name,
-            hosts: args.filter_map(|a| self.string(a, "host name or pattern")).collect(),
+            hosts: args
+                .filter_map(|a| self.string(a, "host name or pattern"))
+                .collect(),
             tags: Vec::new(),
             span: node.span(),
         };
@@ -290,9 +306,10 @@ impl<'a> Parser<'a> {
         } else if name.value.starts_with("tag:") || name.value.starts_with("os:") {
             Some("`tag:` and `os:` prefixes belong to Tailscale facts")
         } else if name.value.is_empty()
-            || !name.value.chars().all(|c| {
-                c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+')
-            })
+            || !name
+                .value
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+'))
         {
             Some("a selector could not name it")
         } else {
@@ -336,18 +353,24 @@ impl<'a> Parser<'a> {
                     name.span,
                     format!("`{}` is a built-in variable", name.value),
                     "set by tsync for each host",
-                    format!("built-ins are {}; pick another name", BUILTIN_VARS.join(", ")),
+                    format!(
+                        "built-ins are {}; pick another name",
+                        BUILTIN_VARS.join(", ")
+                    ),
                 );
                 continue;
             }
             if let Some(first) = seen.get(&name.value) {
                 let first = *first;
                 self.diagnostics.push(
-                    Diagnostic::error("duplicate-variable", format!("variable `{}` is set twice", name.value))
-                        .in_source(self.source)
-                        .label(name.span, "set again here")
-                        .label(first, "first set here")
-                        .help("remove one of them"),
+                    Diagnostic::error(
+                        "duplicate-variable",
+                        format!("variable `{}` is set twice", name.value),
+                    )
+                    .in_source(self.source)
+                    .label(name.span, "set again here")
+                    .label(first, "first set here")
+                    .help("remove one of them"),
                 );
                 continue;
             }
@@ -452,7 +475,10 @@ impl<'a> Parser<'a> {
             self.error(
                 "missing-on",
                 stage.name.span,
-                format!("stage `{}` does not say which hosts it runs on", stage.name.value),
+                format!(
+                    "stage `{}` does not say which hosts it runs on",
+                    stage.name.value
+                ),
                 "no `on` in this stage",
                 "add `on \"group-name\"` (or `on \"all\"`) inside the stage",
             );
@@ -470,10 +496,25 @@ impl<'a> Parser<'a> {
             } else {
                 "script \"scripts/deploy.sh\""
             };
-            self.missing_arg(node, if kind == "run" { "command" } else { "script path" }, example);
+            self.missing_arg(
+                node,
+                if kind == "run" {
+                    "command"
+                } else {
+                    "script path"
+                },
+                example,
+            );
             return None;
         };
-        let first = self.string(first, if kind == "run" { "a command" } else { "a script path" })?;
+        let first = self.string(
+            first,
+            if kind == "run" {
+                "a command"
+            } else {
+                "a script path"
+            },
+        )?;
         let action = if kind == "run" {
             if args.len() > 1 {
                 self.error(
@@ -505,7 +546,10 @@ impl<'a> Parser<'a> {
                 .iter()
                 .filter_map(|a| {
                     let arg = self.string(a, "a script argument")?;
-                    Some(Template::plain(arg, a.format().map(|f| f.value_repr.as_str())))
+                    Some(Template::plain(
+                        arg,
+                        a.format().map(|f| f.value_repr.as_str()),
+                    ))
                 })
                 .collect();
             Action::Script {
@@ -516,7 +560,10 @@ impl<'a> Parser<'a> {
         };
         let cwd = node.entry("cwd").and_then(|e| {
             let cwd = self.string(e, "a directory")?;
-            Some(Template::plain(cwd, e.format().map(|f| f.value_repr.as_str())))
+            Some(Template::plain(
+                cwd,
+                e.format().map(|f| f.value_repr.as_str()),
+            ))
         });
         let timeout = node.entry("timeout").and_then(|e| self.duration(e));
         let mut env = Vec::new();
@@ -524,7 +571,10 @@ impl<'a> Parser<'a> {
             self.no_args(child);
             self.no_children(child);
             for entry in child.entries().iter().filter(|e| e.name().is_some()) {
-                let name = entry.name().map(|n| n.value().to_string()).unwrap_or_default();
+                let name = entry
+                    .name()
+                    .map(|n| n.value().to_string())
+                    .unwrap_or_default();
                 let name_span = entry.name().map(|n| n.span()).unwrap_or(entry.span());
                 if !is_env_name(&name) {
                     self.error(
@@ -538,7 +588,10 @@ impl<'a> Parser<'a> {
                 }
                 if let Some(value) = self.string(entry, "a string") {
                     let repr = entry.format().map(|f| f.value_repr.clone());
-                    env.push((Spanned::new(name, name_span), Template::plain(value, repr.as_deref())));
+                    env.push((
+                        Spanned::new(name, name_span),
+                        Template::plain(value, repr.as_deref()),
+                    ));
                 }
             }
         }
@@ -569,7 +622,10 @@ impl<'a> Parser<'a> {
                 let repr = self.repr_of(child, &text);
                 let made = match kind {
                     "http" => {
-                        let status = child.entry("status").and_then(|e| self.status(e)).unwrap_or(200);
+                        let status = child
+                            .entry("status")
+                            .and_then(|e| self.status(e))
+                            .unwrap_or(200);
                         Some(Probe::Http {
                             url: Template::plain(text, repr.as_deref()),
                             status,
@@ -672,13 +728,21 @@ impl<'a> Parser<'a> {
 
     // ----- cross-node checks --------------------------------------------------------------
 
-    fn check_duplicate_names<'n>(&mut self, names: impl Iterator<Item = &'n Spanned<String>>, what: &str) {
+    fn check_duplicate_names<'n>(
+        &mut self,
+        names: impl Iterator<Item = &'n Spanned<String>>,
+        what: &str,
+    ) {
         let mut seen: HashMap<&str, SourceSpan> = HashMap::new();
         for name in names {
             if let Some(first) = seen.get(name.value.as_str()) {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        if what == "stage" { "duplicate-stage" } else { "duplicate-group" },
+                        if what == "stage" {
+                            "duplicate-stage"
+                        } else {
+                            "duplicate-group"
+                        },
                         format!("{what} `{}` is defined twice", name.value),
                     )
                     .in_source(self.source)
@@ -712,7 +776,10 @@ impl<'a> Parser<'a> {
                     self.error(
                         "unknown-stage",
                         need.span,
-                        format!("stage `{}` needs `{}`, which is not a stage", stage.name.value, need.value),
+                        format!(
+                            "stage `{}` needs `{}`, which is not a stage",
+                            stage.name.value, need.value
+                        ),
                         "unknown stage",
                         help,
                     );
@@ -758,7 +825,10 @@ impl<'a> Parser<'a> {
     // ----- entries ------------------------------------------------------------------------
 
     fn args<'n>(&self, node: &'n KdlNode) -> Vec<&'n KdlEntry> {
-        node.entries().iter().filter(|e| e.name().is_none()).collect()
+        node.entries()
+            .iter()
+            .filter(|e| e.name().is_none())
+            .collect()
     }
 
     /// The known children of `node`; unknown ones are reported and left out.
@@ -808,11 +878,14 @@ impl<'a> Parser<'a> {
             let Some(name) = entry.name() else { continue };
             if let Some(first) = seen.insert(name.value(), name.span()) {
                 self.diagnostics.push(
-                    Diagnostic::error("duplicate-property", format!("`{}` is given twice", name.value()))
-                        .in_source(self.source)
-                        .label(name.span(), "again here")
-                        .label(first, "first here")
-                        .help("keep one of them"),
+                    Diagnostic::error(
+                        "duplicate-property",
+                        format!("`{}` is given twice", name.value()),
+                    )
+                    .in_source(self.source)
+                    .label(name.span(), "again here")
+                    .label(first, "first here")
+                    .help("keep one of them"),
                 );
             }
             if !allowed.contains(&name.value()) {
@@ -872,11 +945,14 @@ impl<'a> Parser<'a> {
 
     fn duplicate_node(&mut self, node: &KdlNode, first: SourceSpan, help: &str) {
         self.diagnostics.push(
-            Diagnostic::error("duplicate-node", format!("`{}` is given twice", node.name().value()))
-                .in_source(self.source)
-                .label(node.name().span(), "again here")
-                .label(first, "first here")
-                .help(help.to_string()),
+            Diagnostic::error(
+                "duplicate-node",
+                format!("`{}` is given twice", node.name().value()),
+            )
+            .in_source(self.source)
+            .label(node.name().span(), "again here")
+            .label(first, "first here")
+            .help(help.to_string()),
         );
     }
 
@@ -908,7 +984,9 @@ impl<'a> Parser<'a> {
         if args.is_empty() {
             self.missing_arg(node, what, &format!("{} \"…\"", node.name().value()));
         }
-        args.into_iter().filter_map(|a| self.string(a, what)).collect()
+        args.into_iter()
+            .filter_map(|a| self.string(a, what))
+            .collect()
     }
 
     fn string(&mut self, entry: &KdlEntry, what: &str) -> Option<Spanned<String>> {
@@ -932,7 +1010,9 @@ impl<'a> Parser<'a> {
 
     fn integer(&mut self, entry: &KdlEntry, min: u32, max: u32) -> Option<u32> {
         match entry.value() {
-            KdlValue::Integer(i) if (i128::from(min)..=i128::from(max)).contains(i) => Some(*i as u32),
+            KdlValue::Integer(i) if (i128::from(min)..=i128::from(max)).contains(i) => {
+                Some(*i as u32)
+            }
             KdlValue::Integer(i) => {
                 self.error(
                     "out-of-range",
@@ -1018,7 +1098,9 @@ impl<'a> Parser<'a> {
             KdlValue::Null => "#null",
         };
         let help = match found {
-            KdlValue::Integer(_) | KdlValue::Float(_) | KdlValue::Bool(_) if expected.starts_with("a string") => {
+            KdlValue::Integer(_) | KdlValue::Float(_) | KdlValue::Bool(_)
+                if expected.starts_with("a string") =>
+            {
                 "put the value in quotes".to_string()
             }
             _ => format!("write {expected}"),
@@ -1078,14 +1160,25 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn allowed(table: &'static [(&str, &'static [&'static str])], context: &str) -> &'static [&'static str] {
-    table.iter().find(|(c, _)| *c == context).map(|(_, a)| *a).unwrap_or(&[])
+fn allowed(
+    table: &'static [(&str, &'static [&'static str])],
+    context: &str,
+) -> &'static [&'static str] {
+    table
+        .iter()
+        .find(|(c, _)| *c == context)
+        .map(|(_, a)| *a)
+        .unwrap_or(&[])
 }
 
 /// The span of an entry's value alone (an entry's span covers `key=value`).
 fn value_span(entry: &KdlEntry) -> SourceSpan {
     let span = entry.span();
-    let len = entry.format().map(|f| f.value_repr.len()).unwrap_or(span.len()).min(span.len());
+    let len = entry
+        .format()
+        .map(|f| f.value_repr.len())
+        .unwrap_or(span.len())
+        .min(span.len());
     (span.offset() + span.len() - len, len).into()
 }
 
@@ -1102,7 +1195,9 @@ fn text_offset(value: &Spanned<String>, repr: Option<&str>) -> Option<usize> {
 
 fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -1162,7 +1257,11 @@ fn too_deep(text: &str) -> Option<usize> {
                     let mut j = start + open;
                     while j < bytes.len() && !bytes[j..].starts_with(&close) {
                         // Escapes only exist in non-raw strings.
-                        j += if hashes == 0 && bytes[j] == b'\\' { 2 } else { 1 };
+                        j += if hashes == 0 && bytes[j] == b'\\' {
+                            2
+                        } else {
+                            1
+                        };
                     }
                     i = j + close.len();
                     continue;

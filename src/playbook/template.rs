@@ -309,9 +309,9 @@ impl ShellScanner {
                 '\\' => self.escaped = true,
                 '\'' => self.stack.push(Frame::Single),
                 '"' => self.stack.push(Frame::Double),
-                '<' if self.prev == Some('<') => self
-                    .stack
-                    .push(Frame::Refused("a here-document", '\0', 0)),
+                '<' if self.prev == Some('<') => {
+                    self.stack.push(Frame::Refused("a here-document", '\0', 0))
+                }
                 '(' | ')' if matches!(self.top(), Some(Frame::Subst(_))) => {
                     let Some(Frame::Subst(depth)) = self.stack.pop() else {
                         return;
@@ -319,7 +319,8 @@ impl ShellScanner {
                     if c == '(' {
                         // `$((` opens arithmetic, where quotes are not allowed at all.
                         if self.prev == Some('(') && depth == 0 {
-                            self.stack.push(Frame::Refused("an arithmetic expansion", ')', 1));
+                            self.stack
+                                .push(Frame::Refused("an arithmetic expansion", ')', 1));
                         } else {
                             self.stack.push(Frame::Subst(depth + 1));
                         }
@@ -338,9 +339,10 @@ impl ShellScanner {
                 .stack
                 .push(Frame::Refused("a backtick command substitution", '`', 0)),
             '(' if self.prev == Some('$') => self.stack.push(Frame::Subst(0)),
-            '{' if self.prev == Some('$') => self
-                .stack
-                .push(Frame::Refused("a ${…} parameter expansion", '}', 0)),
+            '{' if self.prev == Some('$') => {
+                self.stack
+                    .push(Frame::Refused("a ${…} parameter expansion", '}', 0))
+            }
             _ => {}
         }
     }
@@ -427,7 +429,10 @@ mod tests {
     #[test]
     fn only_plain_names_are_placeholders() {
         let t = Template::plain(
-            Spanned::new("docker ps --format '{{.Names}}' {{ host }}".into(), (10, 40).into()),
+            Spanned::new(
+                "docker ps --format '{{.Names}}' {{ host }}".into(),
+                (10, 40).into(),
+            ),
             Some("\"docker ps --format '{{.Names}}' {{ host }}\""),
         );
         let names: Vec<_> = t.placeholders().map(|p| p.name.as_str()).collect();

@@ -93,6 +93,9 @@ mod tests {
         assert!(!glob_match("a*b*c", "aXXbYY"));
         assert!(glob_match("[", "["));
         assert!(glob_match(&"*a".repeat(20), &"a".repeat(40)));
-        assert!(!glob_match(&"*a".repeat(20), &format!("{}b", "a".repeat(60))));
+        assert!(!glob_match(
+            &"*a".repeat(20),
+            &format!("{}b", "a".repeat(60))
+        ));
     }
 }

@@ -13,7 +13,11 @@ impl Selector {
     pub fn resolve(&self, inventory: &Inventory) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
         let mut errors = Vec::new();
         let hosts = eval(&self.expr, inventory, &mut errors);
-        if errors.is_empty() { Ok(hosts) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(hosts)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -35,7 +39,10 @@ fn eval(expr: &Expr, inventory: &Inventory, errors: &mut Vec<SelectorError>) -> 
             let first = sets.next().unwrap_or_default();
             sets.fold(first, |acc, s| acc.intersection(&s).copied().collect())
         }
-        Expr::Or(items) => items.iter().flat_map(|e| eval(e, inventory, errors)).collect(),
+        Expr::Or(items) => items
+            .iter()
+            .flat_map(|e| eval(e, inventory, errors))
+            .collect(),
     }
 }
 
@@ -58,7 +65,11 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
         Atom::All => inventory.all(),
         Atom::Glob(pattern) => inventory.matching(pattern),
         Atom::Online | Atom::Offline if !tailscale_up => {
-            let word = if *atom == Atom::Online { "online" } else { "offline" };
+            let word = if *atom == Atom::Online {
+                "online"
+            } else {
+                "offline"
+            };
             return Err(needs_tailscale(word.into()));
         }
         Atom::Online => inventory.with_online(true),
@@ -79,7 +90,8 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
                     .map(|h| h.name.clone())
                     .chain(inventory.groups().map(|(g, _, _)| g.to_string()))
                     .collect();
-                let suggestion = did_you_mean(name, candidates.iter().map(String::as_str)).map(str::to_string);
+                let suggestion =
+                    did_you_mean(name, candidates.iter().map(String::as_str)).map(str::to_string);
                 let name = name.clone();
                 return Err(Box::new(move |span| {
                     let error = SelectorError::new(

@@ -52,15 +52,17 @@ impl Selector {
         offset: Option<usize>,
         fallback: SourceSpan,
     ) -> Result<Selector, SelectorError> {
-        let tokens = lex(text)?;
-        let mut parser = Parser {
-            tokens,
-            pos: 0,
-            end: text.len(),
-        };
-        let expr = parser.union().and_then(|expr| match parser.peek() {
-            None => Ok(expr),
-            Some(token) => Err(unexpected(token, "expected `,`, `&` or the end")),
+        let expr = lex(text).and_then(|tokens| {
+            let mut parser = Parser {
+                tokens,
+                pos: 0,
+                end: text.len(),
+            };
+            let expr = parser.union()?;
+            match parser.peek() {
+                None => Ok(expr),
+                Some(token) => Err(unexpected(token, "expected `,`, `&` or the end")),
+            }
         });
         let place = |span: SourceSpan| match offset {
             Some(base) => SourceSpan::from((base + span.offset(), span.len())),
@@ -118,9 +120,7 @@ impl Expr {
         match self {
             Expr::Atom(atom, span) => out.push((atom, *span)),
             Expr::Not(inner) => inner.collect_atoms(out),
-            Expr::And(items) | Expr::Or(items) => {
-                items.iter().for_each(|e| e.collect_atoms(out))
-            }
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| e.collect_atoms(out)),
         }
     }
 }
@@ -197,8 +197,14 @@ fn unexpected(token: &Spanned, expected: &str) -> SelectorError {
         ),
         Token::Comma => ("`,`".into(), "`,` joins two selectors: `web, db`"),
         Token::Amp => ("`&`".into(), "`&` joins two selectors: `web & tag:prod`"),
-        Token::Bang => ("`!`".into(), "`!` comes before what it excludes: `web & !web-3`"),
-        Token::Open => ("`(`".into(), "parentheses group a selector: `(web, db) & !db-1`"),
+        Token::Bang => (
+            "`!`".into(),
+            "`!` comes before what it excludes: `web & !web-3`",
+        ),
+        Token::Open => (
+            "`(`".into(),
+            "parentheses group a selector: `(web, db) & !db-1`",
+        ),
         Token::Close => ("`)`".into(), "this `)` has no `(` before it"),
     };
     SelectorError::new(
@@ -228,7 +234,11 @@ impl Parser {
         while self.eat(&Token::Comma) {
             items.push(self.inter()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn inter(&mut self) -> Result<Expr, SelectorError> {
@@ -236,7 +246,11 @@ impl Parser {
         while self.eat(&Token::Amp) {
             items.push(self.unary()?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, SelectorError> {
@@ -279,7 +293,10 @@ fn atom(word: &str, at: usize) -> Result<Atom, SelectorError> {
                 (at, word.len()).into(),
                 format!("no {what} after `{prefix}`"),
             )
-            .help(format!("for example `{prefix}{}`", if prefix == "tag:" { "prod" } else { "linux" })))
+            .help(format!(
+                "for example `{prefix}{}`",
+                if prefix == "tag:" { "prod" } else { "linux" }
+            )))
         } else {
             Ok(value.to_string())
         }
@@ -288,8 +305,12 @@ fn atom(word: &str, at: usize) -> Result<Atom, SelectorError> {
         "all" => Atom::All,
         "online" => Atom::Online,
         "offline" => Atom::Offline,
-        _ if word.starts_with("tag:") => Atom::Tag(format!("tag:{}", prefixed("tag:", &word[4..], "tag name")?)),
-        _ if word.starts_with("os:") => Atom::Os(prefixed("os:", &word[3..], "system name")?.to_lowercase()),
+        _ if word.starts_with("tag:") => {
+            Atom::Tag(format!("tag:{}", prefixed("tag:", &word[4..], "tag name")?))
+        }
+        _ if word.starts_with("os:") => {
+            Atom::Os(prefixed("os:", &word[3..], "system name")?.to_lowercase())
+        }
         _ if word.contains(['*', '?', '[']) => Atom::Glob(word.to_string()),
         _ => Atom::Name(word.to_string()),
     })
@@ -331,7 +352,10 @@ mod tests {
         assert_eq!(atom("tag:prod", 0), Ok(Atom::Tag("tag:prod".into())));
         assert_eq!(atom("os:Linux", 0), Ok(Atom::Os("linux".into())));
         assert_eq!(atom("web-*", 0), Ok(Atom::Glob("web-*".into())));
-        assert_eq!(atom("web-1.example.com", 0), Ok(Atom::Name("web-1.example.com".into())));
+        assert_eq!(
+            atom("web-1.example.com", 0),
+            Ok(Atom::Name("web-1.example.com".into()))
+        );
         assert!(atom("tag:", 0).is_err());
     }
 
@@ -346,6 +370,8 @@ mod tests {
         assert_eq!(at(""), (0, 0).into());
         // Offsets are moved to where the selector sits in its file.
         let err = Selector::parse("a b", Some(100), (99, 5).into()).unwrap_err();
+        assert_eq!(err.span, (102, 1).into());
+        let err = Selector::parse("a | b", Some(100), (99, 7).into()).unwrap_err();
         assert_eq!(err.span, (102, 1).into());
     }
 }

@@ -1,0 +1,120 @@
+//! `tsync check`: every mistake in one run, each with line, column and help.
+
+use crate::support::{Test, fixture};
+
+#[test]
+fn examples_and_playbooks_are_valid() {
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["examples", "playbooks"] {
+        for entry in std::fs::read_dir(format!("{}/{dir}", crate::support::ROOT)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "kdl") {
+                files.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(files.len() >= 2, "examples and playbooks exist: {files:?}");
+    // Without any inventory the language is still checked; names can't be.
+    Test::new()
+        .arg_list(&files)
+        .run()
+        .code(0)
+        .stderr_has("no hosts are known");
+    // With the fleet fixture every selector must resolve.
+    Test::new().arg_list(&files).fleet().run().code(0);
+}
+
+#[test]
+fn every_mistake_is_reported_at_once_with_line_and_column() {
+    let run = Test::new()
+        .args(["check", &fixture("bad/mistakes.kdl")])
+        .fleet()
+        .run()
+        .code(2);
+    let stderr = run.stderr.replace(crate::support::FIXTURES, "FIXTURES");
+    insta::assert_snapshot!("mistakes", stderr);
+    for code in [
+        "unknown-node",
+        "wrong-type",
+        "bad-duration",
+        "unknown-property",
+        "bad-amount",
+        "bad-selector",
+        "unsafe-placeholder",
+        "duplicate-stage",
+        "unknown-stage",
+        "undefined-variable",
+        "unknown-host",
+        "cycle",
+        "no-hosts",
+    ] {
+        assert!(stderr.contains(&format!("tsync::{code}")), "missing {code}");
+    }
+}
+
+#[test]
+fn a_cycle_names_every_stage_in_order_with_each_edge() {
+    let run = Test::new()
+        .args(["check", &fixture("bad/cycle.kdl")])
+        .fleet()
+        .run()
+        .code(2);
+    let stderr = run.stderr.replace(crate::support::FIXTURES, "FIXTURES");
+    assert!(stderr.contains("stages need each other in a circle: a → c → b → a"));
+    // `d` needs `a` but is not part of the circle.
+    assert!(!stderr.contains("`d` needs"));
+    insta::assert_snapshot!("cycle", stderr);
+}
+
+#[test]
+fn kdl_syntax_errors_point_at_the_spot() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.kdl");
+    std::fs::write(&file, "stage \"a\" {\n    on \"all\"\n    run \"x\n").unwrap();
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .run()
+        .code(2)
+        .stderr_has("tsync::kdl-syntax")
+        .stderr_has("broken.kdl:3:");
+}
+
+#[test]
+fn a_flag_variable_satisfies_a_placeholder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.kdl");
+    std::fs::write(
+        &file,
+        "stage \"a\" {\n    on \"all\"\n    run \"echo {{release}}\"\n}\n",
+    )
+    .unwrap();
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .fleet()
+        .run()
+        .code(2)
+        .stderr_has("variable `release` is not defined");
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .fleet()
+        .args(["--var", "release=v1"])
+        .run()
+        .code(0);
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .fleet()
+        .args(["--var", "1bad"])
+        .run()
+        .code(2)
+        .stderr_has("is not NAME=VALUE");
+}
+
+impl Test {
+    fn arg_list(self, files: &[String]) -> Test {
+        self.args(["check"]).args(files)
+    }
+}

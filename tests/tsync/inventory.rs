@@ -1,0 +1,126 @@
+//! Inventory sources: ssh config with Include, sshsync's groups, Tailscale's status.
+
+use crate::support::{Test, fixture};
+
+fn stage_on(selector: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".kdl").tempfile().unwrap();
+    std::fs::write(
+        file.path(),
+        format!("stage \"s\" {{\n    on \"{selector}\"\n    run \"true\"\n}}\n"),
+    )
+    .unwrap();
+    file
+}
+
+fn hosts(run: &crate::support::Run) -> Vec<String> {
+    run.json()["stages"][0]["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn ssh_config_aliases_follow_include() {
+    let file = stage_on("all");
+    let run = Test::new()
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "--ssh-config",
+            &fixture("ssh/basic/config"),
+        ])
+        .args([file.path()])
+        .run()
+        .code(0);
+    let found = hosts(&run);
+    // Hosts from the top file and from included ones; no wildcard patterns.
+    assert!(found.len() > 3, "{found:?}");
+    assert!(found.iter().all(|h| !h.contains('*') && !h.contains('?')));
+}
+
+#[test]
+fn the_default_ssh_config_is_read_from_home() {
+    let file = stage_on("web-*");
+    let test = Test::new().home_file(".ssh/config", "Host web-1 web-2 db-1\n    User x\n");
+    let run = test
+        .args(["plan", "--format", "json"])
+        .args([file.path()])
+        .run()
+        .code(0);
+    assert_eq!(hosts(&run), ["web-1", "web-2"]);
+}
+
+#[test]
+fn sshsync_groups_just_work() {
+    let file = stage_on("web");
+    let run = Test::new()
+        .home_file(".ssh/config", "Host web-1 web-2 db-1\n")
+        .home_file(
+            ".config/sshsync/config.yml",
+            "groups:\n    web: [web-1, web-2]\nhost_auth:\n    web-1: {auth: key}\n",
+        )
+        .args(["plan", "--format", "json"])
+        .args([file.path()])
+        .run()
+        .code(0);
+    assert_eq!(hosts(&run), ["web-1", "web-2"]);
+}
+
+#[test]
+fn tailscale_peers_tags_os_and_online_are_selectable() {
+    let status = fixture("tailscale/status.json");
+    let pick = |selector: &str| {
+        let file = stage_on(selector);
+        let run = Test::new()
+            .args(["plan", "--format", "json", "--tailscale-status", &status])
+            .args([file.path()])
+            .run()
+            .code(0);
+        hosts(&run)
+    };
+    assert_eq!(pick("tag:prod"), ["db-1", "web-1", "web-2"]);
+    assert_eq!(pick("tag:prod & online"), ["web-1", "web-2"]);
+    assert_eq!(pick("os:macos"), ["alice-mbp"]);
+    assert_eq!(pick("offline"), ["build-win01", "db-1"]);
+}
+
+#[test]
+fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
+    let file = stage_on("tag:prod");
+    Test::new()
+        .args([
+            "check",
+            "--tailscale-status",
+            &fixture("tailscale/status-stopped.json"),
+            "--ssh-config",
+            &fixture("fleet/ssh_config"),
+        ])
+        .args([file.path()])
+        .run()
+        .code(2)
+        .stderr_has("Tailscale is Stopped")
+        .stderr_has("`tag:prod` needs Tailscale, but Tailscale is Stopped");
+    Test::new()
+        .args([
+            "check",
+            "--tailscale-status",
+            &fixture("tailscale/status-needslogin.json"),
+            "--ssh-config",
+            &fixture("fleet/ssh_config"),
+        ])
+        .args([file.path()])
+        .run()
+        .code(2)
+        .stderr_has("Tailscale is NeedsLogin")
+        .stderr_has("tailscale up");
+    // No Tailscale at all is fine until a selector needs it.
+    let plain = stage_on("all");
+    Test::new()
+        .args(["check", "--ssh-config", &fixture("fleet/ssh_config")])
+        .args([plain.path()])
+        .run()
+        .code(0);
+}

@@ -1,0 +1,84 @@
+//! schema/playbook.kdl, the parser and the docs must describe the same language.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kdl::{KdlDocument, KdlNode};
+use tsync::playbook::{CHILDREN, PROPERTIES};
+
+fn schema() -> KdlDocument {
+    let text =
+        std::fs::read_to_string(format!("{}/schema/playbook.kdl", crate::support::ROOT)).unwrap();
+    KdlDocument::parse_v2(&text).expect("schema/playbook.kdl is valid KDL 2.0")
+}
+
+fn named<'a>(node: &'a KdlNode, kind: &str) -> impl Iterator<Item = (&'a str, &'a KdlNode)> + 'a {
+    let kind = kind.to_string();
+    node.children()
+        .into_iter()
+        .flat_map(|c| c.nodes())
+        .filter(move |n| n.name().value() == kind)
+        .filter_map(|n| Some((n.get(0)?.as_string()?, n)))
+}
+
+/// Walks the schema: for each node, its children and properties.
+fn walk(
+    context: &str,
+    node: &KdlNode,
+    children: &mut BTreeMap<String, BTreeSet<String>>,
+    props: &mut BTreeMap<String, BTreeSet<String>>,
+) {
+    for (name, child) in named(node, "node") {
+        children
+            .entry(context.to_string())
+            .or_default()
+            .insert(name.to_string());
+        for (prop, _) in named(child, "prop") {
+            props
+                .entry(name.to_string())
+                .or_default()
+                .insert(prop.to_string());
+        }
+        if let Some(block) = child
+            .children()
+            .and_then(|c| c.nodes().iter().find(|n| n.name().value() == "children"))
+        {
+            walk(name, block, children, props);
+        }
+    }
+}
+
+#[test]
+fn schema_lists_exactly_the_nodes_and_properties_the_parser_accepts() {
+    let doc = schema();
+    let document = doc
+        .nodes()
+        .iter()
+        .find(|n| n.name().value() == "document")
+        .expect("a document node");
+    let (mut children, mut props) = (BTreeMap::new(), BTreeMap::new());
+    walk("(top)", document, &mut children, &mut props);
+    let expected_children: BTreeMap<String, BTreeSet<String>> = CHILDREN
+        .iter()
+        .map(|(c, names)| (c.to_string(), names.iter().map(|n| n.to_string()).collect()))
+        .collect();
+    let expected_props: BTreeMap<String, BTreeSet<String>> = PROPERTIES
+        .iter()
+        .map(|(c, names)| (c.to_string(), names.iter().map(|n| n.to_string()).collect()))
+        .collect();
+    assert_eq!(children, expected_children);
+    assert_eq!(props, expected_props);
+}
+
+#[test]
+fn reference_documents_every_node() {
+    let doc = std::fs::read_to_string(format!("{}/references/playbook.md", crate::support::ROOT))
+        .unwrap();
+    for (_, names) in CHILDREN {
+        for name in *names {
+            assert!(
+                doc.contains(&format!("`{name}`")),
+                "references/playbook.md does not mention `{name}`"
+            );
+        }
+    }
+}
