@@ -2,7 +2,9 @@
 //! what each command needs).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::diagnostics::Color;
@@ -43,6 +45,59 @@ pub enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Run a playbook: its stages in order, each on its hosts in parallel
+    Apply {
+        playbook: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        execution: Execution,
+    },
+    /// Run one shell command on every host a selector picks
+    #[command(after_help = "Example: tsync run 'production & !db-1' -- df -h /")]
+    Run {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        selector: String,
+        /// The command, after `--`
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        execution: Execution,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: live progress, output by host, a recap
+    Human,
+    /// One JSON object per event per line (schema/events.schema.json)
+    Json,
+}
+
+/// How a run is carried out; shared by `apply` and `run`.
+#[derive(Debug, Args)]
+pub struct Execution {
+    /// Hosts worked on at once
+    #[arg(long, short = 'j', default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub jobs: usize,
+
+    /// Give up connecting to a host after this long
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// SSH handshakes in flight at once (each costs the controller CPU)
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub max_connecting: usize,
+
+    /// Output for people or for programs
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+
+    /// Time limit for the command (`tsync run`); a host still running it then is cut off
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,5 +12,7 @@ pub mod inventory;
 pub mod plan;
 pub mod playbook;
 pub mod report;
+pub mod runner;
 pub mod selector;
 pub mod suggest;
+pub mod transport;

@@ -14,6 +14,17 @@ fn main() {
             format,
             inputs,
         } => command::plan::run(playbook, *format, inputs, cli.color),
+        Command::Apply {
+            playbook,
+            inputs,
+            execution,
+        } => command::apply::run(playbook, inputs, execution, cli.color),
+        Command::Run {
+            selector,
+            command,
+            inputs,
+            execution,
+        } => command::run::run(selector, command, inputs, execution, cli.color),
     };
     std::process::exit(code);
 }

@@ -62,6 +62,10 @@ impl Prepared {
         }
     }
 
+    pub fn limit(&self) -> Option<(&Selector, &Source)> {
+        self.limit.as_ref().map(|(s, src)| (s, src))
+    }
+
     /// Reads, checks and plans one playbook. The plan is None when anything is wrong.
     pub fn plan(&self, path: &Path) -> (Option<Plan>, Diagnostics) {
         let mut diagnostics = Diagnostics::default();
@@ -82,8 +86,13 @@ impl Prepared {
         };
         // Groups of one playbook must not leak into the next.
         let mut inventory = self.inventory.clone();
-        let limit = self.limit.as_ref().map(|(s, src)| (s, src));
-        let (plan, found) = Plan::build(&playbook, &mut inventory, &self.vars, limit, playbook_ok);
+        let (plan, found) = Plan::build(
+            &playbook,
+            &mut inventory,
+            &self.vars,
+            self.limit(),
+            playbook_ok,
+        );
         diagnostics.extend(found);
         if diagnostics.has_errors() {
             return (None, diagnostics);

@@ -37,6 +37,8 @@ pub struct Plan {
     pub waves: Vec<Vec<usize>>,
     /// The ssh config in use, for the runner.
     pub ssh_config: Option<std::path::PathBuf>,
+    /// Where the plan came from, for diagnostics about its stages.
+    pub source: Source,
 }
 
 #[derive(Debug)]
@@ -224,6 +226,87 @@ impl Plan {
             order,
             waves,
             ssh_config: inventory.ssh_config.clone(),
+            source: source.clone(),
+        };
+        (Some(plan), diagnostics)
+    }
+
+    /// A one-stage plan that runs `command` on the hosts `selector` picks (`tsync run`).
+    pub fn ad_hoc(
+        selector: &str,
+        command: &str,
+        timeout: Duration,
+        inventory: &Inventory,
+        limit: Option<(&Selector, &Source)>,
+    ) -> (Option<Plan>, Diagnostics) {
+        let mut diagnostics = Diagnostics::default();
+        let source = Source::new("selector", selector);
+        let parsed = match Selector::parse(selector, Some(0), (0, selector.len()).into()) {
+            Ok(s) => s,
+            Err(e) => {
+                diagnostics.push(selector_diagnostic(e, &source));
+                return (None, diagnostics);
+            }
+        };
+        let mut hosts = match parsed.resolve(inventory) {
+            Ok(h) => h,
+            Err(errors) => {
+                for e in errors {
+                    diagnostics.push(selector_diagnostic(e, &source));
+                }
+                return (None, diagnostics);
+            }
+        };
+        if let Some((limit, limit_source)) = limit {
+            match limit.resolve(inventory) {
+                Ok(l) => hosts = hosts.intersection(&l).copied().collect(),
+                Err(errors) => {
+                    for e in errors {
+                        diagnostics.push(selector_diagnostic(e, limit_source));
+                    }
+                    return (None, diagnostics);
+                }
+            }
+        }
+        if hosts.is_empty() {
+            diagnostics.push(
+                Diagnostic::error("no-hosts", format!("`{selector}` selects no hosts"))
+                    .in_source(&source)
+                    .label((0, selector.len()).into(), "matches no host")
+                    .help(if inventory.has_sources {
+                        "check the name; hosts come from your ssh config, Tailscale and groups"
+                    } else {
+                        "no hosts are known: tsync reads ~/.ssh/config (or --ssh-config) and Tailscale"
+                    }),
+            );
+            return (None, diagnostics);
+        }
+        let mut graph = DiGraph::new();
+        graph.add_node(0);
+        let plan = Plan {
+            name: "run".into(),
+            description: None,
+            hosts: hosts.iter().map(|&i| inventory.host(i).clone()).collect(),
+            stages: vec![PlannedStage {
+                name: "run".into(),
+                needs: Vec::new(),
+                hosts: (0..hosts.len()).collect(),
+                selectors: vec![selector.to_string()],
+                steps: vec![PlannedStep {
+                    kind: "run",
+                    written: command.to_string(),
+                    timeout,
+                    commands: vec![command.to_string(); hosts.len()],
+                    stdin: None,
+                }],
+                checks: Vec::new(),
+                rolling: None,
+            }],
+            graph,
+            order: vec![0],
+            waves: vec![vec![0]],
+            ssh_config: inventory.ssh_config.clone(),
+            source,
         };
         (Some(plan), diagnostics)
     }

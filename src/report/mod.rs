@@ -1,3 +1,8 @@
-//! Everything tsync shows: diagnostics, plans and (for runs) what reporters draw from events.
+//! Everything tsync shows: diagnostics, and the reporters that turn run events into output.
 
 pub mod diagnostics;
+mod human;
+mod json;
+
+pub use human::Human;
+pub use json::JsonLines;

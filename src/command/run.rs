@@ -1,0 +1,33 @@
+//! `tsync run SELECTOR -- COMMAND`: one command on every selected host.
+
+use crate::cli::{Execution, Inputs};
+use crate::command::Prepared;
+use crate::command::execute::execute;
+use crate::exit_code;
+use crate::plan::Plan;
+use crate::report::diagnostics::{self, Color};
+
+pub fn run(
+    selector: &str,
+    command: &[String],
+    inputs: &Inputs,
+    execution: &Execution,
+    color: Color,
+) -> i32 {
+    let mut prepared = Prepared::new(inputs);
+    // Words after `--` are joined as ssh joins them: the remote shell reads one command line.
+    let command = command.join(" ");
+    let (plan, found) = Plan::ad_hoc(
+        selector,
+        &command,
+        execution.timeout,
+        &prepared.inventory,
+        prepared.limit(),
+    );
+    prepared.diagnostics.extend(found);
+    diagnostics::print(&prepared.diagnostics, color);
+    match plan.filter(|_| !prepared.diagnostics.has_errors()) {
+        Some(plan) => execute(plan, execution, color),
+        None => exit_code::INVALID_INPUT,
+    }
+}

@@ -1,0 +1,272 @@
+//! The terminal reporter: each host's output attributed to it, failures with their command,
+//! exit code and stderr, and a recap with one line per host. On a terminal a status line
+//! shows live progress; off a terminal (cron, CI, pipes) output is plain lines with no
+//! escape codes.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::runner::{Event, Summary};
+use crate::transport::Stream;
+
+pub struct Human<W: Write> {
+    out: W,
+    /// Live status line and colours.
+    terminal: bool,
+    color: bool,
+    /// Width of the host column, so output lines up.
+    width: usize,
+    /// Running stages: (hosts done, hosts in all).
+    progress: HashMap<String, (usize, usize)>,
+    status_shown: bool,
+}
+
+const RESET: &str = "\x1b[0m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+
+impl<W: Write> Human<W> {
+    pub fn new(out: W, terminal: bool, color: bool, host_names: &[String]) -> Self {
+        Human {
+            out,
+            terminal,
+            color,
+            width: host_names
+                .iter()
+                .map(|h| h.chars().count())
+                .max()
+                .unwrap_or(0),
+            progress: HashMap::new(),
+            status_shown: false,
+        }
+    }
+
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Writes whole lines above the status line, then redraws it.
+    fn line(&mut self, text: &str) {
+        if self.status_shown {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.status_shown = false;
+        }
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    fn status(&mut self) {
+        if !self.terminal || self.progress.is_empty() {
+            return;
+        }
+        let mut parts: Vec<String> = self
+            .progress
+            .iter()
+            .map(|(stage, (done, all))| format!("{stage} {done}/{all} hosts"))
+            .collect();
+        parts.sort();
+        let text = format!("… {}", parts.join(", "));
+        let _ = write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text));
+        self.status_shown = true;
+    }
+
+    pub fn handle(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted {
+                playbook,
+                stages,
+                hosts,
+            } => {
+                let text = format!(
+                    "{playbook}: {stages} stage{}, {hosts} host{}",
+                    plural(*stages),
+                    plural(*hosts)
+                );
+                let text = self.paint(BOLD, &text);
+                self.line(&text);
+            }
+            Event::StageStarted { stage, hosts } => {
+                self.progress.insert(stage.clone(), (0, hosts.len()));
+                let text = self.paint(BOLD, &format!("▶ {stage}"));
+                self.line(&format!("{text} on {}", hosts.join(", ")));
+            }
+            Event::StageSkipped { stage, reason } => {
+                let text = self.paint(YELLOW, &format!("- {stage} skipped: {reason}"));
+                self.line(&text);
+            }
+            Event::StepStarted { .. } => {}
+            Event::Output {
+                host, stream, line, ..
+            } => {
+                let prefix = format!("{host:>width$} │", width = self.width);
+                let text = match stream {
+                    Stream::Stdout => format!("{} {line}", self.paint(DIM, &prefix)),
+                    Stream::Stderr => {
+                        format!("{} {}", self.paint(DIM, &prefix), self.paint(YELLOW, line))
+                    }
+                };
+                self.line(&text);
+            }
+            Event::StepFinished {
+                host,
+                step,
+                command,
+                exit_code,
+                ok: false,
+                duration_secs,
+                stderr,
+                stage,
+            } => {
+                let how = match exit_code {
+                    Some(code) => format!("exited with code {code}"),
+                    None if stderr.is_empty() => "was killed by a signal".to_string(),
+                    None => "could not run".to_string(),
+                };
+                let text = self.paint(
+                    RED,
+                    &format!(
+                        "✗ {host}: {stage} step {step} {how} after {}: {command}",
+                        secs(*duration_secs)
+                    ),
+                );
+                self.line(&text);
+                for l in stderr.lines().filter(|l| !l.trim().is_empty()) {
+                    let l = format!("    {l}");
+                    self.line(&l);
+                }
+            }
+            Event::StepFinished { .. } => {}
+            Event::StepTimedOut {
+                host,
+                stage,
+                step,
+                command,
+                timeout_secs,
+            } => {
+                let text = self.paint(
+                    RED,
+                    &format!(
+                        "✗ {host}: {stage} step {step} timed out after {}, host cut off: {command}",
+                        secs(*timeout_secs)
+                    ),
+                );
+                self.line(&text);
+            }
+            Event::HostUnreachable { host, error, .. } => {
+                let text = self.paint(RED, &format!("✗ {host} unreachable: {error}"));
+                self.line(&text);
+            }
+            Event::HostFinished { stage, .. } => {
+                if let Some((done, _)) = self.progress.get_mut(stage) {
+                    *done += 1;
+                }
+            }
+            Event::StageFinished {
+                stage,
+                ok,
+                duration_secs,
+            } => {
+                self.progress.remove(stage);
+                let text = if *ok {
+                    self.paint(GREEN, &format!("✓ {stage} ({})", secs(*duration_secs)))
+                } else {
+                    self.paint(RED, &format!("✗ {stage} failed ({})", secs(*duration_secs)))
+                };
+                self.line(&text);
+            }
+            Event::CancelRequested { forced: false } => {
+                let text = self.paint(
+                    YELLOW,
+                    "interrupted: letting running steps finish, starting nothing new (Ctrl-C again to stop them)",
+                );
+                self.line(&text);
+            }
+            Event::CancelRequested { forced: true } => {
+                let text = self.paint(YELLOW, "interrupted again: stopping running steps");
+                self.line(&text);
+            }
+            Event::Warning { message } => {
+                let text = self.paint(YELLOW, &format!("warning: {message}"));
+                self.line(&text);
+            }
+            Event::RunFinished { summary } => self.recap(summary),
+        }
+        self.status();
+        let _ = self.out.flush();
+    }
+
+    fn recap(&mut self, summary: &Summary) {
+        self.line("");
+        let title = self.paint(BOLD, "recap");
+        self.line(&title);
+        let width = self.width.max(4);
+        for h in &summary.hosts {
+            let (word, style) = if h.failed > 0 {
+                ("failed", RED)
+            } else if h.unreachable > 0 {
+                ("unreachable", RED)
+            } else if h.changed > 0 {
+                ("changed", YELLOW)
+            } else if h.ok > 0 {
+                ("ok", GREEN)
+            } else {
+                ("skipped", DIM)
+            };
+            let word = self.paint(style, &format!("{word:<11}"));
+            let mut text = format!(
+                "  {:<width$}  {word}  ok={} changed={} failed={} unreachable={} skipped={}  {}",
+                h.host,
+                h.ok,
+                h.changed,
+                h.failed,
+                h.unreachable,
+                h.skipped,
+                secs(h.duration_secs)
+            );
+            if let Some(failure) = &h.failure {
+                text.push_str(&format!("\n  {:<width$}  └ {failure}", ""));
+            }
+            self.line(&text);
+        }
+        let failed = summary.hosts.iter().filter(|h| h.failed > 0).count();
+        let unreachable = summary
+            .hosts
+            .iter()
+            .filter(|h| h.failed == 0 && h.unreachable > 0)
+            .count();
+        let verdict = if summary.interrupted {
+            self.paint(YELLOW, "interrupted")
+        } else if summary.ok {
+            self.paint(GREEN, "succeeded")
+        } else {
+            self.paint(RED, "failed")
+        };
+        let text = format!(
+            "{verdict}: {} host{}, {failed} failed, {unreachable} unreachable, in {}",
+            summary.hosts.len(),
+            plural(summary.hosts.len()),
+            secs(summary.duration_secs)
+        );
+        self.line(&text);
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn secs(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.2}s")
+    } else if s < 120.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
+    }
+}

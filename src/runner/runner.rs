@@ -1,0 +1,539 @@
+//! Executes a [`Plan`]: stages in DAG order (independent ones at once), each stage's hosts in
+//! parallel up to `--jobs`, each host's steps in order over one SSH connection that lives for
+//! the whole run. Failures stay with their host; a stage with a failed host fails, and the
+//! stages that need it are skipped. Everything that happens is sent as an [`Event`].
+//!
+//! Cancellation has two levels, as in cargo-nextest: the first request lets running steps
+//! finish and starts nothing new; the second stops running steps at once. Either way every
+//! connection is closed before `run` returns.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OnceCell, Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::event::{Event, HostOutcome, HostTotals, StageTotals, Summary};
+use crate::exit_code;
+use crate::plan::Plan;
+use crate::transport::{ConnectError, Connection, Connector, ExecError};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Hosts worked on at once, across all running stages.
+    pub jobs: usize,
+    pub connect_timeout: Duration,
+    /// SSH handshakes in flight at once.
+    pub max_connecting: usize,
+}
+
+/// How far a cancellation has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cancel {
+    No,
+    /// Start nothing new; let running steps finish.
+    Graceful,
+    /// Stop running steps now.
+    Forced,
+}
+
+pub struct Runner {
+    plan: Arc<Plan>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<Cancel>,
+}
+
+/// Shared by every task of a run.
+struct Context {
+    plan: Arc<Plan>,
+    connector: Connector,
+    /// One slot per plan host: the connection, or why there is none.
+    connections: Vec<OnceCell<Result<Arc<Connection>, ConnectError>>>,
+    /// Hosts whose connection broke during the run, with ssh's message.
+    lost: Mutex<Vec<Option<String>>>,
+    jobs: Semaphore,
+    totals: Mutex<Vec<HostTotals>>,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<Cancel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum StageState {
+    Pending,
+    Running,
+    Ok,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl Runner {
+    pub fn new(
+        plan: Plan,
+        options: RunOptions,
+        events: mpsc::UnboundedSender<Event>,
+        cancel: watch::Receiver<Cancel>,
+    ) -> Runner {
+        Runner {
+            plan: Arc::new(plan),
+            options,
+            events,
+            cancel,
+        }
+    }
+
+    pub async fn run(self) -> std::io::Result<Summary> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let connector = Connector::new(
+            plan.ssh_config.as_deref(),
+            self.options.connect_timeout,
+            self.options.max_connecting,
+        )?;
+        let context = Arc::new(Context {
+            connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
+            lost: Mutex::new(vec![None; plan.hosts.len()]),
+            jobs: Semaphore::new(self.options.jobs.max(1)),
+            totals: Mutex::new(
+                plan.hosts
+                    .iter()
+                    .map(|h| HostTotals {
+                        host: h.name.clone(),
+                        ..HostTotals::default()
+                    })
+                    .collect(),
+            ),
+            events: self.events,
+            cancel: self.cancel,
+            connector,
+            plan: plan.clone(),
+        });
+        context.emit(Event::RunStarted {
+            playbook: plan.name.clone(),
+            stages: plan.stages.len(),
+            hosts: plan.hosts.len(),
+        });
+
+        let mut states = vec![StageState::Pending; plan.stages.len()];
+        let mut running: JoinSet<(usize, bool)> = JoinSet::new();
+        loop {
+            for &i in &plan.order {
+                if states[i] != StageState::Pending {
+                    continue;
+                }
+                let stage = &plan.stages[i];
+                let needs: Vec<StageState> = stage.needs.iter().map(|&n| states[n]).collect();
+                let blocked_by = stage.needs.iter().find(|&&n| {
+                    matches!(
+                        states[n],
+                        StageState::Failed | StageState::Skipped | StageState::Cancelled
+                    )
+                });
+                if let Some(&n) = blocked_by {
+                    states[i] = StageState::Skipped;
+                    context.skip_all(i);
+                    let why = if states[n] == StageState::Failed {
+                        "failed"
+                    } else {
+                        "did not run"
+                    };
+                    context.emit(Event::StageSkipped {
+                        stage: stage.name.clone(),
+                        reason: format!("it needs `{}`, which {why}", plan.stages[n].name),
+                    });
+                } else if needs.iter().all(|s| *s == StageState::Ok) {
+                    if context.cancelled() >= Cancel::Graceful {
+                        states[i] = StageState::Cancelled;
+                        context.skip_all(i);
+                        context.emit(Event::StageSkipped {
+                            stage: stage.name.clone(),
+                            reason: "the run was interrupted".into(),
+                        });
+                    } else if stage.hosts.is_empty() {
+                        // Nothing to do (a --limit left no host here): it does not hold back
+                        // the stages that need it.
+                        states[i] = StageState::Ok;
+                        context.emit(Event::StageSkipped {
+                            stage: stage.name.clone(),
+                            reason: "no hosts selected".into(),
+                        });
+                    } else {
+                        states[i] = StageState::Running;
+                        let context = context.clone();
+                        running.spawn(async move { (i, run_stage(context, i).await) });
+                    }
+                }
+            }
+            // A stage finishing may make others ready or skipped; recheck until stable.
+            if states.iter().any(|s| *s == StageState::Pending)
+                && !states.iter().any(|s| *s == StageState::Running)
+                && running.is_empty()
+            {
+                continue;
+            }
+            match running.join_next().await {
+                Some(Ok((i, ok))) => {
+                    states[i] = if ok {
+                        StageState::Ok
+                    } else {
+                        StageState::Failed
+                    };
+                }
+                Some(Err(join_error)) => {
+                    // A stage task panicked: a bug in tsync, not a host failure.
+                    std::panic::resume_unwind(join_error.into_panic());
+                }
+                None => break,
+            }
+        }
+
+        let interrupted = context.cancelled() > Cancel::No;
+        let Some(context) = Arc::into_inner(context) else {
+            unreachable!("every task holding the context has ended");
+        };
+        let warnings = close_all(context.connections, &plan).await;
+        for message in warnings {
+            let _ = context.events.send(Event::Warning { message });
+        }
+        let hosts = context.totals.into_inner().expect("no panics while locked");
+        let failed = hosts.iter().any(|h| h.failed > 0);
+        let unreachable = hosts.iter().any(|h| h.unreachable > 0);
+        let exit_code = if interrupted {
+            exit_code::INTERRUPTED
+        } else if failed {
+            exit_code::HOSTS_FAILED
+        } else if unreachable {
+            exit_code::UNREACHABLE
+        } else {
+            exit_code::SUCCESS
+        };
+        let summary = Summary {
+            ok: exit_code == exit_code::SUCCESS,
+            interrupted,
+            duration_secs: started.elapsed().as_secs_f64(),
+            exit_code,
+            hosts,
+            stages: plan
+                .order
+                .iter()
+                .map(|&i| StageTotals {
+                    stage: plan.stages[i].name.clone(),
+                    status: match states[i] {
+                        StageState::Ok => "ok",
+                        StageState::Failed => "failed",
+                        StageState::Cancelled => "cancelled",
+                        _ => "skipped",
+                    },
+                })
+                .collect(),
+        };
+        let _ = context.events.send(Event::RunFinished {
+            summary: summary.clone(),
+        });
+        Ok(summary)
+    }
+}
+
+impl Context {
+    fn emit(&self, event: Event) {
+        // The reporter only goes away when the process is ending; nothing to do then.
+        let _ = self.events.send(event);
+    }
+
+    fn cancelled(&self) -> Cancel {
+        *self.cancel.borrow()
+    }
+
+    /// Resolves when the run is cancelled at `level` or beyond.
+    async fn until(&self, level: Cancel) {
+        let mut cancel = self.cancel.clone();
+        // An error means the sender is gone: no cancellation can come any more.
+        if cancel.wait_for(|c| *c >= level).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Counts every step of a stage that will not run as skipped on each of its hosts.
+    fn skip_all(&self, stage: usize) {
+        let planned = &self.plan.stages[stage];
+        let mut totals = self.totals.lock().expect("no panics while locked");
+        for &host in &planned.hosts {
+            totals[host].skipped += planned.steps.len();
+        }
+    }
+
+    fn tally(&self, host: usize, update: impl FnOnce(&mut HostTotals)) {
+        update(&mut self.totals.lock().expect("no panics while locked")[host]);
+    }
+
+    /// The host's connection, opened on first use and shared by every later step and stage.
+    async fn connection(&self, host: usize) -> Result<Arc<Connection>, String> {
+        if let Some(message) = &self.lost.lock().expect("no panics while locked")[host] {
+            return Err(message.clone());
+        }
+        let destination = self.plan.hosts[host].destination().to_string();
+        self.connections[host]
+            .get_or_init(|| async { self.connector.connect(&destination).await.map(Arc::new) })
+            .await
+            .clone()
+            .map_err(|e| e.message)
+    }
+
+    fn mark_lost(&self, host: usize, message: &str) {
+        self.lost.lock().expect("no panics while locked")[host] = Some(message.to_string());
+    }
+}
+
+/// Runs one stage on all its hosts; true when every host succeeded.
+async fn run_stage(context: Arc<Context>, stage: usize) -> bool {
+    let started = Instant::now();
+    let planned = &context.plan.stages[stage];
+    context.emit(Event::StageStarted {
+        stage: planned.name.clone(),
+        hosts: planned
+            .hosts
+            .iter()
+            .map(|&h| context.plan.hosts[h].name.clone())
+            .collect(),
+    });
+    let mut hosts = JoinSet::new();
+    for position in 0..planned.hosts.len() {
+        let context = context.clone();
+        hosts.spawn(async move { run_host(&context, stage, position).await });
+    }
+    let mut ok = true;
+    while let Some(outcome) = hosts.join_next().await {
+        match outcome {
+            Ok(HostOutcome::Ok) => {}
+            Ok(_) => ok = false,
+            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        }
+    }
+    context.emit(Event::StageFinished {
+        stage: planned.name.clone(),
+        ok,
+        duration_secs: started.elapsed().as_secs_f64(),
+    });
+    ok
+}
+
+/// Runs a stage's steps on the host at `position` in the stage's host list.
+async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
+    let planned = &context.plan.stages[stage];
+    let host = planned.hosts[position];
+    let host_name = context.plan.hosts[host].name.clone();
+    let stage_name = planned.name.clone();
+    let steps = planned.steps.len();
+
+    let outcome = async {
+        let _job = tokio::select! {
+            permit = context.jobs.acquire() => permit.expect("the semaphore is never closed"),
+            () = context.until(Cancel::Graceful) => return (HostOutcome::Skipped, 0),
+        };
+        if context.cancelled() >= Cancel::Graceful {
+            return (HostOutcome::Skipped, 0);
+        }
+        let connection = tokio::select! {
+            c = context.connection(host) => c,
+            () = context.until(Cancel::Forced) => return (HostOutcome::Skipped, 0),
+        };
+        let connection = match connection {
+            Ok(c) => c,
+            Err(error) => {
+                context.emit(Event::HostUnreachable {
+                    stage: stage_name.clone(),
+                    host: host_name.clone(),
+                    error: error.clone(),
+                });
+                context.tally(host, |t| {
+                    t.unreachable += 1;
+                    t.failure
+                        .get_or_insert(format!("{stage_name}: unreachable: {error}"));
+                });
+                return (HostOutcome::Unreachable, 0);
+            }
+        };
+        for (k, step) in planned.steps.iter().enumerate() {
+            if context.cancelled() >= Cancel::Graceful {
+                return (HostOutcome::Skipped, k);
+            }
+            let command = &step.commands[position];
+            context.emit(Event::StepStarted {
+                stage: stage_name.clone(),
+                host: host_name.clone(),
+                step: k + 1,
+                kind: step.kind.to_string(),
+                command: command.clone(),
+            });
+            let step_started = Instant::now();
+            let mut on_line = |stream, line| {
+                context.emit(Event::Output {
+                    stage: stage_name.clone(),
+                    host: host_name.clone(),
+                    step: k + 1,
+                    stream,
+                    line,
+                });
+            };
+            let exec = connection.exec(
+                command,
+                step.stdin.as_deref().map(str::as_bytes),
+                &mut on_line,
+            );
+            let result = tokio::select! {
+                r = tokio::time::timeout(step.timeout, exec) => r,
+                () = context.until(Cancel::Forced) => {
+                    context.tally(host, |t| {
+                        t.failed += 1;
+                        t.failure.get_or_insert(format!("{stage_name}: step {} stopped by Ctrl-C", k + 1));
+                    });
+                    return (HostOutcome::Failed, k + 1);
+                }
+            };
+            let duration_secs = step_started.elapsed().as_secs_f64();
+            match result {
+                Ok(Ok(done)) => {
+                    let ok = done.exit_code == Some(0);
+                    context.emit(Event::StepFinished {
+                        stage: stage_name.clone(),
+                        host: host_name.clone(),
+                        step: k + 1,
+                        command: command.clone(),
+                        exit_code: done.exit_code,
+                        ok,
+                        duration_secs,
+                        stderr: if ok {
+                            String::new()
+                        } else {
+                            done.stderr_tail.clone()
+                        },
+                    });
+                    if ok {
+                        context.tally(host, |t| {
+                            t.ok += 1;
+                            t.changed += 1;
+                        });
+                    } else {
+                        let how = match done.exit_code {
+                            Some(code) => format!("exit code {code}"),
+                            None => "killed by a signal".to_string(),
+                        };
+                        context.tally(host, |t| {
+                            t.failed += 1;
+                            t.failure.get_or_insert(format!(
+                                "{stage_name}: step {} `{}`: {how}",
+                                k + 1,
+                                step.written
+                            ));
+                        });
+                        return (HostOutcome::Failed, k + 1);
+                    }
+                }
+                Ok(Err(ExecError::Disconnected(error))) => {
+                    context.mark_lost(host, &error);
+                    context.emit(Event::HostUnreachable {
+                        stage: stage_name.clone(),
+                        host: host_name.clone(),
+                        error: error.clone(),
+                    });
+                    context.tally(host, |t| {
+                        t.unreachable += 1;
+                        t.failure
+                            .get_or_insert(format!("{stage_name}: connection lost: {error}"));
+                    });
+                    return (HostOutcome::Unreachable, k + 1);
+                }
+                Ok(Err(ExecError::Failed(error))) => {
+                    context.emit(Event::StepFinished {
+                        stage: stage_name.clone(),
+                        host: host_name.clone(),
+                        step: k + 1,
+                        command: command.clone(),
+                        exit_code: None,
+                        ok: false,
+                        duration_secs,
+                        stderr: error.clone(),
+                    });
+                    context.tally(host, |t| {
+                        t.failed += 1;
+                        t.failure
+                            .get_or_insert(format!("{stage_name}: step {}: {error}", k + 1));
+                    });
+                    return (HostOutcome::Failed, k + 1);
+                }
+                Err(_elapsed) => {
+                    // The host stopped answering, or the command runs too long: cut it off.
+                    // A connection that cannot even serve this step is not used again.
+                    context.mark_lost(host, "a step timed out on this connection earlier");
+                    context.emit(Event::StepTimedOut {
+                        stage: stage_name.clone(),
+                        host: host_name.clone(),
+                        step: k + 1,
+                        command: command.clone(),
+                        timeout_secs: step.timeout.as_secs_f64(),
+                    });
+                    context.tally(host, |t| {
+                        t.failed += 1;
+                        t.failure.get_or_insert(format!(
+                            "{stage_name}: step {} `{}` timed out after {}",
+                            k + 1,
+                            step.written,
+                            humantime::format_duration(step.timeout)
+                        ));
+                    });
+                    return (HostOutcome::Failed, k + 1);
+                }
+            }
+        }
+        (HostOutcome::Ok, steps)
+    };
+    let started = Instant::now();
+    let (outcome, ran) = outcome.await;
+    // Steps after a failure, or never started, are skipped.
+    let skipped = steps - ran.min(steps);
+    context.tally(host, |t| {
+        t.skipped += skipped;
+        t.duration_secs += started.elapsed().as_secs_f64();
+    });
+    context.emit(Event::HostFinished {
+        stage: stage_name,
+        host: host_name,
+        outcome,
+        duration_secs: started.elapsed().as_secs_f64(),
+    });
+    outcome
+}
+
+/// Closes every connection that was opened, all at once, each within a time limit; returns
+/// what could not be closed cleanly.
+async fn close_all(
+    connections: Vec<OnceCell<Result<Arc<Connection>, ConnectError>>>,
+    plan: &Plan,
+) -> Vec<String> {
+    let mut closing = JoinSet::new();
+    for (i, cell) in connections.into_iter().enumerate() {
+        let Some(Ok(connection)) = cell.into_inner() else {
+            continue;
+        };
+        let host = plan.hosts[i].name.clone();
+        closing.spawn(async move {
+            // Every task that used the connection has ended: this is the last reference.
+            let Some(connection) = Arc::into_inner(connection) else {
+                return Some(format!("the connection to {host} was still in use at exit"));
+            };
+            match tokio::time::timeout(Duration::from_secs(5), connection.close()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("closing the connection to {host}: {e}")),
+                Err(_) => Some(format!("closing the connection to {host} timed out")),
+            }
+        });
+    }
+    let mut warnings = Vec::new();
+    while let Some(result) = closing.join_next().await {
+        if let Ok(Some(message)) = result {
+            warnings.push(message);
+        }
+    }
+    warnings
+}

@@ -1,0 +1,193 @@
+//! One host's SSH connection: runs commands over channels of the shared master.
+
+use std::time::Duration;
+
+use openssh::{Session, Stdio};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::sync::Semaphore;
+
+use super::connector::ssh_message;
+
+/// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
+/// command never fails for want of a channel.
+const CHANNELS_PER_HOST: usize = 8;
+/// Keep this much of a command's stderr for the failure report.
+const STDERR_TAIL: usize = 4096;
+
+pub struct Connection {
+    session: Session,
+    channels: Semaphore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// None when the remote process was killed by a signal.
+    pub exit_code: Option<i32>,
+    /// The end of what it wrote to stderr.
+    pub stderr_tail: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExecError {
+    /// The connection is gone: the host is unreachable from now on.
+    #[error("connection lost: {0}")]
+    Disconnected(String),
+    /// The command could not be started or its output could not be read.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Connection {
+    pub(super) fn new(session: Session) -> Connection {
+        Connection {
+            session,
+            channels: Semaphore::new(CHANNELS_PER_HOST),
+        }
+    }
+
+    /// Runs `command` with the login shell of the host (as `ssh host 'command'` does), feeding
+    /// `stdin` to it and handing every line of output to `on_line` as it arrives.
+    pub async fn exec(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        on_line: &mut (dyn FnMut(Stream, String) + Send),
+    ) -> Result<Executed, ExecError> {
+        let _channel = self
+            .channels
+            .acquire()
+            .await
+            .map_err(|_| ExecError::Failed("closing".into()))?;
+        let mut child = self.spawn(command, stdin.is_some()).await?;
+        let stdout = child.stdout().take();
+        let stderr = child.stderr().take();
+        let input = child.stdin().take();
+
+        let write = async {
+            if let (Some(mut pipe), Some(bytes)) = (input, stdin) {
+                // A command that exits without reading its input closes the pipe: not an error.
+                let _ = pipe.write_all(bytes).await;
+                let _ = pipe.shutdown().await;
+            }
+        };
+        let mut tail = Vec::new();
+        let mut collect = |stream, line: Vec<u8>| {
+            if stream == Stream::Stderr {
+                tail.extend_from_slice(&line);
+                if tail.len() > STDERR_TAIL * 2 {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+            on_line(
+                stream,
+                String::from_utf8_lossy(&line)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string(),
+            );
+        };
+        let read = read_lines(stdout, stderr, &mut collect);
+        let ((), read) = tokio::join!(write, read);
+        read.map_err(|e| ExecError::Failed(format!("reading output: {e}")))?;
+        let status = child.wait().await;
+        let stderr_tail = {
+            let start = tail.len().saturating_sub(STDERR_TAIL);
+            String::from_utf8_lossy(&tail[start..]).into_owned()
+        };
+        match status {
+            Ok(status) => Ok(Executed {
+                exit_code: status.code(),
+                stderr_tail,
+            }),
+            // The mux protocol cannot tell a killed process from a dropped connection; asking
+            // the master whether it is still alive can.
+            Err(openssh::Error::RemoteProcessTerminated) => match self.session.check().await {
+                Ok(()) => Ok(Executed {
+                    exit_code: None,
+                    stderr_tail,
+                }),
+                Err(e) => Err(ExecError::Disconnected(ssh_message(&e))),
+            },
+            Err(e) => Err(self.classify(e).await),
+        }
+    }
+
+    async fn spawn(
+        &self,
+        command: &str,
+        with_stdin: bool,
+    ) -> Result<openssh::Child<&Session>, ExecError> {
+        let mut delay = Duration::from_millis(20);
+        for attempt in 0.. {
+            let mut cmd = self.session.raw_command(command);
+            cmd.stdin(if with_stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+            match cmd.spawn().await {
+                Ok(child) => return Ok(child),
+                // sshd refuses channels beyond MaxSessions ("open failed"); others may hold
+                // some, so wait and try again a few times.
+                Err(e) if attempt < 5 && ssh_message(&e).contains("open failed") => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(self.classify(e).await),
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    async fn classify(&self, error: openssh::Error) -> ExecError {
+        let message = ssh_message(&error);
+        match self.session.check().await {
+            Ok(()) => ExecError::Failed(message),
+            Err(_) => ExecError::Disconnected(message),
+        }
+    }
+
+    /// Ends the master connection and removes its socket.
+    pub async fn close(self) -> Result<(), String> {
+        self.session.close().await.map_err(|e| ssh_message(&e))
+    }
+}
+
+/// Reads both streams to their end, line by line, in the order lines arrive.
+async fn read_lines(
+    stdout: Option<impl AsyncRead + Unpin>,
+    stderr: Option<impl AsyncRead + Unpin>,
+    on_line: &mut (dyn FnMut(Stream, Vec<u8>) + Send),
+) -> std::io::Result<()> {
+    let mut out = stdout.map(BufReader::new);
+    let mut err = stderr.map(BufReader::new);
+    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+    while out.is_some() || err.is_some() {
+        tokio::select! {
+            read = async { out.as_mut().expect("guarded").read_until(b'\n', &mut out_buf).await }, if out.is_some() => {
+                if read? == 0 {
+                    out = None;
+                } else {
+                    on_line(Stream::Stdout, std::mem::take(&mut out_buf));
+                }
+            }
+            read = async { err.as_mut().expect("guarded").read_until(b'\n', &mut err_buf).await }, if err.is_some() => {
+                if read? == 0 {
+                    err = None;
+                } else {
+                    on_line(Stream::Stderr, std::mem::take(&mut err_buf));
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Opens one multiplexed OpenSSH connection per host (a ControlMaster driven through
+//! openssh's native mux client), with strict host key checking, the user's ssh config, a
+//! connect timeout, and a cap on how many handshakes run at once.
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::time::Duration;
+
+use openssh::{ControlPersist, KnownHosts, SessionBuilder};
+use tokio::sync::Semaphore;
+
+use super::connection::Connection;
+
+pub struct Connector {
+    builder: SessionBuilder,
+    /// Holds every control socket of the run; removed when the run ends, whatever happens.
+    control_dir: tempfile::TempDir,
+    starts: Semaphore,
+    connect_timeout: Duration,
+}
+
+/// Why a host could not be reached, in ssh's own words.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ConnectError {
+    pub message: String,
+}
+
+impl Connector {
+    pub fn new(
+        ssh_config: Option<&Path>,
+        connect_timeout: Duration,
+        max_starts: usize,
+    ) -> std::io::Result<Connector> {
+        // Control sockets live in a fresh directory with a short path: unix socket paths are
+        // limited to 108 bytes, and a long $TMPDIR would break every connection.
+        let base = if Path::new("/tmp").is_dir() {
+            Path::new("/tmp").to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let control_dir = tempfile::Builder::new().prefix("tsync-").tempdir_in(base)?;
+        let mut builder = SessionBuilder::default();
+        builder
+            .known_hosts_check(KnownHosts::Strict)
+            .control_directory(control_dir.path())
+            // Masters exit on their own if tsync is killed before it can close them.
+            .control_persist(ControlPersist::IdleFor(
+                NonZeroUsize::new(60).expect("non-zero"),
+            ))
+            .connect_timeout(connect_timeout)
+            .server_alive_interval(Duration::from_secs(15));
+        if let Some(config) = ssh_config {
+            builder.config_file(config);
+        }
+        Ok(Connector {
+            builder,
+            control_dir,
+            starts: Semaphore::new(max_starts.max(1)),
+            connect_timeout,
+        })
+    }
+
+    /// Connects to `destination` (an ssh config alias or a host name). Waits for a free
+    /// handshake slot first; the timeout counts from the handshake's start.
+    pub async fn connect(&self, destination: &str) -> Result<Connection, ConnectError> {
+        let _slot = self.starts.acquire().await.map_err(|_| ConnectError {
+            message: "the run is shutting down".into(),
+        })?;
+        // ssh enforces ConnectTimeout for the TCP connection and banner; this outer limit
+        // also covers a server that stalls later in the handshake.
+        let limit = self.connect_timeout * 2 + Duration::from_secs(2);
+        match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
+            Ok(Ok(session)) => Ok(Connection::new(session)),
+            Ok(Err(e)) => Err(ConnectError {
+                message: ssh_message(&e),
+            }),
+            Err(_) => Err(ConnectError {
+                message: format!(
+                    "connection timed out after {}",
+                    humantime::format_duration(limit)
+                ),
+            }),
+        }
+    }
+
+    pub fn control_dir(&self) -> &Path {
+        self.control_dir.path()
+    }
+}
+
+/// The most useful text of an openssh error: ssh's own message, found in its source chain.
+pub(super) fn ssh_message(error: &openssh::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() {
+            message = text;
+        }
+        source = s.source();
+    }
+    message.trim().to_string()
+}
