@@ -7,6 +7,7 @@
 //! finish and starts nothing new; the second stops running steps at once. Either way every
 //! connection is closed before `run` returns.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -376,14 +377,17 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
                     line,
                 });
             };
+            let group = AtomicU32::new(0);
             let exec = connection.exec(
                 command,
                 step.stdin.as_deref().map(str::as_bytes),
+                &group,
                 &mut on_line,
             );
             let result = tokio::select! {
                 r = tokio::time::timeout(step.timeout, exec) => r,
                 () = context.until(Cancel::Forced) => {
+                    connection.stop(group.load(Ordering::SeqCst)).await;
                     context.tally(host, |t| {
                         t.failed += 1;
                         t.failure.get_or_insert(format!("{stage_name}: step {} stopped by Ctrl-C", k + 1));
@@ -463,6 +467,7 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
                     return (HostOutcome::Failed, k + 1);
                 }
                 Err(_elapsed) => {
+                    connection.stop(group.load(Ordering::SeqCst)).await;
                     // The host stopped answering, or the command runs too long: cut it off.
                     // A connection that cannot even serve this step is not used again.
                     context.mark_lost(host, "a step timed out on this connection earlier");

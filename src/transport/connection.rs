@@ -1,5 +1,6 @@
 //! One host's SSH connection: runs commands over channels of the shared master.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use openssh::{Session, Stdio};
@@ -13,6 +14,9 @@ use super::connector::ssh_message;
 const CHANNELS_PER_HOST: usize = 8;
 /// Keep this much of a command's stderr for the failure report.
 const STDERR_TAIL: usize = 4096;
+/// The first line every command writes to stderr: the process group tsync may have to stop.
+/// sshd starts each command's shell as a session leader, so its PID names the whole group.
+const PID_MARKER: &str = "\u{1e}tsync-pid ";
 
 pub struct Connection {
     session: Session,
@@ -54,11 +58,14 @@ impl Connection {
     }
 
     /// Runs `command` with the login shell of the host (as `ssh host 'command'` does), feeding
-    /// `stdin` to it and handing every line of output to `on_line` as it arrives.
+    /// `stdin` to it and handing every line of output to `on_line` as it arrives. The remote
+    /// process group is stored in `group` as soon as it is known, so that a caller who gives
+    /// up on the command (a timeout, Ctrl-C) can [`stop`](Self::stop) it.
     pub async fn exec(
         &self,
         command: &str,
         stdin: Option<&[u8]>,
+        group: &AtomicU32,
         on_line: &mut (dyn FnMut(Stream, String) + Send),
     ) -> Result<Executed, ExecError> {
         let _channel = self
@@ -66,7 +73,8 @@ impl Connection {
             .acquire()
             .await
             .map_err(|_| ExecError::Failed("closing".into()))?;
-        let mut child = self.spawn(command, stdin.is_some()).await?;
+        let marked = format!("printf '{PID_MARKER}%s\\n' \"$$\" >&2; {command}");
+        let mut child = self.spawn(&marked, stdin.is_some()).await?;
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
         let input = child.stdin().take();
@@ -79,7 +87,16 @@ impl Connection {
             }
         };
         let mut tail = Vec::new();
+        let mut marker_seen = false;
         let mut collect = |stream, line: Vec<u8>| {
+            if stream == Stream::Stderr && !marker_seen {
+                marker_seen = true;
+                let text = String::from_utf8_lossy(&line);
+                if let Some(pid) = text.trim_end().strip_prefix(PID_MARKER) {
+                    group.store(pid.parse().unwrap_or(0), Ordering::SeqCst);
+                    return;
+                }
+            }
             if stream == Stream::Stderr {
                 tail.extend_from_slice(&line);
                 if tail.len() > STDERR_TAIL * 2 {
@@ -154,6 +171,26 @@ impl Connection {
             Ok(()) => ExecError::Failed(message),
             Err(_) => ExecError::Disconnected(message),
         }
+    }
+
+    /// Stops a command's whole process group on the host: TERM, then KILL a moment later
+    /// for what ignored it. Best effort, bounded in time: the host may be the reason the
+    /// command was given up on.
+    pub async fn stop(&self, group: u32) {
+        if group <= 1 {
+            return;
+        }
+        let kill = format!(
+            "kill -TERM -{group} 2>/dev/null || exit 0; sleep 1; kill -KILL -{group} 2>/dev/null; exit 0"
+        );
+        let stop = async {
+            let mut cmd = self.session.raw_command(&kill);
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let _ = cmd.status().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(4), stop).await;
     }
 
     /// Ends the master connection and removes its socket.
