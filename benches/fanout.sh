@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Fan-out benchmark: tsync against plain OpenSSH on a lab of real sshd hosts, measured in the
+# same run with the same ssh config. Prints each figure and its ratio to the baseline.
+#
+#   benches/fanout.sh [HOSTS] [ROUNDS]      (defaults: 50 hosts, 5 rounds; medians reported)
+#
+# 1. cold `tsync run all -- true` vs one plain `ssh HOST true` per host, all in parallel;
+#    goal ratio <= 1.0
+# 2. a playbook of 5 stages (one `run` step each) on every host vs 5 such ssh loops in a
+#    row; goal ratio <= 0.5 (tsync keeps one connection per host for the whole run)
+# 3. tsync's peak memory for the cold run on every host
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hosts=${1:-50}
+rounds=${2:-5}
+
+scripts/setup
+cargo build --release --workspace --locked --quiet
+bin=$PWD/target/release
+work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
+"$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
+lab=$!
+trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 600); do
+    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
+    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
+    sleep 0.1
+done
+config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
+mapfile -t names < <(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out")
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ssh_loop() {
+    for h in "${names[@]}"; do ssh -F "$config" "$h" true & done
+    wait
+}
+time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; }
+
+{
+    echo 'playbook "bench5"'
+    for s in 1 2 3 4 5; do
+        printf 'stage "s%s" {\n' "$s"
+        [ "$s" -gt 1 ] && printf '    needs "s%s"\n' "$((s - 1))"
+        printf '    on "all"\n    run "true"\n}\n'
+    done
+} > "$work/five.kdl"
+tsync=("$bin/tsync" --ssh-config "$config" --no-tailscale)
+
+echo "lab: $hosts hosts; $rounds rounds each, medians"
+"${tsync[@]}" run all -- true > /dev/null   # warm the page cache, not the connections
+declare -a a b c d
+for _ in $(seq "$rounds"); do
+    a+=("$(time_of "${tsync[@]}" run all -- true)")
+    b+=("$(time_of ssh_loop)")
+    c+=("$(time_of "${tsync[@]}" apply "$work/five.kdl")")
+    d+=("$(time_of bash -c "$(declare -f ssh_loop); names=(${names[*]}); config=$config; for i in 1 2 3 4 5; do ssh_loop; done")")
+done
+ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
+tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)
+printf 'cold run, all hosts:  tsync %.3fs   ssh loop %.3fs   ratio %.2f (goal <= 1.0)\n' "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
+printf '5 stages, all hosts:  tsync %.3fs   5 ssh loops %.3fs   ratio %.2f (goal <= 0.5)\n' "$tc" "$td" "$(echo "$tc / $td" | bc -l)"
+peak=$( { /usr/bin/time -f '%M' "${tsync[@]}" run all -- true > /dev/null; } 2>&1 | tail -n 1)
+printf 'peak memory of tsync run on %s hosts: %.1f MiB\n' "$hosts" "$(echo "$peak / 1024" | bc -l)"
