@@ -142,6 +142,12 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 
+    /// Removes the diagnostics of one kind (`errors_only`: only its errors), for a command
+    /// to which that kind does not apply.
+    pub fn drop_code(&mut self, code: &str, errors_only: bool) {
+        self.items.retain(|d| d.code != code || (errors_only && !d.is_error()));
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(Diagnostic::is_error)
     }

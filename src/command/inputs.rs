@@ -29,12 +29,19 @@ impl Prepared {
         let mut vars = Vec::new();
         for var in &inputs.vars {
             match var.split_once('=') {
+                Some((name, _)) if crate::playbook::BUILTIN_VARS.contains(&name) => diagnostics.push(
+                    Diagnostic::error("builtin-variable", format!("`--var {var}` sets a built-in variable"))
+                        .help(format!(
+                            "tsync sets {} for each host; pick another name",
+                            crate::playbook::BUILTIN_VARS.join(", ")
+                        )),
+                ),
                 Some((name, value)) if crate::playbook::is_var_name(name) => {
                     vars.push((name.to_string(), value.to_string()));
                 }
                 _ => diagnostics.push(
                     Diagnostic::error("bad-var", format!("`--var {var}` is not NAME=VALUE"))
-                        .help("write `--var app-dir=/srv/web`; names start with a letter"),
+                        .help("write `--var app-dir=/srv/web`; names start with a letter or `_`"),
                 ),
             }
         }
@@ -96,6 +103,13 @@ impl Prepared {
         diagnostics.extend(found);
         if diagnostics.has_errors() {
             return (None, diagnostics);
+        }
+        if plan.is_none() {
+            // Only `check` can do without hosts; everything else needs them resolved.
+            diagnostics.push(
+                Diagnostic::error("no-inventory", format!("cannot plan `{}` without any known host", path.display()))
+                    .help("pass --ssh-config FILE (or write ~/.ssh/config), --inventory FILE or --tailscale-status FILE"),
+            );
         }
         (plan, diagnostics)
     }

@@ -43,7 +43,7 @@ impl Tailscale {
     pub fn why_not(&self) -> Option<String> {
         match self {
             Tailscale::Running => None,
-            Tailscale::NotRunning(state) => Some(format!("Tailscale is {state}")),
+            Tailscale::NotRunning(state) => Some(format!("Tailscale is not running (its state is {state})")),
             Tailscale::Unavailable(reason) => Some(reason.clone()),
         }
     }
@@ -64,7 +64,8 @@ pub struct Inventory {
     index: HashMap<String, usize>,
     groups: BTreeMap<String, GroupEntry>,
     pub tailscale: Tailscale,
-    /// The ssh config in use, passed on to `ssh` so it sees the same hosts.
+    /// The ssh config named with --ssh-config, passed on to `ssh -F` so it sees the same
+    /// hosts; None means ssh's own defaults.
     pub ssh_config: Option<PathBuf>,
     /// Whether any source of hosts was found; without one, host names cannot be checked.
     pub has_sources: bool,
@@ -99,7 +100,11 @@ impl Inventory {
                             ..Host::default()
                         });
                     }
-                    inventory.ssh_config = Some(config);
+                    // Only a config the user named is passed to ssh with -F: without -F, ssh
+                    // also reads /etc/ssh/ssh_config, as the user's own `ssh` does.
+                    if explicit {
+                        inventory.ssh_config = Some(config);
+                    }
                 }
                 Err(ssh_config::SshConfigError::Missing { .. }) if !explicit => {}
                 Err(e) => diagnostics.push(source_problem(explicit, "ssh-config", e.to_string())),
@@ -107,7 +112,7 @@ impl Inventory {
         }
 
         inventory.tailscale = if options.no_tailscale {
-            Tailscale::Unavailable("turned off by --no-tailscale".into())
+            Tailscale::Unavailable("Tailscale is turned off by --no-tailscale".into())
         } else {
             let status = match &options.tailscale_status {
                 Some(path) => tailscale::Status::load(path).map(Some),
@@ -115,14 +120,14 @@ impl Inventory {
             };
             match status {
                 Ok(Some(status)) => inventory.add_tailscale(status, &mut diagnostics),
-                Ok(None) => Tailscale::Unavailable("`tailscale` is not installed".into()),
+                Ok(None) => Tailscale::Unavailable("`tailscale` is not installed here".into()),
                 Err(e) => {
                     diagnostics.push(source_problem(
                         options.tailscale_status.is_some(),
                         "tailscale",
                         e.to_string(),
                     ));
-                    Tailscale::Unavailable(e.to_string())
+                    Tailscale::Unavailable(format!("Tailscale could not be asked ({e})"))
                 }
             }
         };

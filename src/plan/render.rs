@@ -116,7 +116,7 @@ fn stage_text(plan: &Plan, i: usize, out: &mut String) {
         let batches = rolling.batches(names.len());
         let _ = writeln!(
             out,
-            "    rolling: batches of {}, stop after {} failed, pause {}",
+            "    rolling: batches of {}, tolerating {} failed host(s), pause {}",
             rolling.batch,
             rolling.max_fail,
             humantime::format_duration(rolling.pause)

@@ -335,7 +335,9 @@ impl<'a> Parser<'a> {
         let mut seen: HashMap<String, SourceSpan> = HashMap::new();
         for child in children.nodes() {
             let name = Spanned::new(child.name().value().to_string(), child.name().span());
-            self.no_props(child);
+            // A variable may be named like a node that takes properties (`run`): check it as
+            // a variable, not as that node.
+            self.known_props(child, "variable");
             self.no_children(child);
             if !is_var_name(&name.value) {
                 self.error(
@@ -343,7 +345,7 @@ impl<'a> Parser<'a> {
                     name.span,
                     format!("`{}` is not a valid variable name", name.value),
                     "bad name",
-                    "start with a letter; then letters, digits, `_`, `-` or `.`",
+                    "start with a letter or `_`; then letters, digits, `_`, `-` or `.`",
                 );
                 continue;
             }
@@ -586,7 +588,7 @@ impl<'a> Parser<'a> {
                     );
                     continue;
                 }
-                if let Some(value) = self.string(entry, "a string") {
+                if let Some(value) = self.string(entry, "the value") {
                     let repr = entry.format().map(|f| f.value_repr.clone());
                     env.push((
                         Spanned::new(name, name_span),
@@ -702,12 +704,13 @@ impl<'a> Parser<'a> {
             None => Some(default),
             Some(entry) => this.amount(entry, min),
         };
-        let batch = amount(self, "batch", Amount::Count(1), 1)?;
-        let max_fail = amount(self, "max-fail", Amount::Count(0), 0)?;
+        let batch = amount(self, "batch", Amount::Count(1), 1);
+        let max_fail = amount(self, "max-fail", Amount::Count(0), 0);
         let pause = match node.entry("pause") {
-            None => Duration::ZERO,
-            Some(e) => self.duration(e)?.value,
+            None => Some(Duration::ZERO),
+            Some(e) => self.duration(e).map(|d| d.value),
         };
+        let (batch, max_fail, pause) = (batch?, max_fail?, pause?);
         if batch == Amount::Percent(0.0) {
             let at = node.entry("batch").map(value_span).unwrap_or(node.span());
             self.error(
@@ -1002,7 +1005,13 @@ impl<'a> Parser<'a> {
     fn one_integer(&mut self, node: &KdlNode, min: u32, max: u32) -> Option<u32> {
         let args = self.args(node);
         let [entry] = args.as_slice() else {
-            self.missing_arg(node, "number", &format!("{} 3", node.name().value()));
+            self.error(
+                "wrong-arguments",
+                node.name().span(),
+                format!("`{}` takes exactly one number", node.name().value()),
+                format!("{} values given", args.len()),
+                format!("for example: {} 3", node.name().value()),
+            );
             return None;
         };
         self.integer(entry, min, max)
@@ -1038,6 +1047,16 @@ impl<'a> Parser<'a> {
         let span = value_span(entry);
         match entry.value() {
             KdlValue::String(s) => match humantime::parse_duration(s) {
+                Ok(d) if d.is_zero() && entry.name().is_some_and(|n| n.value() == "timeout") => {
+                    self.error(
+                        "bad-duration",
+                        span,
+                        "a timeout of zero would fail every attempt",
+                        "zero",
+                        "give a positive duration such as \"30s\"",
+                    );
+                    None
+                }
                 Ok(d) => Some(Spanned::new(d, span)),
                 Err(e) => {
                     self.error(

@@ -159,9 +159,17 @@ fn lex(text: &str) -> Result<Vec<Spanned>, SelectorError> {
             continue;
         } else if is_word_char(c) {
             let mut end = at + c.len_utf8();
+            // Inside a `[…]` class, `!` negates the class instead of starting an exclusion.
+            let mut in_class = c == '[';
             while let Some(&(next_at, next)) = chars.peek() {
-                if !is_word_char(next) {
+                let negation = in_class && next == '!' && text[..next_at].ends_with('[');
+                if !is_word_char(next) && !negation {
                     break;
+                }
+                match next {
+                    '[' => in_class = true,
+                    ']' => in_class = false,
+                    _ => {}
                 }
                 end = next_at + next.len_utf8();
                 chars.next();
@@ -352,6 +360,10 @@ mod tests {
         assert_eq!(atom("tag:prod", 0), Ok(Atom::Tag("tag:prod".into())));
         assert_eq!(atom("os:Linux", 0), Ok(Atom::Os("linux".into())));
         assert_eq!(atom("web-*", 0), Ok(Atom::Glob("web-*".into())));
+        assert_eq!(
+            parse("web-[!0-9] & !db").unwrap(),
+            Expr::And(vec![word("web-[!0-9]", 0), Expr::Not(Box::new(word("db", 14)))])
+        );
         assert_eq!(
             atom("web-1.example.com", 0),
             Ok(Atom::Name("web-1.example.com".into()))

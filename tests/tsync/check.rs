@@ -20,8 +20,10 @@ fn examples_and_playbooks_are_valid() {
         .run()
         .code(0)
         .stderr_has("no hosts are known");
-    // With the fleet fixture every selector must resolve.
-    Test::new().arg_list(&files).fleet().run().code(0);
+    // With the fleet fixture every selector must resolve (the demo's hosts are a lab's: the
+    // lab tests apply it for real).
+    let fleet: Vec<String> = files.into_iter().filter(|f| !f.ends_with("demo.kdl")).collect();
+    Test::new().arg_list(&fleet).fleet().run().code(0);
 }
 
 #[test]
