@@ -145,7 +145,8 @@ impl Diagnostics {
     /// Removes the diagnostics of one kind (`errors_only`: only its errors), for a command
     /// to which that kind does not apply.
     pub fn drop_code(&mut self, code: &str, errors_only: bool) {
-        self.items.retain(|d| d.code != code || (errors_only && !d.is_error()));
+        self.items
+            .retain(|d| d.code != code || (errors_only && !d.is_error()));
     }
 
     pub fn has_errors(&self) -> bool {

@@ -29,13 +29,17 @@ impl Prepared {
         let mut vars = Vec::new();
         for var in &inputs.vars {
             match var.split_once('=') {
-                Some((name, _)) if crate::playbook::BUILTIN_VARS.contains(&name) => diagnostics.push(
-                    Diagnostic::error("builtin-variable", format!("`--var {var}` sets a built-in variable"))
+                Some((name, _)) if crate::playbook::BUILTIN_VARS.contains(&name) => diagnostics
+                    .push(
+                        Diagnostic::error(
+                            "builtin-variable",
+                            format!("`--var {var}` sets a built-in variable"),
+                        )
                         .help(format!(
                             "tsync sets {} for each host; pick another name",
                             crate::playbook::BUILTIN_VARS.join(", ")
                         )),
-                ),
+                    ),
                 Some((name, value)) if crate::playbook::is_var_name(name) => {
                     vars.push((name.to_string(), value.to_string()));
                 }

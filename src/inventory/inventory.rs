@@ -43,7 +43,9 @@ impl Tailscale {
     pub fn why_not(&self) -> Option<String> {
         match self {
             Tailscale::Running => None,
-            Tailscale::NotRunning(state) => Some(format!("Tailscale is not running (its state is {state})")),
+            Tailscale::NotRunning(state) => {
+                Some(format!("Tailscale is not running (its state is {state})"))
+            }
             Tailscale::Unavailable(reason) => Some(reason.clone()),
         }
     }

@@ -362,7 +362,10 @@ mod tests {
         assert_eq!(atom("web-*", 0), Ok(Atom::Glob("web-*".into())));
         assert_eq!(
             parse("web-[!0-9] & !db").unwrap(),
-            Expr::And(vec![word("web-[!0-9]", 0), Expr::Not(Box::new(word("db", 14)))])
+            Expr::And(vec![
+                word("web-[!0-9]", 0),
+                Expr::Not(Box::new(word("db", 14)))
+            ])
         );
         assert_eq!(
             atom("web-1.example.com", 0),

@@ -21,6 +21,8 @@ const PID_MARKER: &str = "\u{1e}tsync-pid ";
 pub struct Connection {
     session: Session,
     channels: Semaphore,
+    /// The local ssh master process, to end it if it will not close (see `close`).
+    master: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -50,10 +52,15 @@ pub enum ExecError {
 }
 
 impl Connection {
-    pub(super) fn new(session: Session) -> Connection {
+    pub(super) async fn new(session: Session) -> Connection {
+        let master = match openssh_mux_client::Connection::connect(session.control_socket()).await {
+            Ok(mut mux) => mux.send_alive_check().await.ok().map(|pid| pid.get()),
+            Err(_) => None,
+        };
         Connection {
             session,
             channels: Semaphore::new(CHANNELS_PER_HOST),
+            master,
         }
     }
 
@@ -193,9 +200,27 @@ impl Connection {
         let _ = tokio::time::timeout(Duration::from_secs(4), stop).await;
     }
 
-    /// Ends the master connection and removes its socket.
+    /// Ends the master connection and removes its socket. A master that does not stop
+    /// politely (its host froze with a channel open) is killed, so no ssh process outlives
+    /// the run.
     pub async fn close(self) -> Result<(), String> {
-        self.session.close().await.map_err(|e| ssh_message(&e))
+        let master = self.master;
+        let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await
+        {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => ssh_message(&e),
+            Err(_) => "it did not stop within 3s".to_string(),
+        };
+        match master {
+            Some(pid) => {
+                let pid = pid as libc::pid_t;
+                // SAFETY: kill(2) has no memory effects; `pid` is the master this connection
+                // started, which is still ours until it exits.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                Err(format!("{polite}; its ssh process was killed"))
+            }
+            None => Err(format!("{polite}; its ssh process could not be found")),
+        }
     }
 }
 

@@ -22,7 +22,10 @@ fn examples_and_playbooks_are_valid() {
         .stderr_has("no hosts are known");
     // With the fleet fixture every selector must resolve (the demo's hosts are a lab's: the
     // lab tests apply it for real).
-    let fleet: Vec<String> = files.into_iter().filter(|f| !f.ends_with("demo.kdl")).collect();
+    let fleet: Vec<String> = files
+        .into_iter()
+        .filter(|f| !f.ends_with("demo.kdl"))
+        .collect();
     Test::new().arg_list(&fleet).fleet().run().code(0);
 }
 

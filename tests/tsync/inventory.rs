@@ -102,7 +102,9 @@ fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
         .run()
         .code(2)
         .stderr_has("Tailscale is Stopped")
-        .stderr_has("`tag:prod` needs Tailscale, but Tailscale is not running (its state is Stopped)");
+        .stderr_has(
+            "`tag:prod` needs Tailscale, but Tailscale is not running (its state is Stopped)",
+        );
     Test::new()
         .args([
             "check",

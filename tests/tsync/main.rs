@@ -1,9 +1,11 @@
 //! Integration tests: every test runs the real `tsync` binary. Tests that need hosts start a
-//! lab of real sshd servers on loopback addresses (see `lab/`).
+//! lab of real sshd servers on loopback addresses (the `tsync-lab` crate in lab/).
 
+mod apply;
 mod check;
 mod inventory;
 mod plan;
 mod robustness;
+mod run;
 mod schema;
 mod support;

@@ -7,6 +7,40 @@ use std::process::{Command, Output};
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// A lab of `hosts` real sshd hosts named lab-1…lab-N.
+pub fn lab(hosts: usize) -> tsync_lab::Lab {
+    tsync_lab::Lab::start(tsync_lab::LabOptions {
+        hosts,
+        ..Default::default()
+    })
+    .expect("the lab starts")
+}
+
+/// Writes a playbook into a temporary directory and returns both (the directory must live
+/// as long as the file is used).
+pub fn playbook(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("playbook.kdl");
+    std::fs::write(&path, text).expect("write playbook");
+    (dir, path)
+}
+
+/// Processes whose command line mentions `needle`, other than sshd (the lab's own).
+pub fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc") {
+        let Ok(entry) = entry else { continue };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) && !cmdline.contains("sshd") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
 pub fn fixture(path: &str) -> String {
     format!("{FIXTURES}/{path}")
 }
@@ -59,6 +93,25 @@ impl Test {
             "--inventory",
             &fixture("fleet/inventory.kdl"),
         ])
+    }
+
+    /// Points tsync at a lab: its ssh config is the whole inventory.
+    pub fn lab(self, lab: &tsync_lab::Lab) -> Test {
+        let config = lab.ssh_config();
+        self.args([
+            std::ffi::OsStr::new("--ssh-config"),
+            config.as_os_str(),
+            std::ffi::OsStr::new("--no-tailscale"),
+        ])
+    }
+
+    /// Starts tsync without waiting, stdout piped, for tests that act while it runs.
+    pub fn spawn(mut self) -> (std::process::Child, tempfile::TempDir) {
+        self.command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = self.command.spawn().expect("tsync starts");
+        (child, self.home)
     }
 
     pub fn run(mut self) -> Run {

@@ -1,0 +1,27 @@
+//! What a single host reports about itself.
+
+/// The values a host shows in its `/proc/loadavg` and `/proc/meminfo`.
+///
+/// They take effect only in a full (root) lab; [`crate::Lab::lacks`] says so
+/// otherwise. There is no CPU count: `nproc` on every host reports the
+/// machine's real cores.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HostOptions {
+    /// The 1, 5 and 15 minute load averages.
+    pub load: (f64, f64, f64),
+    /// `MemTotal` in KiB.
+    pub mem_total_kb: u64,
+    /// `MemAvailable` in KiB.
+    pub mem_available_kb: u64,
+}
+
+impl Default for HostOptions {
+    /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available.
+    fn default() -> Self {
+        HostOptions {
+            load: (0.10, 0.05, 0.01),
+            mem_total_kb: 8 * 1024 * 1024,
+            mem_available_kb: 6 * 1024 * 1024,
+        }
+    }
+}

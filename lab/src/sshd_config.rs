@@ -1,0 +1,86 @@
+//! The `sshd_config` of one lab host.
+
+use std::fmt::Display;
+use std::net::SocketAddrV4;
+use std::path::Path;
+
+const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+
+/// What differs between the hosts' `sshd_config` files.
+pub(crate) struct SshdConfig<'a> {
+    pub(crate) listen: SocketAddrV4,
+    pub(crate) host_key: &'a Path,
+    pub(crate) authorized_keys: &'a Path,
+    pub(crate) user: &'a str,
+    /// In a reduced lab, the host's private directory, which stands in for
+    /// `/srv` and becomes the session's `HOME`.
+    pub(crate) home: Option<&'a Path>,
+}
+
+impl SshdConfig<'_> {
+    pub(crate) fn render(&self) -> String {
+        let sftp = if Path::new(SFTP_SERVER).exists() {
+            SFTP_SERVER
+        } else {
+            "internal-sftp"
+        };
+        let mut config = format!(
+            "# Written by tsync-lab.\n\
+             ListenAddress {listen}\n\
+             HostKey {host_key}\n\
+             PidFile none\n\
+             AuthorizedKeysFile {authorized_keys}\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             UsePAM no\n\
+             StrictModes no\n\
+             UseDNS no\n\
+             MaxStartups 100:30:200\n\
+             MaxSessions 10\n\
+             AllowUsers {user}\n\
+             Subsystem sftp {sftp}\n",
+            listen = self.listen,
+            host_key = quote(self.host_key.display()),
+            authorized_keys = quote(self.authorized_keys.display()),
+            user = self.user,
+        );
+        if let Some(home) = self.home {
+            let home = quote(format_args!("HOME={}", home.display()));
+            config.push_str(&format!("SetEnv {home}\n"));
+        }
+        config
+    }
+}
+
+/// One double-quoted argument of `sshd_config` or `ssh_config`, so that
+/// paths with spaces stay whole.
+pub(crate) fn quote(arg: impl Display) -> String {
+    let text = arg.to_string();
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_paths() {
+        assert_eq!(quote(Path::new("/a b/c\"d").display()), r#""/a b/c\"d""#);
+    }
+
+    #[test]
+    fn renders_listen_and_user() {
+        let config = SshdConfig {
+            listen: "127.9.8.1:22".parse().unwrap(),
+            host_key: Path::new("/lab/hosts/lab-1/ssh_host_ed25519_key"),
+            authorized_keys: Path::new("/lab/authorized_keys"),
+            user: "tsync-lab",
+            home: None,
+        }
+        .render();
+        assert!(config.contains("ListenAddress 127.9.8.1:22\n"));
+        assert!(config.contains("AllowUsers tsync-lab\n"));
+        assert!(config.contains("MaxSessions 10\n"));
+        assert!(!config.contains("SetEnv"));
+    }
+}

@@ -1,0 +1,69 @@
+//! `tsync run SELECTOR -- COMMAND` against a lab.
+
+use crate::support::{Test, lab};
+
+#[test]
+fn runs_one_command_on_a_group_with_the_same_exit_codes() {
+    let lab = lab(3);
+    let inventory = tempfile::Builder::new().suffix(".kdl").tempfile().unwrap();
+    std::fs::write(inventory.path(), "group \"web\" \"lab-2\" \"lab-3\"\n").unwrap();
+    let run = Test::new()
+        .args(["run", "web", "--inventory"])
+        .args([inventory.path()])
+        .lab(&lab)
+        .args(["--", "echo", "on", "$(hostname)-ish", "as", "$(id", "-un)"])
+        .run()
+        .code(0);
+    assert!(run.stdout.contains("lab-2 │ on"), "{}", run.stdout);
+    assert!(!run.stdout.contains("lab-1 │"), "{}", run.stdout);
+
+    let failing = Test::new()
+        .args(["run", "web & !lab-3"])
+        .args(["--inventory"])
+        .args([inventory.path()])
+        .lab(&lab)
+        .args(["--output", "json", "--", "echo boom >&2; exit 42"])
+        .run()
+        .code(3);
+    let last: serde_json::Value =
+        serde_json::from_str(failing.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["summary"]["hosts"][0]["host"], "lab-2");
+    assert_eq!(last["summary"]["hosts"][0]["failed"], 1);
+    assert!(failing.stdout.contains("\"exit_code\":42"));
+    assert!(failing.stdout.contains("boom"));
+}
+
+#[test]
+fn a_step_timeout_cuts_off_a_slow_host_and_stops_its_command() {
+    let lab = lab(2);
+    std::fs::write(lab.srv(1).join("slow"), "").unwrap();
+    let run = Test::new()
+        .args(["run", "all", "--timeout", "1s"])
+        .lab(&lab)
+        .args(["--", "[ -e /srv/slow ] && sleep 33.3; echo quick"])
+        .run()
+        .code(3)
+        .stdout_has("✗ lab-2: run step 1 timed out after 1.00s")
+        .stdout_has("lab-1 │ quick");
+    assert!(!run.stdout.contains("lab-2 │ quick"));
+    assert!(crate::support::processes_mentioning("sleep 33.3").is_empty());
+}
+
+#[test]
+fn a_selector_that_matches_nothing_is_invalid_input() {
+    let lab = lab(1);
+    Test::new()
+        .args(["run", "web-*"])
+        .lab(&lab)
+        .args(["--", "true"])
+        .run()
+        .code(2)
+        .stderr_has("`web-*` selects no hosts");
+    Test::new()
+        .args(["run", "lab-1 |"])
+        .lab(&lab)
+        .args(["--", "true"])
+        .run()
+        .code(2)
+        .stderr_has("selector:1:7");
+}
