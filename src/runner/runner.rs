@@ -166,13 +166,8 @@ impl Runner {
                     }
                 }
             }
-            // A stage finishing may make others ready or skipped; recheck until stable.
-            if states.iter().any(|s| *s == StageState::Pending)
-                && !states.iter().any(|s| *s == StageState::Running)
-                && running.is_empty()
-            {
-                continue;
-            }
+            // `order` is topological, so one pass settles every stage whose needs are settled;
+            // the rest wait for a running stage to finish.
             match running.join_next().await {
                 Some(Ok((i, ok))) => {
                     states[i] = if ok {
