@@ -47,20 +47,21 @@ time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; 
         printf '    on "all"\n    run "true"\n}\n'
     done
 } > "$work/five.kdl"
-tsync=("$bin/tsync" --ssh-config "$config" --no-tailscale)
+tsync="$bin/tsync"
+flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts; $rounds rounds each, medians"
-"${tsync[@]}" run all -- true > /dev/null   # warm the page cache, not the connections
+"$tsync" run all "${flags[@]}" -- true > /dev/null   # warm the page cache, not the connections
 declare -a a b c d
 for _ in $(seq "$rounds"); do
-    a+=("$(time_of "${tsync[@]}" run all -- true)")
+    a+=("$(time_of "$tsync" run all "${flags[@]}" -- true)")
     b+=("$(time_of ssh_loop)")
-    c+=("$(time_of "${tsync[@]}" apply "$work/five.kdl")")
+    c+=("$(time_of "$tsync" apply "$work/five.kdl" "${flags[@]}")")
     d+=("$(time_of bash -c "$(declare -f ssh_loop); names=(${names[*]}); config=$config; for i in 1 2 3 4 5; do ssh_loop; done")")
 done
 ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
 tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)
 printf 'cold run, all hosts:  tsync %.3fs   ssh loop %.3fs   ratio %.2f (goal <= 1.0)\n' "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
 printf '5 stages, all hosts:  tsync %.3fs   5 ssh loops %.3fs   ratio %.2f (goal <= 0.5)\n' "$tc" "$td" "$(echo "$tc / $td" | bc -l)"
-peak=$( { /usr/bin/time -f '%M' "${tsync[@]}" run all -- true > /dev/null; } 2>&1 | tail -n 1)
+peak=$( { /usr/bin/time -f '%M' "$tsync" run all "${flags[@]}" -- true > /dev/null; } 2>&1 | tail -n 1)
 printf 'peak memory of tsync run on %s hosts: %.1f MiB\n' "$hosts" "$(echo "$peak / 1024" | bc -l)"

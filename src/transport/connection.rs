@@ -21,8 +21,6 @@ const PID_MARKER: &str = "\u{1e}tsync-pid ";
 pub struct Connection {
     session: Session,
     channels: Semaphore,
-    /// The local ssh master process, to end it if it will not close (see `close`).
-    master: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -52,15 +50,10 @@ pub enum ExecError {
 }
 
 impl Connection {
-    pub(super) async fn new(session: Session) -> Connection {
-        let master = match openssh_mux_client::Connection::connect(session.control_socket()).await {
-            Ok(mut mux) => mux.send_alive_check().await.ok().map(|pid| pid.get()),
-            Err(_) => None,
-        };
+    pub(super) fn new(session: Session) -> Connection {
         Connection {
             session,
             channels: Semaphore::new(CHANNELS_PER_HOST),
-            master,
         }
     }
 
@@ -204,24 +197,45 @@ impl Connection {
     /// politely (its host froze with a channel open) is killed, so no ssh process outlives
     /// the run.
     pub async fn close(self) -> Result<(), String> {
-        let master = self.master;
-        let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await
-        {
+        let socket = self.session.control_socket().to_string_lossy().into_owned();
+        let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => ssh_message(&e),
             Err(_) => "it did not stop within 3s".to_string(),
         };
-        match master {
-            Some(pid) => {
-                let pid = pid as libc::pid_t;
-                // SAFETY: kill(2) has no memory effects; `pid` is the master this connection
-                // started, which is still ours until it exits.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-                Err(format!("{polite}; its ssh process was killed"))
-            }
-            None => Err(format!("{polite}; its ssh process could not be found")),
+        if kill_master(&socket) {
+            Err(format!("{polite}; its ssh process was killed"))
+        } else {
+            Err(format!("{polite}; its ssh process could not be found"))
         }
     }
+}
+
+/// Kills the ssh master serving `socket`, found by its command line (`ssh … -S SOCKET -M …`).
+/// Only needed when a master ignores the request to stop, so a scan of /proc costs nothing on
+/// the normal path.
+fn kill_master(socket: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let mut killed = false;
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<libc::pid_t>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let mut args = cmdline.split(|b| *b == 0);
+        let is_ssh = args.next().is_some_and(|a| a.ends_with(b"ssh"));
+        if is_ssh && cmdline.split(|b| *b == 0).any(|a| a == socket.as_bytes()) {
+            // SAFETY: kill(2) touches no memory; the process is an ssh master this connection
+            // started (its command line names our private control socket).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed = true;
+        }
+    }
+    killed
 }
 
 /// Reads both streams to their end, line by line, in the order lines arrive.

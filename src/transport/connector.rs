@@ -71,7 +71,7 @@ impl Connector {
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
         match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(Connection::new(session).await),
+            Ok(Ok(session)) => Ok(Connection::new(session)),
             Ok(Err(e)) => Err(ConnectError {
                 message: ssh_message(&e),
             }),
