@@ -54,13 +54,7 @@ impl Prepared {
             match Selector::parse(text, Some(0), (0, text.len()).into()) {
                 Ok(selector) => Some((selector, source)),
                 Err(e) => {
-                    let mut d = Diagnostic::error("bad-selector", e.message)
-                        .in_source(&source)
-                        .label(e.span, e.label);
-                    if let Some(help) = e.help {
-                        d = d.help(help);
-                    }
-                    diagnostics.push(d);
+                    diagnostics.push(e.into_diagnostic(&source));
                     None
                 }
             }

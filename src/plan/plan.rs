@@ -95,7 +95,7 @@ impl Plan {
                     Ok(hosts) => Some(hosts),
                     Err(errors) => {
                         for e in errors {
-                            diagnostics.push(selector_diagnostic(e, limit_source));
+                            diagnostics.push(e.into_diagnostic(limit_source));
                         }
                         None
                     }
@@ -120,7 +120,7 @@ impl Plan {
                     Err(errors) => {
                         failed = true;
                         for e in errors {
-                            diagnostics.push(selector_diagnostic(e, source));
+                            diagnostics.push(e.into_diagnostic(source));
                         }
                     }
                 }
@@ -244,7 +244,7 @@ impl Plan {
         let parsed = match Selector::parse(selector, Some(0), (0, selector.len()).into()) {
             Ok(s) => s,
             Err(e) => {
-                diagnostics.push(selector_diagnostic(e, &source));
+                diagnostics.push(e.into_diagnostic(&source));
                 return (None, diagnostics);
             }
         };
@@ -252,7 +252,7 @@ impl Plan {
             Ok(h) => h,
             Err(errors) => {
                 for e in errors {
-                    diagnostics.push(selector_diagnostic(e, &source));
+                    diagnostics.push(e.into_diagnostic(&source));
                 }
                 return (None, diagnostics);
             }
@@ -262,7 +262,7 @@ impl Plan {
                 Ok(l) => hosts = hosts.intersection(&l).copied().collect(),
                 Err(errors) => {
                     for e in errors {
-                        diagnostics.push(selector_diagnostic(e, limit_source));
+                        diagnostics.push(e.into_diagnostic(limit_source));
                     }
                     return (None, diagnostics);
                 }
@@ -531,16 +531,6 @@ fn cycle_diagnostic(
         }
     }
     d.help("a stage can only need stages that run before it; remove one of these `needs`")
-}
-
-fn selector_diagnostic(e: crate::selector::SelectorError, source: &Source) -> Diagnostic {
-    let mut d = Diagnostic::error("bad-selector", e.message)
-        .in_source(source)
-        .label(e.span, e.label);
-    if let Some(help) = e.help {
-        d = d.help(help);
-    }
-    d
 }
 
 fn no_hosts(stage: &Stage, inventory: &Inventory, source: &Source) -> Diagnostic {

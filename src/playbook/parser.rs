@@ -440,15 +440,7 @@ impl<'a> Parser<'a> {
                             selector.span,
                         ) {
                             Ok(s) => stage.on.push(s),
-                            Err(e) => {
-                                let mut d = Diagnostic::error("bad-selector", e.message)
-                                    .in_source(self.source)
-                                    .label(e.span, e.label);
-                                if let Some(help) = e.help {
-                                    d = d.help(help);
-                                }
-                                self.diagnostics.push(d);
-                            }
+                            Err(e) => self.diagnostics.push(e.into_diagnostic(self.source)),
                         }
                     }
                 }

@@ -57,6 +57,7 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
                 span,
                 "a Tailscale fact",
             )
+            .code("needs-tailscale")
             .help("start Tailscale (`tailscale up`), pass `--tailscale-status FILE`, or select by name or group")
         })
     };
@@ -98,7 +99,8 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
                         format!("`{name}` is not a known host or group"),
                         span,
                         "unknown host or group",
-                    );
+                    )
+                    .code("unknown-name");
                     match suggestion {
                         Some(s) => error.help(format!("did you mean `{s}`?")),
                         None => error.help(format!(

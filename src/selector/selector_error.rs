@@ -2,8 +2,12 @@
 
 use miette::SourceSpan;
 
+use crate::diagnostic::{Diagnostic, Source};
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectorError {
+    /// The diagnostic code: `bad-selector` for syntax, others for resolution problems.
+    pub code: &'static str,
     pub message: String,
     pub span: SourceSpan,
     pub label: String,
@@ -13,6 +17,7 @@ pub struct SelectorError {
 impl SelectorError {
     pub fn new(message: impl Into<String>, span: SourceSpan, label: impl Into<String>) -> Self {
         SelectorError {
+            code: "bad-selector",
             message: message.into(),
             span,
             label: label.into(),
@@ -23,5 +28,21 @@ impl SelectorError {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// The diagnostic for this error, `source` being the text the selector was written in.
+    pub fn into_diagnostic(self, source: &Source) -> Diagnostic {
+        let mut d = Diagnostic::error(self.code, self.message)
+            .in_source(source)
+            .label(self.span, self.label);
+        if let Some(help) = self.help {
+            d = d.help(help);
+        }
+        d
     }
 }

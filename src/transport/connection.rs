@@ -198,7 +198,8 @@ impl Connection {
     /// the run.
     pub async fn close(self) -> Result<(), String> {
         let socket = self.session.control_socket().to_string_lossy().into_owned();
-        let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await {
+        let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await
+        {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(e)) => ssh_message(&e),
             Err(_) => "it did not stop within 3s".to_string(),
@@ -220,7 +221,11 @@ fn kill_master(socket: &str) -> bool {
     };
     let mut killed = false;
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<libc::pid_t>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<libc::pid_t>().ok())
+        else {
             continue;
         };
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
