@@ -18,7 +18,9 @@ pub struct Human<W: Write> {
     width: usize,
     /// Running stages: (hosts done, hosts in all).
     progress: HashMap<String, (usize, usize)>,
+    /// Whether the status line is on screen, and what it says.
     status_shown: bool,
+    status_text: String,
 }
 
 const RESET: &str = "\x1b[0m";
@@ -41,6 +43,7 @@ impl<W: Write> Human<W> {
                 .unwrap_or(0),
             progress: HashMap::new(),
             status_shown: false,
+            status_text: String::new(),
         }
     }
 
@@ -72,7 +75,11 @@ impl<W: Write> Human<W> {
             .collect();
         parts.sort();
         let text = format!("… {}", parts.join(", "));
+        if self.status_shown && text == self.status_text {
+            return;
+        }
         let _ = write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text));
+        self.status_text = text;
         self.status_shown = true;
     }
 

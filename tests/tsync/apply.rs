@@ -427,3 +427,67 @@ fn the_demo_playbook_applies_end_to_end() {
         assert_eq!(version, format!("2026.11.26 built for lab-{}\n", i + 1));
     }
 }
+
+#[test]
+fn on_a_terminal_progress_is_live_and_coloured() {
+    let lab = lab(2);
+    let (_dir, file) = playbook("stage \"s\" {\n    on \"all\"\n    run \"echo hi\"\n}\n");
+    // `script` gives tsync a pseudo-terminal, as a person's shell would.
+    let command = format!(
+        "{} apply {} --ssh-config {} --no-tailscale",
+        env!("CARGO_BIN_EXE_tsync"),
+        file.display(),
+        lab.ssh_config().display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", home.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("script(1) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("\r\x1b[2K"),
+        "a status line is drawn and erased: {text:?}"
+    );
+    assert!(
+        text.contains("s 0/2 hosts") || text.contains("s 1/2 hosts"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\x1b[32m✓ s"),
+        "colour on a terminal: {text:?}"
+    );
+}
+
+#[test]
+fn jobs_limits_how_many_hosts_work_at_once() {
+    let lab = lab(3);
+    let (_dir, file) = playbook("stage \"s\" {\n    on \"all\"\n    run \"sleep 0.2\"\n}\n");
+    let run = Test::new()
+        .args(["apply", "--jobs", "1", "--output", "json"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(0);
+    // With one job, a host starts only after the previous one finished.
+    let mut busy = 0;
+    for event in events(&run.stdout) {
+        match event["event"].as_str().unwrap() {
+            "step_started" => {
+                busy += 1;
+                assert_eq!(busy, 1, "two hosts at once with --jobs 1");
+            }
+            "host_finished" => busy -= 1,
+            _ => {}
+        }
+    }
+    Test::new()
+        .args(["apply", "--jobs", "0"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(2);
+}
