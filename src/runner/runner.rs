@@ -314,13 +314,33 @@ async fn run_stage(context: Arc<Context>, stage: usize) -> bool {
     ok
 }
 
+/// How one step ended on one host.
+enum StepEnd {
+    Ok,
+    /// The step failed; why, for the recap.
+    Failed(String),
+    /// The connection broke: ssh's message.
+    Lost(String),
+}
+
 /// Runs a stage's steps on the host at `position` in the stage's host list.
 async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
     let planned = &context.plan.stages[stage];
     let host = planned.hosts[position];
-    let host_name = context.plan.hosts[host].name.clone();
-    let stage_name = planned.name.clone();
+    let host_name = &context.plan.hosts[host].name;
     let steps = planned.steps.len();
+    let unreachable = |error: String, what: &str| {
+        context.emit(Event::HostUnreachable {
+            stage: planned.name.clone(),
+            host: host_name.clone(),
+            error: error.clone(),
+        });
+        context.tally(host, |t| {
+            t.unreachable += 1;
+            t.failure
+                .get_or_insert(format!("{}: {what}: {error}", planned.name));
+        });
+    };
 
     let outcome = async {
         let _job = tokio::select! {
@@ -337,152 +357,31 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
         let connection = match connection {
             Ok(c) => c,
             Err(error) => {
-                context.emit(Event::HostUnreachable {
-                    stage: stage_name.clone(),
-                    host: host_name.clone(),
-                    error: error.clone(),
-                });
-                context.tally(host, |t| {
-                    t.unreachable += 1;
-                    t.failure
-                        .get_or_insert(format!("{stage_name}: unreachable: {error}"));
-                });
+                unreachable(error, "unreachable");
                 return (HostOutcome::Unreachable, 0);
             }
         };
-        for (k, step) in planned.steps.iter().enumerate() {
+        for k in 0..steps {
             if context.cancelled() >= Cancel::Graceful {
                 return (HostOutcome::Skipped, k);
             }
-            let command = &step.commands[position];
-            context.emit(Event::StepStarted {
-                stage: stage_name.clone(),
-                host: host_name.clone(),
-                step: k + 1,
-                kind: step.kind.to_string(),
-                command: command.clone(),
-            });
-            let step_started = Instant::now();
-            let mut on_line = |stream, line| {
-                context.emit(Event::Output {
-                    stage: stage_name.clone(),
-                    host: host_name.clone(),
-                    step: k + 1,
-                    stream,
-                    line,
-                });
-            };
-            let group = AtomicU32::new(0);
-            let exec = connection.exec(
-                command,
-                step.stdin.as_deref().map(str::as_bytes),
-                &group,
-                &mut on_line,
-            );
-            let result = tokio::select! {
-                r = tokio::time::timeout(step.timeout, exec) => r,
-                () = context.until(Cancel::Forced) => {
-                    connection.stop(group.load(Ordering::SeqCst)).await;
+            match run_step(context, &connection, stage, position, k).await {
+                StepEnd::Ok => context.tally(host, |t| {
+                    t.ok += 1;
+                    t.changed += 1;
+                }),
+                StepEnd::Failed(why) => {
                     context.tally(host, |t| {
                         t.failed += 1;
-                        t.failure.get_or_insert(format!("{stage_name}: step {} stopped by Ctrl-C", k + 1));
+                        t.failure
+                            .get_or_insert(format!("{}: step {}{why}", planned.name, k + 1));
                     });
                     return (HostOutcome::Failed, k + 1);
                 }
-            };
-            let duration_secs = step_started.elapsed().as_secs_f64();
-            match result {
-                Ok(Ok(done)) => {
-                    let ok = done.exit_code == Some(0);
-                    context.emit(Event::StepFinished {
-                        stage: stage_name.clone(),
-                        host: host_name.clone(),
-                        step: k + 1,
-                        command: command.clone(),
-                        exit_code: done.exit_code,
-                        ok,
-                        duration_secs,
-                        stderr: if ok {
-                            String::new()
-                        } else {
-                            done.stderr_tail.clone()
-                        },
-                    });
-                    if ok {
-                        context.tally(host, |t| {
-                            t.ok += 1;
-                            t.changed += 1;
-                        });
-                    } else {
-                        let how = match done.exit_code {
-                            Some(code) => format!("exit code {code}"),
-                            None => "killed by a signal".to_string(),
-                        };
-                        context.tally(host, |t| {
-                            t.failed += 1;
-                            t.failure.get_or_insert(format!(
-                                "{stage_name}: step {} `{}`: {how}",
-                                k + 1,
-                                step.written
-                            ));
-                        });
-                        return (HostOutcome::Failed, k + 1);
-                    }
-                }
-                Ok(Err(ExecError::Disconnected(error))) => {
+                StepEnd::Lost(error) => {
                     context.mark_lost(host, &error);
-                    context.emit(Event::HostUnreachable {
-                        stage: stage_name.clone(),
-                        host: host_name.clone(),
-                        error: error.clone(),
-                    });
-                    context.tally(host, |t| {
-                        t.unreachable += 1;
-                        t.failure
-                            .get_or_insert(format!("{stage_name}: connection lost: {error}"));
-                    });
+                    unreachable(error, "connection lost");
                     return (HostOutcome::Unreachable, k + 1);
-                }
-                Ok(Err(ExecError::Failed(error))) => {
-                    context.emit(Event::StepFinished {
-                        stage: stage_name.clone(),
-                        host: host_name.clone(),
-                        step: k + 1,
-                        command: command.clone(),
-                        exit_code: None,
-                        ok: false,
-                        duration_secs,
-                        stderr: error.clone(),
-                    });
-                    context.tally(host, |t| {
-                        t.failed += 1;
-                        t.failure
-                            .get_or_insert(format!("{stage_name}: step {}: {error}", k + 1));
-                    });
-                    return (HostOutcome::Failed, k + 1);
-                }
-                Err(_elapsed) => {
-                    connection.stop(group.load(Ordering::SeqCst)).await;
-                    // The host stopped answering, or the command runs too long: cut it off.
-                    // A connection that cannot even serve this step is not used again.
-                    context.mark_lost(host, "a step timed out on this connection earlier");
-                    context.emit(Event::StepTimedOut {
-                        stage: stage_name.clone(),
-                        host: host_name.clone(),
-                        step: k + 1,
-                        command: command.clone(),
-                        timeout_secs: step.timeout.as_secs_f64(),
-                    });
-                    context.tally(host, |t| {
-                        t.failed += 1;
-                        t.failure.get_or_insert(format!(
-                            "{stage_name}: step {} `{}` timed out after {}",
-                            k + 1,
-                            step.written,
-                            humantime::format_duration(step.timeout)
-                        ));
-                    });
-                    return (HostOutcome::Failed, k + 1);
                 }
             }
         }
@@ -491,18 +390,110 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
     let started = Instant::now();
     let (outcome, ran) = outcome.await;
     // Steps after a failure, or never started, are skipped.
-    let skipped = steps - ran.min(steps);
     context.tally(host, |t| {
-        t.skipped += skipped;
+        t.skipped += steps - ran.min(steps);
         t.duration_secs += started.elapsed().as_secs_f64();
     });
     context.emit(Event::HostFinished {
-        stage: stage_name,
-        host: host_name,
+        stage: planned.name.clone(),
+        host: host_name.clone(),
         outcome,
         duration_secs: started.elapsed().as_secs_f64(),
     });
     outcome
+}
+
+/// Runs step `k` of a stage on one host, within its timeout and until a forced cancel.
+async fn run_step(
+    context: &Context,
+    connection: &Connection,
+    stage: usize,
+    position: usize,
+    k: usize,
+) -> StepEnd {
+    let planned = &context.plan.stages[stage];
+    let step = &planned.steps[k];
+    let host = planned.hosts[position];
+    let host_name = &context.plan.hosts[host].name;
+    let command = &step.commands[position];
+    context.emit(Event::StepStarted {
+        stage: planned.name.clone(),
+        host: host_name.clone(),
+        step: k + 1,
+        kind: step.kind.to_string(),
+        command: command.clone(),
+    });
+    let started = Instant::now();
+    let mut on_line = |stream, line| {
+        context.emit(Event::Output {
+            stage: planned.name.clone(),
+            host: host_name.clone(),
+            step: k + 1,
+            stream,
+            line,
+        });
+    };
+    let group = AtomicU32::new(0);
+    let exec = connection.exec(
+        command,
+        step.stdin.as_deref().map(str::as_bytes),
+        &group,
+        &mut on_line,
+    );
+    let result = tokio::select! {
+        r = tokio::time::timeout(step.timeout, exec) => r,
+        () = context.until(Cancel::Forced) => {
+            connection.stop(group.load(Ordering::SeqCst)).await;
+            return StepEnd::Failed(" stopped by Ctrl-C".into());
+        }
+    };
+    let finished = |exit_code: Option<i32>, stderr: String| Event::StepFinished {
+        stage: planned.name.clone(),
+        host: host_name.clone(),
+        step: k + 1,
+        command: command.clone(),
+        exit_code,
+        ok: exit_code == Some(0),
+        duration_secs: started.elapsed().as_secs_f64(),
+        stderr,
+    };
+    match result {
+        Ok(Ok(done)) if done.exit_code == Some(0) => {
+            context.emit(finished(done.exit_code, String::new()));
+            StepEnd::Ok
+        }
+        Ok(Ok(done)) => {
+            context.emit(finished(done.exit_code, done.stderr_tail));
+            let how = match done.exit_code {
+                Some(code) => format!("exit code {code}"),
+                None => "killed by a signal".to_string(),
+            };
+            StepEnd::Failed(format!(" `{}`: {how}", step.written))
+        }
+        Ok(Err(ExecError::Disconnected(error))) => StepEnd::Lost(error),
+        Ok(Err(ExecError::Failed(error))) => {
+            context.emit(finished(None, error.clone()));
+            StepEnd::Failed(format!(": {error}"))
+        }
+        Err(_elapsed) => {
+            // The host stopped answering, or the command runs too long: cut it off. A
+            // connection that could not serve this step is not used again.
+            connection.stop(group.load(Ordering::SeqCst)).await;
+            context.mark_lost(host, "a step timed out on this connection earlier");
+            context.emit(Event::StepTimedOut {
+                stage: planned.name.clone(),
+                host: host_name.clone(),
+                step: k + 1,
+                command: command.clone(),
+                timeout_secs: step.timeout.as_secs_f64(),
+            });
+            StepEnd::Failed(format!(
+                " `{}` timed out after {}",
+                step.written,
+                humantime::format_duration(step.timeout)
+            ))
+        }
+    }
 }
 
 /// Closes every connection that was opened, all at once, each within a time limit; returns
