@@ -153,9 +153,10 @@ impl Connection {
             .stderr(Stdio::piped());
             match cmd.spawn().await {
                 Ok(child) => return Ok(child),
-                // sshd refuses channels beyond MaxSessions ("open failed"); others may hold
-                // some, so wait and try again a few times.
-                Err(e) if attempt < 5 && ssh_message(&e).contains("open failed") => {
+                // sshd refuses channels beyond MaxSessions ("Session open refused by
+                // peer", "open failed" from older servers); others may hold some, so wait and
+                // try again a few times.
+                Err(e) if attempt < 5 && is_refused_channel(&ssh_message(&e)) => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
@@ -241,6 +242,10 @@ fn kill_master(socket: &str) -> bool {
         }
     }
     killed
+}
+
+fn is_refused_channel(message: &str) -> bool {
+    message.contains("open refused") || message.contains("open failed")
 }
 
 /// Reads both streams to their end, line by line, in the order lines arrive.

@@ -491,3 +491,69 @@ fn jobs_limits_how_many_hosts_work_at_once() {
         .run()
         .code(2);
 }
+
+#[test]
+fn more_parallel_steps_on_one_host_than_sshd_allows_sessions_all_succeed() {
+    let lab = lab(1);
+    // Twelve independent stages on the same host run at once: more channels than sshd's
+    // MaxSessions (10) on the one shared connection.
+    let stages: String = (1..=12)
+        .map(|i| {
+            format!(
+                "stage \"s{i}\" {{\n    on \"lab-1\"\n    run \"sleep 0.5; echo done-{i}\"\n}}\n"
+            )
+        })
+        .collect();
+    let (_dir, file) = playbook(&stages);
+    let run = Test::new()
+        .args(["apply", "--output", "json"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(0);
+    let done = events(&run.stdout)
+        .iter()
+        .filter(|e| e["event"] == "output")
+        .count();
+    assert_eq!(done, 12);
+}
+
+#[test]
+fn host_keys_are_checked_strictly() {
+    let lab = lab(1);
+    // The same config, but with a known_hosts that does not list the host.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let config = std::fs::read_to_string(lab.ssh_config()).unwrap();
+    let config: String = config
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("UserKnownHostsFile") {
+                format!(
+                    "  UserKnownHostsFile \"{}\"\n  StrictHostKeyChecking accept-new",
+                    empty.display()
+                )
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = dir.path().join("ssh_config");
+    std::fs::write(&path, config).unwrap();
+    // Even a config that would accept new keys does not make tsync accept them.
+    Test::new()
+        .args(["run", "all", "--no-tailscale", "--ssh-config"])
+        .args([&path])
+        .args(["--", "true"])
+        .run()
+        .code(4)
+        .stdout_has("unreachable")
+        .stdout_has("Host key verification failed");
+    assert_eq!(
+        std::fs::read_to_string(&empty).unwrap(),
+        "",
+        "no key was learnt"
+    );
+}
