@@ -21,6 +21,7 @@ pub fn text(plan: &Plan) -> String {
         plan.hosts.len(),
         plural(plan.hosts.len()),
     );
+    let parallel = plan.parallel_sets();
     for (w, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -33,13 +34,13 @@ pub fn text(plan: &Plan) -> String {
             }
         );
         for &i in wave {
-            stage_text(plan, i, &mut out);
+            stage_text(plan, i, &parallel[i], &mut out);
         }
     }
     out
 }
 
-fn stage_text(plan: &Plan, i: usize, out: &mut String) {
+fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
     let stage = &plan.stages[i];
     let names: Vec<&str> = stage
         .hosts
@@ -56,10 +57,9 @@ fn stage_text(plan: &Plan, i: usize, out: &mut String) {
         let _ = write!(out, "  needs {}", needs.join(", "));
     }
     let _ = writeln!(out);
-    let parallel: Vec<&str> = plan
-        .parallel_with(i)
-        .into_iter()
-        .map(|n| plan.stages[n].name.as_str())
+    let parallel: Vec<&str> = parallel
+        .iter()
+        .map(|&n| plan.stages[n].name.as_str())
         .collect();
     if !parallel.is_empty() {
         let _ = writeln!(out, "    parallel with {}", parallel.join(", "));
