@@ -21,7 +21,14 @@ pub fn run(playbooks: &[PathBuf], inputs: &Inputs, color: Color) -> i32 {
     }
     diagnostics::print(&all, color);
     let counts = diagnostics::summary(&all);
-    if all.has_errors() {
+    if all.has_errors() && clean == playbooks.len() {
+        // Every playbook is fine; a flag or an inventory source is not.
+        eprintln!(
+            "invalid options or inventory: {}",
+            counts.unwrap_or_default()
+        );
+        exit_code::INVALID_INPUT
+    } else if all.has_errors() {
         eprintln!(
             "{} of {} playbook{} invalid: {}",
             playbooks.len() - clean,

@@ -109,7 +109,7 @@ impl Inventory {
                     }
                 }
                 Err(ssh_config::SshConfigError::Missing { .. }) if !explicit => {}
-                Err(e) => diagnostics.push(source_problem(explicit, "ssh-config", e.to_string())),
+                Err(e) => diagnostics.push(source_problem(explicit, "ssh-config", &e)),
             }
         }
 
@@ -127,7 +127,7 @@ impl Inventory {
                     diagnostics.push(source_problem(
                         options.tailscale_status.is_some(),
                         "tailscale",
-                        e.to_string(),
+                        &e,
                     ));
                     Tailscale::Unavailable(format!("Tailscale could not be asked ({e})"))
                 }
@@ -163,7 +163,7 @@ impl Inventory {
                     }
                 }
                 Err(sshsync::SshsyncError::Missing { .. }) => {}
-                Err(e) => diagnostics.push(source_problem(false, "sshsync", e.to_string())),
+                Err(e) => diagnostics.push(source_problem(false, "sshsync", &e)),
             }
         }
 
@@ -417,11 +417,26 @@ fn home() -> Option<PathBuf> {
 }
 
 /// A source that could not be read: an error when the user named it, a warning when tsync
-/// only looked in its default place.
-fn source_problem(explicit: bool, code: &'static str, message: String) -> Diagnostic {
-    if explicit {
+/// only looked in its default place. The message keeps the whole cause chain (the YAML
+/// scanner's or the OS's words) and the source's own help.
+fn source_problem(
+    explicit: bool,
+    code: &'static str,
+    error: &dyn miette::Diagnostic,
+) -> Diagnostic {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    let mut d = if explicit {
         Diagnostic::error(code, message)
     } else {
         Diagnostic::warning(code, message)
+    };
+    if let Some(help) = error.help() {
+        d = d.help(help.to_string());
     }
+    d
 }
