@@ -126,3 +126,17 @@ fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
         .run()
         .code(0);
 }
+
+#[test]
+fn a_broken_sshsync_config_is_a_warning_that_says_where() {
+    let file = stage_on("all");
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .home_file(".config/sshsync/config.yml", "groups:\n  web: [web-1\n")
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("invalid yaml in sshsync config")
+        .stderr_has("line 3 column 1");
+}
