@@ -89,6 +89,14 @@ impl Plan {
             }
         };
 
+        if !inventory.has_sources {
+            diagnostics.push(
+                Diagnostic::warning("no-inventory", "no hosts are known: host names and groups were not checked")
+                    .help("tsync reads ~/.ssh/config, sshsync's groups and Tailscale; or pass --ssh-config / --inventory"),
+            );
+            return (None, diagnostics);
+        }
+
         let limited =
             limit.and_then(
                 |(selector, limit_source)| match selector.resolve(inventory) {
@@ -101,14 +109,6 @@ impl Plan {
                     }
                 },
             );
-
-        if !inventory.has_sources {
-            diagnostics.push(
-                Diagnostic::warning("no-inventory", "no hosts are known: host names and groups were not checked")
-                    .help("tsync reads ~/.ssh/config, sshsync's groups and Tailscale; or pass --ssh-config / --inventory"),
-            );
-            return (None, diagnostics);
-        }
 
         let mut stage_hosts: Vec<BTreeSet<usize>> = Vec::new();
         for stage in &playbook.stages {
