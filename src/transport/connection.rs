@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use openssh::{Session, Stdio};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
 use super::connector::ssh_message;
@@ -12,6 +12,8 @@ use super::connector::ssh_message;
 /// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
 /// command never fails for want of a channel.
 const CHANNELS_PER_HOST: usize = 8;
+/// Longer output lines are split into pieces of this size.
+const MAX_LINE: u64 = 64 * 1024;
 /// Keep this much of a command's stderr for the failure report.
 const STDERR_TAIL: usize = 4096;
 /// The first line every command writes to stderr: the process group tsync may have to stop.
@@ -248,6 +250,18 @@ fn is_refused_channel(message: &str) -> bool {
     message.contains("open refused") || message.contains("open failed")
 }
 
+/// One line of output, or the first [`MAX_LINE`] bytes of a longer one: a command that
+/// writes without newlines must not make tsync buffer all of it.
+async fn read_line(
+    reader: Option<&mut BufReader<impl AsyncRead + Unpin>>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    match reader {
+        Some(reader) => reader.take(MAX_LINE).read_until(b'\n', buf).await,
+        None => Ok(0),
+    }
+}
+
 /// Reads both streams to their end, line by line, in the order lines arrive.
 async fn read_lines(
     stdout: Option<impl AsyncRead + Unpin>,
@@ -259,14 +273,14 @@ async fn read_lines(
     let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
     while out.is_some() || err.is_some() {
         tokio::select! {
-            read = async { out.as_mut().expect("guarded").read_until(b'\n', &mut out_buf).await }, if out.is_some() => {
+            read = read_line(out.as_mut(), &mut out_buf), if out.is_some() => {
                 if read? == 0 {
                     out = None;
                 } else {
                     on_line(Stream::Stdout, std::mem::take(&mut out_buf));
                 }
             }
-            read = async { err.as_mut().expect("guarded").read_until(b'\n', &mut err_buf).await }, if err.is_some() => {
+            read = read_line(err.as_mut(), &mut err_buf), if err.is_some() => {
                 if read? == 0 {
                     err = None;
                 } else {

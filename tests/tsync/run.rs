@@ -67,3 +67,23 @@ fn a_selector_that_matches_nothing_is_invalid_input() {
         .code(2)
         .stderr_has("selector:1:7");
 }
+
+#[test]
+fn output_without_newlines_arrives_in_bounded_pieces() {
+    let lab = lab(1);
+    let run = Test::new()
+        .args(["run", "all", "--output", "json"])
+        .lab(&lab)
+        .args(["--", "head -c 200000 /dev/zero | tr '\\0' a"])
+        .run()
+        .code(0);
+    let pieces: Vec<usize> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["event"] == "output")
+        .map(|e| e["line"].as_str().unwrap().len())
+        .collect();
+    assert_eq!(pieces.iter().sum::<usize>(), 200_000);
+    assert!(pieces.iter().all(|&n| n <= 64 * 1024), "{pieces:?}");
+}
