@@ -257,7 +257,11 @@ async fn read_line(
     buf: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
     match reader {
-        Some(reader) => reader.take(MAX_LINE).read_until(b'\n', buf).await,
+        // A cancelled earlier read may have left part of the line in `buf`.
+        Some(reader) => {
+            let room = MAX_LINE.saturating_sub(buf.len() as u64).max(1);
+            reader.take(room).read_until(b'\n', buf).await
+        }
         None => Ok(0),
     }
 }
@@ -271,20 +275,27 @@ async fn read_lines(
     let mut out = stdout.map(BufReader::new);
     let mut err = stderr.map(BufReader::new);
     let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+    // A read that completes has reached a newline, the length limit or the end: whatever it
+    // gathered is a line. A read cancelled because the other stream won the race keeps its
+    // bytes in the buffer, and the next read goes on from there.
     while out.is_some() || err.is_some() {
         tokio::select! {
             read = read_line(out.as_mut(), &mut out_buf), if out.is_some() => {
-                if read? == 0 {
-                    out = None;
-                } else {
+                let read = read?;
+                if !out_buf.is_empty() {
                     on_line(Stream::Stdout, std::mem::take(&mut out_buf));
+                }
+                if read == 0 {
+                    out = None;
                 }
             }
             read = read_line(err.as_mut(), &mut err_buf), if err.is_some() => {
-                if read? == 0 {
-                    err = None;
-                } else {
+                let read = read?;
+                if !err_buf.is_empty() {
                     on_line(Stream::Stderr, std::mem::take(&mut err_buf));
+                }
+                if read == 0 {
+                    err = None;
                 }
             }
         }
