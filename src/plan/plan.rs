@@ -97,32 +97,18 @@ impl Plan {
             return (None, diagnostics);
         }
 
-        let limited =
-            limit.and_then(
-                |(selector, limit_source)| match selector.resolve(inventory) {
-                    Ok(hosts) => Some(hosts),
-                    Err(errors) => {
-                        for e in errors {
-                            diagnostics.push(e.into_diagnostic(limit_source));
-                        }
-                        None
-                    }
-                },
-            );
+        let limited = limit.and_then(|(selector, limit_source)| {
+            selector.resolve_or_report(inventory, limit_source, &mut diagnostics)
+        });
 
         let mut stage_hosts: Vec<BTreeSet<usize>> = Vec::new();
         for stage in &playbook.stages {
             let mut hosts = BTreeSet::new();
             let mut failed = false;
             for selector in &stage.on {
-                match selector.resolve(inventory) {
-                    Ok(h) => hosts.extend(h),
-                    Err(errors) => {
-                        failed = true;
-                        for e in errors {
-                            diagnostics.push(e.into_diagnostic(source));
-                        }
-                    }
+                match selector.resolve_or_report(inventory, source, &mut diagnostics) {
+                    Some(h) => hosts.extend(h),
+                    None => failed = true,
                 }
             }
             if !failed && hosts.is_empty() && !stage.on.is_empty() {
@@ -248,24 +234,13 @@ impl Plan {
                 return (None, diagnostics);
             }
         };
-        let mut hosts = match parsed.resolve(inventory) {
-            Ok(h) => h,
-            Err(errors) => {
-                for e in errors {
-                    diagnostics.push(e.into_diagnostic(&source));
-                }
-                return (None, diagnostics);
-            }
+        let Some(mut hosts) = parsed.resolve_or_report(inventory, &source, &mut diagnostics) else {
+            return (None, diagnostics);
         };
         if let Some((limit, limit_source)) = limit {
-            match limit.resolve(inventory) {
-                Ok(l) => hosts = hosts.intersection(&l).copied().collect(),
-                Err(errors) => {
-                    for e in errors {
-                        diagnostics.push(e.into_diagnostic(limit_source));
-                    }
-                    return (None, diagnostics);
-                }
+            match limit.resolve_or_report(inventory, limit_source, &mut diagnostics) {
+                Some(l) => hosts = hosts.intersection(&l).copied().collect(),
+                None => return (None, diagnostics),
             }
         }
         if hosts.is_empty() {

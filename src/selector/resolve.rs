@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use super::selector::{Atom, Expr, Selector};
 use super::selector_error::SelectorError;
+use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::{Inventory, Tailscale};
 use crate::suggest::did_you_mean;
 
@@ -17,6 +18,25 @@ impl Selector {
             Ok(hosts)
         } else {
             Err(errors)
+        }
+    }
+
+    /// [`resolve`](Self::resolve), with every error turned into a diagnostic pointing into
+    /// `source`, the text the selector was written in.
+    pub fn resolve_or_report(
+        &self,
+        inventory: &Inventory,
+        source: &Source,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<BTreeSet<usize>> {
+        match self.resolve(inventory) {
+            Ok(hosts) => Some(hosts),
+            Err(errors) => {
+                for e in errors {
+                    diagnostics.push(e.into_diagnostic(source));
+                }
+                None
+            }
         }
     }
 }

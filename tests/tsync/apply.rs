@@ -7,13 +7,6 @@ use serde_json::Value;
 
 use crate::support::{Test, lab, playbook, processes_mentioning};
 
-fn events(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
 fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["event"] == kind).collect()
 }
@@ -119,7 +112,7 @@ stage "deploy" {
         .lab(&lab)
         .run()
         .code(3);
-    let events = events(&json.stdout);
+    let events = json.events();
     let finished = of_kind(&events, "step_finished");
     let failed: Vec<_> = finished.iter().filter(|e| e["ok"] == false).collect();
     assert_eq!(failed.len(), 1);
@@ -168,7 +161,7 @@ fn json_events_follow_the_schema() {
         .unwrap(),
     )
     .unwrap();
-    let events = events(&run.stdout);
+    let events = run.events();
     for event in &events {
         let kind = event["event"].as_str().unwrap();
         let def = &schema["$defs"][kind];
@@ -229,7 +222,7 @@ fn a_frozen_host_is_cut_off_by_the_connect_timeout() {
         .lab(&lab)
         .run()
         .code(4);
-    let events = events(&run.stdout);
+    let events = run.events();
     let unreachable = of_kind(&events, "host_unreachable");
     assert_eq!(unreachable.len(), 1);
     assert_eq!(unreachable[0]["host"], "lab-3");
@@ -474,7 +467,7 @@ fn jobs_limits_how_many_hosts_work_at_once() {
         .code(0);
     // With one job, a host starts only after the previous one finished.
     let mut busy = 0;
-    for event in events(&run.stdout) {
+    for event in run.events() {
         match event["event"].as_str().unwrap() {
             "step_started" => {
                 busy += 1;
@@ -511,7 +504,8 @@ fn more_parallel_steps_on_one_host_than_sshd_allows_sessions_all_succeed() {
         .lab(&lab)
         .run()
         .code(0);
-    let done = events(&run.stdout)
+    let done = run
+        .events()
         .iter()
         .filter(|e| e["event"] == "output")
         .count();

@@ -25,8 +25,8 @@ fn runs_one_command_on_a_group_with_the_same_exit_codes() {
         .args(["--output", "json", "--", "echo boom >&2; exit 42"])
         .run()
         .code(3);
-    let last: serde_json::Value =
-        serde_json::from_str(failing.stdout.lines().last().unwrap()).unwrap();
+    let events = failing.events();
+    let last = events.last().unwrap();
     assert_eq!(last["summary"]["hosts"][0]["host"], "lab-2");
     assert_eq!(last["summary"]["hosts"][0]["failed"], 1);
     assert!(failing.stdout.contains("\"exit_code\":42"));
@@ -78,9 +78,8 @@ fn output_without_newlines_arrives_in_bounded_pieces() {
         .run()
         .code(0);
     let pieces: Vec<usize> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .events()
+        .into_iter()
         .filter(|e| e["event"] == "output")
         .map(|e| e["line"].as_str().unwrap().len())
         .collect();

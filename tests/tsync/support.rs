@@ -159,6 +159,14 @@ impl Run {
         self
     }
 
+    /// The JSON lines of `--output json`, one event each.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", self.stdout))
