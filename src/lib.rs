@@ -14,5 +14,6 @@ pub mod playbook;
 pub mod report;
 pub mod runner;
 pub mod selector;
+pub mod shell;
 pub mod suggest;
 pub mod transport;

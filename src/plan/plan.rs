@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Action, Check, Playbook, Rolling, Stage, Step, Template, shell_quote};
+use crate::playbook::{Action, Check, Playbook, RenderError, Rolling, Stage, Step, Template};
 use crate::selector::Selector;
+use crate::shell::quote_word;
 
 /// Default limit for a step without its own `timeout`: long enough for a build, short
 /// enough that a hung host cannot hold a cron run forever.
@@ -195,13 +196,22 @@ impl Plan {
                     steps: stage
                         .steps
                         .iter()
-                        .map(|step| plan_step(step, &per_host, &vars))
+                        .filter_map(|step| match plan_step(step, &per_host, &vars) {
+                            Ok(planned) => Some(planned),
+                            Err(e) => {
+                                diagnostics.push(render_error(e, source));
+                                None
+                            }
+                        })
                         .collect(),
                     checks: stage.checks.clone(),
                     rolling: stage.rolling.clone(),
                 }
             })
             .collect();
+        if diagnostics.has_errors() {
+            return (None, diagnostics);
+        }
 
         let plan = Plan {
             name: playbook.name.clone(),
@@ -333,39 +343,40 @@ impl HostVars {
     }
 }
 
-fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> PlannedStep {
-    let render = |t: &Template, h: &HostVars| {
-        t.render(|name| h.get(name, vars))
-            .expect("the parser reported every undefined variable")
-    };
+fn plan_step(
+    step: &Step,
+    hosts: &[HostVars],
+    vars: &HashMap<&str, &str>,
+) -> Result<PlannedStep, RenderError> {
+    let render = |t: &Template, h: &HostVars| t.render(|name| h.get(name, vars));
     let commands = hosts
         .iter()
         .map(|h| {
-            let mut prefix = String::new();
+            // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
+            let mut command = String::new();
             if let Some(cwd) = &step.cwd {
-                prefix.push_str(&format!("cd {} && ", quote_path(&render(cwd, h))));
+                command.push_str(&format!("cd -- {} || exit; ", quote_path(&render(cwd, h)?)));
             }
             for (name, value) in &step.env {
-                prefix.push_str(&format!(
-                    "export {}={} && ",
+                command.push_str(&format!(
+                    "export {}={}; ",
                     name.value,
-                    shell_quote(&render(value, h))
+                    quote_word(&render(value, h)?)
                 ));
             }
-            let body = match &step.action {
-                Action::Run(command) => render(command, h),
+            match &step.action {
+                Action::Run(run) => command.push_str(&render(run, h)?),
                 Action::Script { args, .. } => {
-                    let mut s = String::from("sh -s --");
+                    command.push_str("sh -s --");
                     for a in args {
-                        s.push(' ');
-                        s.push_str(&shell_quote(&render(a, h)));
+                        command.push(' ');
+                        command.push_str(&quote_word(&render(a, h)?));
                     }
-                    s
                 }
-            };
-            format!("{prefix}{body}")
+            }
+            Ok(command)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let (written, stdin) = match &step.action {
         Action::Run(command) => (command.text.value.clone(), None),
         Action::Script { path, body, .. } => (
@@ -373,7 +384,7 @@ fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> Pla
             Some(Arc::from(body.as_str())),
         ),
     };
-    PlannedStep {
+    Ok(PlannedStep {
         kind: step.kind(),
         written,
         timeout: step
@@ -383,6 +394,24 @@ fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> Pla
             .unwrap_or(DEFAULT_STEP_TIMEOUT),
         commands,
         stdin,
+    })
+}
+
+/// A value that cannot be placed where its placeholder stands, pointing at the placeholder.
+fn render_error(error: RenderError, source: &Source) -> Diagnostic {
+    let message = error.to_string();
+    match error {
+        RenderError::Undefined(_) => Diagnostic::error("undefined-variable", message),
+        RenderError::Nul { span, .. } => Diagnostic::error("unsafe-value", message)
+            .in_source(source)
+            .label(span, "this placeholder")
+            .help("remove the NUL character from the value"),
+        RenderError::EndsHereDoc { span, .. } => {
+            Diagnostic::error("unsafe-value", message)
+                .in_source(source)
+                .label(span, "this placeholder")
+                .help("choose an end word for the here-document that no value can hold, or pass the value another way")
+        }
     }
 }
 
@@ -390,9 +419,9 @@ fn plan_step(step: &Step, hosts: &[HostVars], vars: &HashMap<&str, &str>) -> Pla
 /// still expands it to the login's home.
 fn quote_path(path: &str) -> String {
     match path.strip_prefix("~/") {
-        Some(rest) if !rest.is_empty() => format!("~/{}", shell_quote(rest)),
+        Some(rest) if !rest.is_empty() => format!("~/{}", quote_word(rest)),
         _ if path == "~" || path == "~/" => "~".to_string(),
-        _ => shell_quote(path),
+        _ => quote_word(path),
     }
 }
 

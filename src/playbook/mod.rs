@@ -20,4 +20,4 @@ pub use rolling::Rolling;
 pub use spanned::Spanned;
 pub use stage::Stage;
 pub use step::{Action, Step};
-pub use template::{Template, is_var_name, shell_quote};
+pub use template::{RenderError, Template, is_var_name};

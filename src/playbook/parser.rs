@@ -1133,12 +1133,15 @@ impl<'a> Parser<'a> {
                     self.error(
                         "unsafe-placeholder",
                         r.span,
-                        format!("`{{{{{}}}}}` stands inside {}, where its value cannot be quoted safely", r.name, r.construct),
-                        "cannot be quoted here",
                         format!(
-                            "set a shell variable first and use that: `v={{{{{}}}}}; … \"$v\" …`",
-                            r.name
+                            "`{{{{{}}}}}` stands {}, where its value cannot be quoted safely",
+                            r.name,
+                            r.refusal.reason()
                         ),
+                        "cannot be quoted here",
+                        r.refusal
+                            .help()
+                            .replace("{{name}}", &format!("{{{{{}}}}}", r.name)),
                     );
                 }
                 None

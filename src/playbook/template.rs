@@ -1,9 +1,10 @@
 //! Strings with `{{variable}}` placeholders.
 //!
-//! A placeholder inside a shell command is filled in quoted for the exact spot it lands in
-//! (bare, inside `'…'` or inside `"…"`), so a value can never add shell syntax: whatever a
-//! variable holds, the command sees it as literal text. Spots where no quoting is safe
-//! (backticks, `${…}`, `$((…))`, here-documents) are refused when the playbook is checked.
+//! A placeholder inside a shell command is filled in quoted for the exact spot it lands in,
+//! as found by [`crate::shell`]'s scanner (a bare word, inside `'…'` or `"…"`, a here-document's
+//! text, a comment), so a value can never add shell syntax: whatever a variable holds, the
+//! command sees it as literal text. Spots where no quoting is certain are refused when the
+//! playbook is checked.
 //!
 //! Only `{{name}}` with a plain variable name is a placeholder; anything else between braces
 //! (`{{.Names}}` for docker, `{{json .}}`) is left as written.
@@ -11,6 +12,7 @@
 use miette::SourceSpan;
 
 use super::spanned::Spanned;
+use crate::shell::{self, Piece as ShellPiece, Refusal, Spot};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -29,17 +31,18 @@ enum Part {
 pub struct Placeholder {
     pub name: String,
     pub span: SourceSpan,
-    quoting: Quoting,
+    /// The placeholder as written, kept where no value goes (a comment).
+    written: String,
+    fill: Fill,
 }
 
-/// How a value must be quoted where its placeholder stands.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Quoting {
+/// How a value goes in where its placeholder stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Fill {
     /// Not a shell command: the value goes in as it is.
     Verbatim,
-    Bare,
-    Single,
-    Double,
+    /// Quoted for its spot in a shell command; never a refused spot.
+    Shell(Spot),
 }
 
 /// A placeholder standing where tsync cannot quote a value safely.
@@ -47,7 +50,23 @@ enum Quoting {
 pub struct UnsafePlaceholder {
     pub name: String,
     pub span: SourceSpan,
-    pub construct: &'static str,
+    pub refusal: Refusal,
+}
+
+/// Why a template could not be filled in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    /// The checker made sure every name is defined: a bug if this is seen.
+    #[error("`{0}` is not defined")]
+    Undefined(String),
+    #[error("the value of `{name}` holds a NUL character, which no command can carry")]
+    Nul { name: String, span: SourceSpan },
+    #[error("a line of `{name}`'s value would end the here-document (`{delimiter}`)")]
+    EndsHereDoc {
+        name: String,
+        span: SourceSpan,
+        delimiter: String,
+    },
 }
 
 impl Template {
@@ -57,41 +76,54 @@ impl Template {
             .into_iter()
             .map(|piece| match piece {
                 Piece::Text(t) => Part::Text(t),
-                Piece::Var(name, span) => Part::Var(Placeholder {
+                Piece::Var {
                     name,
                     span,
-                    quoting: Quoting::Verbatim,
+                    written,
+                } => Part::Var(Placeholder {
+                    name,
+                    span,
+                    written,
+                    fill: Fill::Verbatim,
                 }),
             })
             .collect();
         Template { text, parts }
     }
 
-    /// A shell command: each value is quoted for its spot.
+    /// A shell command: each value is quoted for its spot; spots where that is not certain
+    /// are returned, every one of them.
     pub fn shell(
         text: Spanned<String>,
         repr: Option<&str>,
     ) -> Result<Template, Vec<UnsafePlaceholder>> {
-        let mut scanner = ShellScanner::default();
+        let pieces = split(&text.value, text.span, repr);
+        let spots = shell::spots(pieces.iter().map(|p| match p {
+            Piece::Text(t) => ShellPiece::Text(t),
+            Piece::Var { .. } => ShellPiece::Hole,
+        }));
+        let mut spots = spots.into_iter();
         let mut parts = Vec::new();
         let mut refused = Vec::new();
-        for piece in split(&text.value, text.span, repr) {
+        for piece in pieces {
             match piece {
-                Piece::Text(t) => {
-                    scanner.feed(&t);
-                    parts.push(Part::Text(t));
-                }
-                Piece::Var(name, span) => match scanner.quoting() {
-                    Ok(quoting) => parts.push(Part::Var(Placeholder {
+                Piece::Text(t) => parts.push(Part::Text(t)),
+                Piece::Var {
+                    name,
+                    span,
+                    written,
+                } => match spots.next().expect("one spot per placeholder") {
+                    Spot::Refused(refusal) => refused.push(UnsafePlaceholder {
                         name,
                         span,
-                        quoting,
-                    })),
-                    Err(construct) => refused.push(UnsafePlaceholder {
-                        name,
-                        span,
-                        construct,
+                        refusal,
                     }),
+                    spot => parts.push(Part::Var(Placeholder {
+                        name,
+                        span,
+                        written,
+                        fill: Fill::Shell(spot),
+                    })),
                 },
             }
         }
@@ -113,64 +145,66 @@ impl Template {
         self.placeholders().next().is_some()
     }
 
-    /// Fills every placeholder; `lookup` must know every name (the playbook checker made
-    /// sure of that), an unknown one is returned as the error.
-    pub fn render<'v>(&self, lookup: impl Fn(&str) -> Option<&'v str>) -> Result<String, String> {
+    /// Fills every placeholder with the value `lookup` gives for its name.
+    pub fn render<'v>(
+        &self,
+        lookup: impl Fn(&str) -> Option<&'v str>,
+    ) -> Result<String, RenderError> {
         let mut out = String::with_capacity(self.text.value.len());
+        // Values placed in here-documents: (start, end) in `out`, and the placeholder.
+        let mut in_here_docs = Vec::new();
         for part in &self.parts {
-            match part {
-                Part::Text(t) => out.push_str(t),
-                Part::Var(v) => {
-                    let value = lookup(&v.name).ok_or_else(|| v.name.clone())?;
-                    quote_into(&mut out, value, v.quoting);
+            let v = match part {
+                Part::Text(t) => {
+                    out.push_str(t);
+                    continue;
                 }
+                Part::Var(v) => v,
+            };
+            let value = lookup(&v.name).ok_or_else(|| RenderError::Undefined(v.name.clone()))?;
+            if value.contains('\0') {
+                return Err(RenderError::Nul {
+                    name: v.name.clone(),
+                    span: v.span,
+                });
+            }
+            let start = out.len();
+            match &v.fill {
+                Fill::Verbatim => out.push_str(value),
+                Fill::Shell(Spot::Comment) => out.push_str(&v.written),
+                Fill::Shell(spot) => shell::quote(&mut out, value, spot),
+            }
+            if matches!(v.fill, Fill::Shell(Spot::HereDoc(_))) {
+                in_here_docs.push((start, out.len(), v));
+            }
+        }
+        // A value may hold the line that ends its here-document, or complete it with the text
+        // around it: every line it touches is checked once the command is whole.
+        for (start, end, v) in in_here_docs {
+            let Fill::Shell(Spot::HereDoc(here)) = &v.fill else {
+                continue;
+            };
+            let first = out[..start].rfind('\n').map_or(0, |i| i + 1);
+            let last = out[end..].find('\n').map_or(out.len(), |i| end + i);
+            if out[first..last].split('\n').any(|line| here.ends_at(line)) {
+                return Err(RenderError::EndsHereDoc {
+                    name: v.name.clone(),
+                    span: v.span,
+                    delimiter: here.delimiter.clone(),
+                });
             }
         }
         Ok(out)
     }
 }
 
-/// Quotes `value` as one bare shell word.
-pub fn shell_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    quote_into(&mut out, value, Quoting::Bare);
-    out
-}
-
-fn quote_into(out: &mut String, value: &str, quoting: Quoting) {
-    match quoting {
-        Quoting::Verbatim => out.push_str(value),
-        Quoting::Bare => {
-            let plain = !value.is_empty()
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
-            if plain {
-                out.push_str(value);
-            } else {
-                out.push('\'');
-                out.push_str(&value.replace('\'', r"'\''"));
-                out.push('\'');
-            }
-        }
-        // Inside '…' nothing is special but the closing quote: end the quoted part, add an
-        // escaped quote, start a new one.
-        Quoting::Single => out.push_str(&value.replace('\'', r"'\''")),
-        // Inside "…" exactly these four characters keep a meaning; a backslash disarms each.
-        Quoting::Double => {
-            for c in value.chars() {
-                if matches!(c, '\\' | '"' | '$' | '`') {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-        }
-    }
-}
-
 enum Piece {
     Text(String),
-    Var(String, SourceSpan),
+    Var {
+        name: String,
+        span: SourceSpan,
+        written: String,
+    },
 }
 
 pub fn is_var_name(name: &str) -> bool {
@@ -209,7 +243,11 @@ fn split(text: &str, span: SourceSpan, repr: Option<&str>) -> Vec<Piece> {
                 },
                 None => span,
             };
-            pieces.push(Piece::Var(name.to_string(), var_span));
+            pieces.push(Piece::Var {
+                name: name.to_string(),
+                span: var_span,
+                written: whole.to_string(),
+            });
         } else {
             literal.push_str(whole);
         }
@@ -222,208 +260,322 @@ fn split(text: &str, span: SourceSpan, repr: Option<&str>) -> Vec<Piece> {
     pieces
 }
 
-/// Follows POSIX shell quoting through the literal parts of a command, far enough to know
-/// how a value placed at the current point would be read.
-#[derive(Default)]
-struct ShellScanner {
-    stack: Vec<Frame>,
-    /// The previous character, to recognise `$(`, `${` and `<<`.
-    prev: Option<char>,
-    escaped: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Frame {
-    Single,
-    Double,
-    /// `$(…)`: a command inside, quoted like the top level; counts nested parentheses.
-    Subst(u32),
-    /// A construct where no quoting is safe, until its end.
-    Refused(&'static str, char, u32),
-}
-
-impl ShellScanner {
-    fn top(&self) -> Option<Frame> {
-        self.stack.last().copied()
-    }
-
-    fn quoting(&self) -> Result<Quoting, &'static str> {
-        if let Some(refused) = self.stack.iter().find_map(|f| match f {
-            Frame::Refused(what, ..) => Some(*what),
-            _ => None,
-        }) {
-            return Err(refused);
-        }
-        Ok(match self.top() {
-            None | Some(Frame::Subst(_)) => Quoting::Bare,
-            Some(Frame::Single) => Quoting::Single,
-            Some(Frame::Double) => Quoting::Double,
-            Some(Frame::Refused(..)) => unreachable!("refused frames are found above"),
-        })
-    }
-
-    fn feed(&mut self, text: &str) {
-        for c in text.chars() {
-            self.step(c);
-            self.prev = Some(c);
-        }
-    }
-
-    fn step(&mut self, c: char) {
-        if self.escaped {
-            self.escaped = false;
-            // An escaped character is literal: it must not pair with the next one.
-            self.prev = None;
-            return;
-        }
-        match self.top() {
-            Some(Frame::Single) => {
-                if c == '\'' {
-                    self.stack.pop();
-                }
-            }
-            Some(Frame::Refused(what, close, depth)) => {
-                let open = match close {
-                    ')' => Some('('),
-                    '}' => Some('{'),
-                    _ => None,
-                };
-                if c == close && depth == 0 {
-                    self.stack.pop();
-                } else if c == close {
-                    self.stack.pop();
-                    self.stack.push(Frame::Refused(what, close, depth - 1));
-                } else if Some(c) == open {
-                    self.stack.pop();
-                    self.stack.push(Frame::Refused(what, close, depth + 1));
-                }
-            }
-            Some(Frame::Double) => match c {
-                '\\' => self.escaped = true,
-                '"' => {
-                    self.stack.pop();
-                }
-                _ => self.dollar_or_backtick(c),
-            },
-            None | Some(Frame::Subst(_)) => match c {
-                '\\' => self.escaped = true,
-                '\'' => self.stack.push(Frame::Single),
-                '"' => self.stack.push(Frame::Double),
-                '<' if self.prev == Some('<') => {
-                    self.stack.push(Frame::Refused("a here-document", '\0', 0))
-                }
-                '(' | ')' if matches!(self.top(), Some(Frame::Subst(_))) => {
-                    let Some(Frame::Subst(depth)) = self.stack.pop() else {
-                        return;
-                    };
-                    if c == '(' {
-                        // `$((` opens arithmetic, where quotes are not allowed at all.
-                        if self.prev == Some('(') && depth == 0 {
-                            self.stack
-                                .push(Frame::Refused("an arithmetic expansion", ')', 1));
-                        } else {
-                            self.stack.push(Frame::Subst(depth + 1));
-                        }
-                    } else if depth > 0 {
-                        self.stack.push(Frame::Subst(depth - 1));
-                    }
-                }
-                _ => self.dollar_or_backtick(c),
-            },
-        }
-    }
-
-    fn dollar_or_backtick(&mut self, c: char) {
-        match c {
-            '`' => self
-                .stack
-                .push(Frame::Refused("a backtick command substitution", '`', 0)),
-            '(' if self.prev == Some('$') => self.stack.push(Frame::Subst(0)),
-            '{' if self.prev == Some('$') => {
-                self.stack
-                    .push(Frame::Refused("a ${…} parameter expansion", '}', 0))
-            }
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::quote_word;
+    use proptest::prelude::*;
+    use std::path::Path;
     use std::process::Command;
 
     fn shell(text: &str) -> Result<Template, Vec<UnsafePlaceholder>> {
         Template::shell(Spanned::new(text.to_string(), (0, text.len()).into()), None)
     }
 
-    /// Runs the rendered command through a real `sh` and returns what it printed.
-    fn run_sh(command: &str) -> String {
-        let out = Command::new("sh").arg("-c").arg(command).output().unwrap();
-        String::from_utf8(out.stdout).unwrap()
+    /// The shells a host may log in with: dash (as `sh` on Debian), bash, and zsh where it is
+    /// installed.
+    fn shells() -> Vec<&'static str> {
+        ["sh", "bash", "zsh"]
+            .into_iter()
+            .filter(|sh| {
+                Command::new(sh)
+                    .args(["-c", "exit 0"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
+            .collect()
     }
 
-    const HOSTILE: &[&str] = &[
-        "plain",
-        "two words",
-        "it's",
-        "\"quoted\"",
-        "$(touch /tmp/tsync-pwned)",
-        "`touch /tmp/tsync-pwned`",
-        "a; touch /tmp/tsync-pwned",
-        "$HOME ${HOME} \\ \\\\ ' '' \"",
-        "x\ny",
-        "",
-        "*",
-        "-n",
-        "a|b&c>d<e",
+    /// Runs `command` with `shell -c` in `dir`; returns what it printed.
+    fn run_in(shell: &str, dir: &Path, command: &str) -> String {
+        let out = Command::new(shell)
+            .arg("-c")
+            .arg(command)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Values that try to escape from every kind of spot. Each would create `pwned` in the
+    /// working directory if it ever ran.
+    const PAYLOADS: &[&str] = &[
+        "$(touch pwned)",
+        "`touch pwned`",
+        "'; touch pwned; '",
+        "\"; touch pwned; \"",
+        "\\'; touch pwned #",
+        "\\\"; touch pwned #",
+        "'$(touch pwned)'",
+        "\"$(touch pwned)\"",
+        "x\ntouch pwned\n",
+        "x\nEOF\ntouch pwned\n",
+        "\nEOF\ntouch pwned\nEOF\n",
+        "'\"'\"\n; touch pwned; #",
+        "${IFS}$(touch${IFS}pwned)",
+        ")\ntouch pwned\n(",
+        "a[$(touch pwned)]",
     ];
 
+    /// A word of a command built around placeholders `{{v}}`, and what it expands to for a
+    /// value: the model the real shells are held to.
+    #[derive(Debug, Clone)]
+    enum Word {
+        Bare,
+        Single(String, String),
+        Double(String, String),
+        /// `"$(printf %s WORD)"`
+        Subst(Box<Word>),
+        /// `"$(cat <<EOF … EOF)"` with the value on a line of the text.
+        HereDoc {
+            quoted: bool,
+            strip_tabs: bool,
+            before: String,
+            after: String,
+        },
+        Concat(Vec<Word>),
+    }
+
+    impl Word {
+        fn text(&self) -> String {
+            match self {
+                Word::Bare => "{{v}}".into(),
+                Word::Single(a, b) => format!("'{a}{{{{v}}}}{b}'"),
+                Word::Double(a, b) => format!("\"{a}{{{{v}}}}{b}\""),
+                Word::Subst(inner) => format!("\"$(printf %s {})\"", inner.text()),
+                Word::HereDoc {
+                    quoted,
+                    strip_tabs,
+                    before,
+                    after,
+                } => {
+                    let dash = if *strip_tabs { "-" } else { "" };
+                    let delimiter = if *quoted { "'EOF'" } else { "EOF" };
+                    format!("\"$(cat <<{dash}{delimiter}\n{before}{{{{v}}}}{after}\nEOF\n)\"")
+                }
+                Word::Concat(words) => words.iter().map(Word::text).collect(),
+            }
+        }
+
+        /// What the word expands to, or None where the value must be refused (it would end
+        /// a here-document).
+        fn expands_to(&self, v: &str) -> Option<String> {
+            Some(match self {
+                Word::Bare => v.to_string(),
+                Word::Single(a, b) | Word::Double(a, b) => format!("{a}{v}{b}"),
+                Word::Subst(inner) => inner.expands_to(v)?.trim_end_matches('\n').to_string(),
+                Word::HereDoc {
+                    strip_tabs,
+                    before,
+                    after,
+                    ..
+                } => {
+                    let text = format!("{before}{v}{after}");
+                    let lines: Vec<&str> = text
+                        .split('\n')
+                        .map(|l| {
+                            if *strip_tabs {
+                                l.trim_start_matches('\t')
+                            } else {
+                                l
+                            }
+                        })
+                        .collect();
+                    if lines.contains(&"EOF") {
+                        return None;
+                    }
+                    lines.join("\n").trim_end_matches('\n').to_string()
+                }
+                Word::Concat(words) => {
+                    let mut out = String::new();
+                    for w in words {
+                        out.push_str(&w.expands_to(v)?);
+                    }
+                    out
+                }
+            })
+        }
+    }
+
+    /// Literal text around a placeholder: anything but what would close its quotes.
+    fn filler(banned: &'static str) -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec!['a', ' ', '#', '\'', '"', '(', ')', ';', '\t', '*']),
+            0..4,
+        )
+        .prop_map(move |cs| cs.into_iter().filter(|c| !banned.contains(*c)).collect())
+    }
+
+    fn word() -> impl Strategy<Value = Word> {
+        let leaf = prop_oneof![
+            Just(Word::Bare),
+            (filler("'"), filler("'")).prop_map(|(a, b)| Word::Single(a, b)),
+            (filler("\""), filler("\"")).prop_map(|(a, b)| Word::Double(a, b)),
+            (
+                any::<bool>(),
+                any::<bool>(),
+                filler("'\"()"),
+                filler("'\"()")
+            )
+                .prop_map(|(quoted, strip_tabs, before, after)| Word::HereDoc {
+                    quoted,
+                    strip_tabs,
+                    before,
+                    after,
+                }),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|w| Word::Subst(Box::new(w))),
+                prop::collection::vec(inner, 2..4).prop_map(Word::Concat),
+            ]
+        })
+    }
+
+    /// Lines before the command that print nothing but trip a naive quote scanner: quotes in
+    /// comments, `$'…'`, here-documents, continuations, parentheses in strings.
+    const NOISE: &[&str] = &[
+        "# don't restart here {{v}}",
+        ": 'it'\"'\"'s' # it's",
+        ": \"a'b\"",
+        ": $'a\\\\b'",
+        ": <<'X'\n'\"`\nX",
+        ": a \\\n  b",
+        "x=$(echo ')')",
+        ": ${HOME:-/}",
+        ": $((1 + 2))",
+        ": \"$(echo \"(\")\"",
+        ": $(: '#' ) # ')",
+    ];
+
+    /// Every byte a value may hold but NUL, weighted towards shell syntax.
+    fn value() -> impl Strategy<Value = String> {
+        let random = prop::collection::vec(
+            prop::sample::select(
+                "'\"\\$`;|&()<>{}[]*?!#~=%\n\t EOFa-é"
+                    .chars()
+                    .collect::<Vec<_>>(),
+            ),
+            0..24,
+        )
+        .prop_map(String::from_iter);
+        prop_oneof![
+            prop::sample::select(PAYLOADS).prop_map(str::to_string),
+            random.clone(),
+            (random, prop::sample::select(PAYLOADS)).prop_map(|(r, p)| format!("{r}{p}")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+        /// Whatever a value holds, every shell a host may log in with reads it as one literal
+        /// string, and nothing else runs (issue 6: injection through variables).
+        #[test]
+        fn values_arrive_literally_through_real_shells(
+            noise in prop::collection::vec(prop::sample::select(NOISE), 0..3),
+            word in word(),
+            v in value(),
+        ) {
+            let mut text = String::new();
+            for line in noise {
+                text.push_str(line);
+                text.push('\n');
+            }
+            text.push_str(&format!("printf '[%s]' {} # it's {{{{v}}}}\n", word.text()));
+            let template = shell(&text).expect("every spot of the model is quotable");
+            let rendered = template.render(|_| Some(v.as_str()));
+            let Some(expected) = word.expands_to(&v) else {
+                prop_assert!(matches!(rendered, Err(RenderError::EndsHereDoc { .. })), "{rendered:?}");
+                return Ok(());
+            };
+            let command = rendered.expect("the value fits");
+            for sh in shells() {
+                let dir = tempfile::tempdir().unwrap();
+                let out = run_in(sh, dir.path(), &command);
+                prop_assert!(!dir.path().join("pwned").exists(), "{sh} ran the value: {command}");
+                // dash 0.5.12 drops a byte of a here-document line that starts like its end
+                // word and goes on with a non-ASCII character (`Eé` under `<<EOF`), whoever
+                // wrote the line: its defect, not a way out of the quotes.
+                let dash_mangles = sh == "sh" && command.contains("<<") && !v.is_ascii();
+                if !dash_mangles {
+                    prop_assert_eq!(&out, &format!("[{expected}]"), "{} ran {}", sh, command);
+                }
+            }
+        }
+
+        /// Directories, environment values and script arguments go in as quoted words.
+        #[test]
+        fn words_arrive_literally_through_real_shells(v in value()) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("d")).unwrap();
+            let command = format!(
+                "X={w}; export X; printf '[%s]' \"$X\"; sh -s -- {w} <<'S'\nprintf '[%s]' \"$1\"\nS\nprintf '[%s]' {w}",
+                w = quote_word(&v)
+            );
+            for sh in shells() {
+                let out = run_in(sh, dir.path(), &command);
+                prop_assert!(!dir.path().join("pwned").exists(), "{sh} ran the value");
+                prop_assert_eq!(&out, &format!("[{v}]").repeat(3), "{}", sh);
+            }
+        }
+    }
+
     #[test]
-    fn values_reach_the_command_literally_in_every_quoting_context() {
+    fn the_reported_injections_are_closed() {
         let forms = [
-            "printf %s {{v}}",
-            "printf %s '{{v}}'",
-            "printf %s \"{{v}}\"",
-            "printf %s \"pre {{v}} post\" | cat",
-            "printf %s \"$(printf %s {{v}})\"",
-            "printf %s \"$(printf %s \"{{v}}\")\"",
-            "echo \\'; printf %s {{v}}",
-            "printf %s 'it''s' {{v}}",
+            // An apostrophe in a comment opened no quote for the old scanner.
+            "# don't restart here\necho deploying {{v}}",
+            "echo start # it's fine: {{v}}",
         ];
         for form in forms {
             let template = shell(form).unwrap();
-            for value in HOSTILE {
-                let command = template.render(|_| Some(*value)).unwrap();
-                let expected_prefix = if form.contains("'it''s'") { "its" } else { "" };
-                let expected = if form.contains("pre ") {
-                    format!("pre {value} post")
-                } else if form.starts_with("echo") {
-                    format!("'\n{value}")
-                } else {
-                    format!("{expected_prefix}{value}")
-                };
-                assert_eq!(run_sh(&command), expected, "form {form:?} value {value:?}");
+            for value in ["v1; touch pwned", "a\ntouch pwned"] {
+                let command = template.render(|_| Some(value)).unwrap();
+                for sh in shells() {
+                    let dir = tempfile::tempdir().unwrap();
+                    run_in(sh, dir.path(), &command);
+                    assert!(!dir.path().join("pwned").exists(), "{sh}: {command}");
+                }
             }
         }
-        assert!(!std::path::Path::new("/tmp/tsync-pwned").exists());
+        // bash decodes $'…' and dash does not: refused, not guessed.
+        let err = shell("printf '%s\\n' $'{{v}}'").unwrap_err();
+        assert_eq!(err[0].refusal, Refusal::AnsiCString);
     }
 
     #[test]
-    fn unsafe_spots_are_refused() {
-        for form in [
-            "echo `echo {{v}}`",
-            "echo ${X:-{{v}}}",
-            "echo $(( {{v}} + 1 ))",
-            "cat <<EOF\n{{v}}\nEOF",
-            "echo \"`{{v}}`\"",
-        ] {
-            let err = shell(form).unwrap_err();
-            assert_eq!(err[0].name, "v", "{form}");
-        }
-        // …but a `$(…)` that has closed puts the scanner back at the top level.
-        assert!(shell("echo $(date) {{v}}").is_ok());
-        assert!(shell("echo $( (true) ) {{v}}").is_ok());
+    fn every_refused_placeholder_is_reported() {
+        let err = shell("echo `{{a}}` ${x:-{{b}}} {{c}} $(( {{d}} ))").unwrap_err();
+        let names: Vec<_> = err.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "d"]);
+    }
+
+    #[test]
+    fn a_comment_keeps_its_placeholder_as_written() {
+        let t = shell("echo {{v}} # was {{ v }}").unwrap();
+        assert_eq!(
+            t.render(|_| Some("a b")).unwrap(),
+            "echo 'a b' # was {{ v }}"
+        );
+    }
+
+    #[test]
+    fn values_that_end_a_here_document_are_refused() {
+        let t = shell("cat <<EOF\nEOF{{v}}\nEOF").unwrap();
+        assert!(matches!(
+            t.render(|_| Some("")),
+            Err(RenderError::EndsHereDoc { .. })
+        ));
+        assert!(t.render(|_| Some("x")).is_ok());
+        let t = shell("cat <<-EOF\n{{v}}\nEOF").unwrap();
+        assert!(t.render(|_| Some("a\n\t\tEOF\nb")).is_err());
+        assert!(matches!(
+            shell("echo {{v}}").unwrap().render(|_| Some("a\0b")),
+            Err(RenderError::Nul { .. })
+        ));
     }
 
     #[test]
@@ -446,8 +598,10 @@ mod tests {
 
     #[test]
     fn bare_words_stay_readable() {
-        assert_eq!(shell_quote("/srv/web"), "/srv/web");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote(""), "''");
+        assert_eq!(quote_word("/srv/web"), "/srv/web");
+        assert_eq!(quote_word("a b"), "'a b'");
+        assert_eq!(quote_word(""), "''");
+        // A bare `a=b` in command position would be an assignment.
+        assert_eq!(quote_word("PATH=/tmp"), "'PATH=/tmp'");
     }
 }

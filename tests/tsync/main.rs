@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod inventory;
 mod plan;
+mod quoting;
 mod robustness;
 mod run;
 mod schema;

@@ -40,7 +40,7 @@ fn web_example_resolves_every_stage() {
     );
     assert_eq!(
         stages[0]["steps"][0]["commands"]["build-1"],
-        "cd ~/src/web && make release"
+        "cd -- ~/src/web || exit; make release"
     );
     assert_eq!(stages[0]["steps"][0]["timeout_secs"], 600.0);
     assert_eq!(stages[2]["checks"][0]["retries"], 10);
