@@ -326,8 +326,8 @@ mod tests {
         Bare,
         Single(String, String),
         Double(String, String),
-        /// `"$(printf %s WORD)"`
-        Subst(Box<Word>),
+        /// `"$(printf %s WORD)"`, or with a line continuation after the `(`.
+        Subst(Box<Word>, bool),
         /// `"$(cat <<EOF … EOF)"` with the value on a line of the text.
         HereDoc {
             quoted: bool,
@@ -344,7 +344,10 @@ mod tests {
                 Word::Bare => "{{v}}".into(),
                 Word::Single(a, b) => format!("'{a}{{{{v}}}}{b}'"),
                 Word::Double(a, b) => format!("\"{a}{{{{v}}}}{b}\""),
-                Word::Subst(inner) => format!("\"$(printf %s {})\"", inner.text()),
+                Word::Subst(inner, continued) => {
+                    let cont = if *continued { "\\\n" } else { "" };
+                    format!("\"$({cont}printf %s {})\"", inner.text())
+                }
                 Word::HereDoc {
                     quoted,
                     strip_tabs,
@@ -365,7 +368,7 @@ mod tests {
             Some(match self {
                 Word::Bare => v.to_string(),
                 Word::Single(a, b) | Word::Double(a, b) => format!("{a}{v}{b}"),
-                Word::Subst(inner) => inner.expands_to(v)?.trim_end_matches('\n').to_string(),
+                Word::Subst(inner, _) => inner.expands_to(v)?.trim_end_matches('\n').to_string(),
                 Word::HereDoc {
                     strip_tabs,
                     before,
@@ -428,7 +431,7 @@ mod tests {
         ];
         leaf.prop_recursive(3, 12, 3, |inner| {
             prop_oneof![
-                inner.clone().prop_map(|w| Word::Subst(Box::new(w))),
+                (inner.clone(), any::<bool>()).prop_map(|(w, c)| Word::Subst(Box::new(w), c)),
                 prop::collection::vec(inner, 2..4).prop_map(Word::Concat),
             ]
         })
@@ -448,6 +451,7 @@ mod tests {
         ": $((1 + 2))",
         ": \"$(echo \"(\")\"",
         ": $(: '#' ) # ')",
+        ": \"$(\\\necho \\\n')')\"",
     ];
 
     /// Every byte a value may hold but NUL, weighted towards shell syntax.

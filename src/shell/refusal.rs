@@ -56,6 +56,8 @@ pub enum Ambiguity {
     HereDocContinuation,
     /// A here-document started inside `$(…)` that closes before its text begins.
     HereDocInSubstitution,
+    /// A line continuation right after `$`, which zsh and dash join differently.
+    ContinuedDollar,
 }
 
 impl Refusal {
@@ -109,6 +111,9 @@ impl Refusal {
                 "write arithmetic as $(( … )) with plain variable names"
             }
             Refusal::After(Ambiguity::CaseInSubstitution) => "move the case statement out of $(…)",
+            Refusal::After(Ambiguity::ContinuedDollar) => {
+                "keep `$` and what follows it on one line"
+            }
             Refusal::After(
                 Ambiguity::HereDocDelimiter
                 | Ambiguity::HereDocContinuation
@@ -132,6 +137,7 @@ impl Ambiguity {
             Ambiguity::HereDocDelimiter => "a here-document without a literal end word",
             Ambiguity::HereDocContinuation => "a here-document line ending in \\",
             Ambiguity::HereDocInSubstitution => "a here-document inside $(…)",
+            Ambiguity::ContinuedDollar => "a line continuation right after `$`",
         }
     }
 }

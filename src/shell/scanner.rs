@@ -146,6 +146,12 @@ const HOLE_CHAR: char = '\u{fffc}';
 impl Scanner {
     fn run(&mut self) {
         while self.at < self.toks.len() {
+            // A line continuation vanishes before anything else is read: `$(\<newline>(`
+            // is `$((`, so it must not end what the `$(` started.
+            if self.at_continuation(self.at) {
+                self.skip_continuations();
+                continue;
+            }
             let after_dollar = std::mem::take(&mut self.after_dollar);
             let escaped = std::mem::take(&mut self.escaped);
             match self.toks[self.at] {
@@ -164,10 +170,52 @@ impl Scanner {
         }
     }
 
+    /// Whether a backslash-newline at `i` is a line continuation: everywhere but in quotes
+    /// that take backslashes literally, comments and quoted here-documents.
+    fn at_continuation(&self, i: usize) -> bool {
+        let continues = match self.frames.last() {
+            Some(Frame::Single | Frame::AnsiC | Frame::Comment) => false,
+            Some(Frame::Body(body)) => !body.here.quoted,
+            _ => true,
+        };
+        continues
+            && self.toks.get(i) == Some(&Tok::Char('\\'))
+            && self.toks.get(i + 1) == Some(&Tok::Char('\n'))
+    }
+
+    /// The character `ahead` places on, line continuations skipped; None at a hole or the end.
     fn peek(&self, ahead: usize) -> Option<char> {
-        match self.toks.get(self.at + ahead) {
+        let mut i = self.at;
+        for _ in 0..=ahead {
+            while self.at_continuation(i) {
+                i += 2;
+            }
+            i += 1;
+        }
+        match self.toks.get(i - 1) {
             Some(Tok::Char(c)) => Some(*c),
             _ => None,
+        }
+    }
+
+    /// Moves past `n` characters, line continuations skipped.
+    fn bump(&mut self, n: usize) {
+        for _ in 0..n {
+            self.skip_continuations();
+            self.at += 1;
+        }
+    }
+
+    fn skip_continuations(&mut self) {
+        while self.at_continuation(self.at) {
+            if matches!(self.top(), Frame::Body(_)) {
+                self.unsure(Ambiguity::HereDocContinuation);
+            }
+            // zsh keeps `$\<newline>(` inside "…" as text, where dash and bash see `$(`.
+            if self.at > 0 && self.toks[self.at - 1] == Tok::Char('$') {
+                self.unsure(Ambiguity::ContinuedDollar);
+            }
+            self.at += 2;
         }
     }
 
@@ -263,7 +311,7 @@ impl Scanner {
         match self.top() {
             Frame::Commands(_) => self.in_commands(c),
             Frame::Single => {
-                self.at += 1;
+                self.bump(1);
                 if c == '\'' {
                     self.frames.pop();
                 } else {
@@ -272,22 +320,22 @@ impl Scanner {
             }
             Frame::Double => match c {
                 '"' => {
-                    self.at += 1;
+                    self.bump(1);
                     self.frames.pop();
                 }
                 '\\' => self.escape(),
                 '$' => self.dollar(false),
                 '`' => {
-                    self.at += 1;
+                    self.bump(1);
                     self.frames.push(Frame::Backtick);
                 }
                 _ => {
-                    self.at += 1;
+                    self.bump(1);
                     self.quote_in_word(c);
                 }
             },
             Frame::AnsiC => {
-                self.at += 1;
+                self.bump(1);
                 match c {
                     '\\' => {
                         if self.peek(0) == Some('\'') {
@@ -302,7 +350,7 @@ impl Scanner {
                 }
             }
             Frame::Backtick => {
-                self.at += 1;
+                self.bump(1);
                 match c {
                     '`' => {
                         self.frames.pop();
@@ -313,13 +361,13 @@ impl Scanner {
                 }
             }
             Frame::Param => {
-                self.at += 1;
+                self.bump(1);
                 match c {
                     '}' => {
                         self.frames.pop();
                     }
                     '$' if self.peek(0) == Some('{') => {
-                        self.at += 1;
+                        self.bump(1);
                         self.frames.push(Frame::Param);
                     }
                     '$' if matches!(self.peek(0), Some('(' | '[')) => {
@@ -331,20 +379,20 @@ impl Scanner {
             }
             Frame::Arith { depth } => {
                 let depth = *depth;
-                self.at += 1;
+                self.bump(1);
                 match c {
                     '(' => *self.top() = Frame::Arith { depth: depth + 1 },
                     ')' if depth > 0 => *self.top() = Frame::Arith { depth: depth - 1 },
                     ')' => {
                         if self.peek(0) == Some(')') {
-                            self.at += 1;
+                            self.bump(1);
                         } else {
                             self.unsure(Ambiguity::Arithmetic);
                         }
                         self.frames.pop();
                     }
                     '$' if self.peek(0) == Some('{') => {
-                        self.at += 1;
+                        self.bump(1);
                         self.frames.push(Frame::Param);
                     }
                     '$' if matches!(self.peek(0), Some('(' | '[')) => {
@@ -359,7 +407,7 @@ impl Scanner {
                     // The newline still ends the command the comment stands in.
                     self.frames.pop();
                 } else {
-                    self.at += 1;
+                    self.bump(1);
                 }
             }
             Frame::Body(_) => self.in_body(c),
@@ -368,20 +416,19 @@ impl Scanner {
 
     /// Consumes the character after a backslash (a hole there stays for the next step).
     fn skip_char(&mut self) {
-        if self.peek(0).is_some() {
+        if let Some(Tok::Char(_)) = self.toks.get(self.at) {
             self.at += 1;
         }
     }
 
     /// A `\` at command level, in `"…"` or in a here-document's text.
     fn escape(&mut self) {
-        self.at += 1;
+        self.bump(1);
         match self.toks.get(self.at) {
             Some(Tok::Hole(_)) => self.escaped = true,
-            // A line continuation: both characters vanish.
-            Some(Tok::Char('\n')) => self.at += 1,
             Some(Tok::Char(c)) => {
                 let c = *c;
+                // The escaped character itself, even a backslash before a newline.
                 self.at += 1;
                 match self.top() {
                     Frame::Commands(commands) => {
@@ -398,30 +445,30 @@ impl Scanner {
 
     /// A `$` at command level (`at_command_level`), in `"…"` or in a here-document's text.
     fn dollar(&mut self, at_command_level: bool) {
-        self.at += 1;
+        self.bump(1);
         match self.peek(0) {
             Some('(') if self.peek(1) == Some('(') => {
-                self.at += 2;
+                self.bump(2);
                 self.frames.push(Frame::Arith { depth: 0 });
             }
             Some('(') => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::Commands(Commands::new(true)));
             }
             Some('{') => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::Param);
             }
             Some('[') => {
-                self.at += 1;
+                self.bump(1);
                 self.unsure(Ambiguity::OldArithmetic);
             }
             Some('\'') if at_command_level => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::AnsiC);
             }
             Some('"') if at_command_level => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::Double);
             }
             _ => self.after_dollar = true,
@@ -436,53 +483,53 @@ impl Scanner {
         let word_started = commands.word.started;
         match c {
             ' ' | '\t' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_word();
             }
             // `[[ … ]]` may span lines.
             '\n' if in_conditional => {
-                self.at += 1;
+                self.bump(1);
                 self.end_word();
             }
             '\n' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_pipeline_here();
                 self.start_body();
             }
             ';' | '&' | '|' if in_conditional => {
-                self.at += 1;
+                self.bump(1);
                 self.end_word();
             }
             ';' | '&' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_pipeline_here();
             }
             '|' if self.peek(1) == Some('|') => {
-                self.at += 2;
+                self.bump(2);
                 self.end_pipeline_here();
             }
             '|' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_command_here();
             }
             '(' if self.peek(1) == Some('(') => {
-                self.at += 2;
+                self.bump(2);
                 self.end_word();
                 self.frames.push(Frame::Arith { depth: 0 });
             }
             '(' | ')' if in_conditional => {
-                self.at += 1;
+                self.bump(1);
                 self.end_word();
             }
             '(' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_pipeline_here();
                 if let Some(depth) = &mut self.commands().subst {
                     *depth += 1;
                 }
             }
             ')' => {
-                self.at += 1;
+                self.bump(1);
                 self.end_pipeline_here();
                 match self.commands().subst {
                     Some(0) => self.close_substitution(),
@@ -502,7 +549,7 @@ impl Scanner {
                 self.end_word();
                 match self.peek(1) {
                     Some('(') => {
-                        self.at += 2;
+                        self.bump(2);
                         self.frames.push(Frame::Commands(Commands::new(true)));
                         return;
                     }
@@ -510,13 +557,13 @@ impl Scanner {
                         self.here_document();
                         return;
                     }
-                    Some('&' | '>' | '|') => self.at += 2,
-                    _ => self.at += 1,
+                    Some('&' | '>' | '|') => self.bump(2),
+                    _ => self.bump(1),
                 }
                 self.commands().command.redirect_next = true;
             }
             '#' if !word_started => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::Comment);
             }
             '\\' => self.escape(),
@@ -527,21 +574,21 @@ impl Scanner {
                 commands.word.started = true;
                 match c {
                     '\'' => {
-                        self.at += 1;
+                        self.bump(1);
                         self.frames.push(Frame::Single);
                     }
                     '"' => {
-                        self.at += 1;
+                        self.bump(1);
                         self.frames.push(Frame::Double);
                     }
                     '`' => {
-                        self.at += 1;
+                        self.bump(1);
                         self.frames.push(Frame::Backtick);
                     }
                     '$' => self.dollar(true),
                     _ => {
                         commands.word.text.push(c);
-                        self.at += 1;
+                        self.bump(1);
                     }
                 }
             }
@@ -561,18 +608,18 @@ impl Scanner {
 
     /// At `<<`: a here-string (`<<<`), or a here-document whose end word follows.
     fn here_document(&mut self) {
-        self.at += 2;
+        self.bump(2);
         if self.peek(0) == Some('<') {
-            self.at += 1;
+            self.bump(1);
             self.commands().command.here_string_next = true;
             return;
         }
         let strip_tabs = self.peek(0) == Some('-');
         if strip_tabs {
-            self.at += 1;
+            self.bump(1);
         }
         while matches!(self.peek(0), Some(' ' | '\t')) {
-            self.at += 1;
+            self.bump(1);
         }
         let mut delimiter = String::new();
         let mut quoted = false;
@@ -644,26 +691,21 @@ impl Scanner {
         };
         if c == '\n' {
             body.at_line_start = true;
-            self.at += 1;
+            self.bump(1);
             return;
         }
         if body.here.quoted {
-            self.at += 1;
+            self.bump(1);
             return;
         }
         match c {
-            '\\' => {
-                if self.peek(1) == Some('\n') {
-                    self.unsure(Ambiguity::HereDocContinuation);
-                }
-                self.escape();
-            }
+            '\\' => self.escape(),
             '$' => self.dollar(false),
             '`' => {
-                self.at += 1;
+                self.bump(1);
                 self.frames.push(Frame::Backtick);
             }
-            _ => self.at += 1,
+            _ => self.bump(1),
         }
     }
 
@@ -961,6 +1003,13 @@ mod tests {
         assert_eq!(one("echo $'a\\\\' @"), Spot::Bare);
         assert_eq!(one("echo ${HOME} $((1+2)) ${x:-${y}} @"), Spot::Bare);
         assert_eq!(one("[[ -n x ]] && echo @"), Spot::Bare);
+        // A line continuation vanishes first…
+        assert_eq!(one("echo \"$(\\\necho @)\""), Spot::Bare);
+        assert_eq!(refused("echo \"$(\\\n(echo @))\""), Refusal::Arithmetic);
+        assert_eq!(one("echo \"$(echo\\\n @)\""), Spot::Bare);
+        assert_eq!(one("echo \\\\\n@"), Spot::Bare);
+        assert_eq!(one("echo a\\\n#b @"), Spot::Bare);
+        assert_eq!(one("echo a \\\n#b @"), Spot::Comment);
     }
 
     #[test]
@@ -1047,6 +1096,9 @@ mod tests {
             Ambiguity::CaseInSubstitution
         );
         assert_eq!(after("echo $[1+2] @"), Ambiguity::OldArithmetic);
+        // …but zsh does not join `$\<newline>(` inside double quotes.
+        assert_eq!(after("echo \"$\\\n(echo @)\""), Ambiguity::ContinuedDollar);
+        assert_eq!(after("echo $\\\n'@'"), Ambiguity::ContinuedDollar);
         assert_eq!(
             after("cat <<EOF\na\\\nEOF\n@"),
             Ambiguity::HereDocContinuation
