@@ -58,6 +58,9 @@ pub enum Ambiguity {
     HereDocInSubstitution,
     /// A line continuation right after `$`, which zsh and dash join differently.
     ContinuedDollar,
+    /// Parentheses right after a word: a zsh glob qualifier (which can run code) or a bash
+    /// extended glob.
+    GlobQualifier,
 }
 
 impl Refusal {
@@ -114,6 +117,9 @@ impl Refusal {
             Refusal::After(Ambiguity::ContinuedDollar) => {
                 "keep `$` and what follows it on one line"
             }
+            Refusal::After(Ambiguity::GlobQualifier) => {
+                "put a space before the parenthesis, or filter the files another way"
+            }
             Refusal::After(
                 Ambiguity::HereDocDelimiter
                 | Ambiguity::HereDocContinuation
@@ -138,6 +144,7 @@ impl Ambiguity {
             Ambiguity::HereDocContinuation => "a here-document line ending in \\",
             Ambiguity::HereDocInSubstitution => "a here-document inside $(…)",
             Ambiguity::ContinuedDollar => "a line continuation right after `$`",
+            Ambiguity::GlobQualifier => "parentheses right after a word (a zsh glob qualifier)",
         }
     }
 }

@@ -522,6 +522,11 @@ impl Scanner {
                 self.end_word();
             }
             '(' => {
+                // `*(e:'code':)`: zsh runs a glob qualifier's code; bash reads `word(…)` as
+                // an extended glob or a syntax error. Only `name()` is certain.
+                if word_started && self.peek(1) != Some(')') {
+                    self.unsure(Ambiguity::GlobQualifier);
+                }
                 self.bump(1);
                 self.end_pipeline_here();
                 if let Some(depth) = &mut self.commands().subst {
@@ -1096,6 +1101,8 @@ mod tests {
             Ambiguity::CaseInSubstitution
         );
         assert_eq!(after("echo $[1+2] @"), Ambiguity::OldArithmetic);
+        assert_eq!(after("ls *(e:'@':)"), Ambiguity::GlobQualifier);
+        assert_eq!(one("f() { echo @; }"), Spot::Bare);
         // …but zsh does not join `$\<newline>(` inside double quotes.
         assert_eq!(after("echo \"$\\\n(echo @)\""), Ambiguity::ContinuedDollar);
         assert_eq!(after("echo $\\\n'@'"), Ambiguity::ContinuedDollar);
