@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use super::event::{Event, HostOutcome, HostTotals, StageTotals, Summary};
 use crate::exit_code;
 use crate::plan::Plan;
-use crate::transport::{ConnectError, Connection, Connector, ExecError};
+use crate::transport::{ConnectError, Connection, Connector, ExecError, Output, Stream};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -424,21 +424,18 @@ async fn run_step(
         command: command.clone(),
     });
     let started = Instant::now();
-    let mut on_line = |stream, line| {
-        context.emit(Event::Output {
-            stage: planned.name.clone(),
-            host: host_name.clone(),
-            step: k + 1,
-            stream,
-            line,
-        });
+    let mut output = StepOutput {
+        context,
+        stage: &planned.name,
+        host: host_name,
+        step: k + 1,
     };
     let group = AtomicU32::new(0);
     let exec = connection.exec(
         command,
         step.stdin.as_deref().map(str::as_bytes),
         &group,
-        &mut on_line,
+        &mut output,
     );
     let result = tokio::select! {
         r = tokio::time::timeout(step.timeout, exec) => r,
@@ -493,6 +490,26 @@ async fn run_step(
                 humantime::format_duration(step.timeout)
             ))
         }
+    }
+}
+
+/// A step's output, turned into events.
+struct StepOutput<'a> {
+    context: &'a Context,
+    stage: &'a str,
+    host: &'a str,
+    step: usize,
+}
+
+impl Output for StepOutput<'_> {
+    async fn line(&mut self, stream: Stream, line: String) {
+        self.context.emit(Event::Output {
+            stage: self.stage.to_string(),
+            host: self.host.to_string(),
+            step: self.step,
+            stream,
+            line,
+        });
     }
 }
 

@@ -4,12 +4,14 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 use tokio::sync::Semaphore;
 
 use super::connection::Connection;
+use super::pid_marker::PidMarker;
 
 pub struct Connector {
     builder: SessionBuilder,
@@ -17,6 +19,7 @@ pub struct Connector {
     control_dir: tempfile::TempDir,
     starts: Semaphore,
     connect_timeout: Duration,
+    marker: Arc<PidMarker>,
 }
 
 /// Why a host could not be reached, in ssh's own words.
@@ -58,6 +61,7 @@ impl Connector {
             control_dir,
             starts: Semaphore::new(max_starts.max(1)),
             connect_timeout,
+            marker: Arc::new(PidMarker::new()),
         })
     }
 
@@ -71,7 +75,7 @@ impl Connector {
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
         match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(Connection::new(session)),
+            Ok(Ok(session)) => Ok(Connection::new(session, self.marker.clone())),
             Ok(Err(e)) => Err(ConnectError {
                 message: ssh_message(&e),
             }),

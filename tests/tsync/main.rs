@@ -8,4 +8,5 @@ mod plan;
 mod robustness;
 mod run;
 mod schema;
+mod stopping;
 mod support;
