@@ -4,9 +4,10 @@
 //! escape codes.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{self, Write};
 
-use crate::runner::{Event, Summary};
+use super::Reporter;
+use crate::runner::{CancelReason, Event, StepEnd, Summary};
 use crate::transport::Stream;
 
 pub struct Human<W: Write> {
@@ -56,17 +57,18 @@ impl<W: Write> Human<W> {
     }
 
     /// Writes whole lines above the status line, then redraws it.
-    fn line(&mut self, text: &str) {
+    fn line(&mut self, text: &str) -> io::Result<()> {
         if self.status_shown {
-            let _ = write!(self.out, "\r\x1b[2K");
+            self.out.write_all(b"\r\x1b[2K")?;
             self.status_shown = false;
         }
-        let _ = writeln!(self.out, "{text}");
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
     }
 
-    fn status(&mut self) {
+    fn status(&mut self) -> io::Result<()> {
         if !self.terminal || self.progress.is_empty() {
-            return;
+            return Ok(());
         }
         let mut parts: Vec<String> = self
             .progress
@@ -76,14 +78,17 @@ impl<W: Write> Human<W> {
         parts.sort();
         let text = format!("… {}", parts.join(", "));
         if self.status_shown && text == self.status_text {
-            return;
+            return Ok(());
         }
-        let _ = write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text));
+        write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text))?;
         self.status_text = text;
         self.status_shown = true;
+        Ok(())
     }
+}
 
-    pub fn handle(&mut self, event: &Event) {
+impl<W: Write> Reporter for Human<W> {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
         match event {
             Event::RunStarted {
                 playbook,
@@ -96,16 +101,16 @@ impl<W: Write> Human<W> {
                     plural(*hosts)
                 );
                 let text = self.paint(BOLD, &text);
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::StageStarted { stage, hosts } => {
-                self.progress.insert(stage.clone(), (0, hosts.len()));
+                self.progress.insert(stage.to_string(), (0, hosts.len()));
                 let text = self.paint(BOLD, &format!("▶ {stage}"));
-                self.line(&format!("{text} on {}", hosts.join(", ")));
+                self.line(&format!("{text} on {}", hosts.join(", ")))?;
             }
             Event::StageSkipped { stage, reason } => {
                 let text = self.paint(YELLOW, &format!("- {stage} skipped: {reason}"));
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::StepStarted { .. } => {}
             Event::Output {
@@ -118,8 +123,10 @@ impl<W: Write> Human<W> {
                         format!("{} {}", self.paint(DIM, &prefix), self.paint(YELLOW, line))
                     }
                 };
-                self.line(&text);
+                self.line(&text)?;
             }
+            // A step that timed out, lost its connection or was cancelled is reported by
+            // its own event (step_timed_out, host_unreachable, cancel_requested).
             Event::StepFinished {
                 host,
                 step,
@@ -129,11 +136,13 @@ impl<W: Write> Human<W> {
                 duration_secs,
                 stderr,
                 stage,
+                end: end @ (StepEnd::Exited | StepEnd::Signalled | StepEnd::Error),
+                error,
             } => {
-                let how = match exit_code {
-                    Some(code) => format!("exited with code {code}"),
-                    None if stderr.is_empty() => "was killed by a signal".to_string(),
-                    None => "could not run".to_string(),
+                let how = match (end, exit_code, error) {
+                    (_, Some(code), _) => format!("exited with code {code}"),
+                    (StepEnd::Error, _, Some(error)) => format!("could not run ({error})"),
+                    _ => "was killed by a signal".to_string(),
                 };
                 let text = self.paint(
                     RED,
@@ -142,10 +151,10 @@ impl<W: Write> Human<W> {
                         secs(*duration_secs)
                     ),
                 );
-                self.line(&text);
+                self.line(&text)?;
                 for l in stderr.lines().filter(|l| !l.trim().is_empty()) {
                     let l = format!("    {l}");
-                    self.line(&l);
+                    self.line(&l)?;
                 }
             }
             Event::StepFinished { .. } => {}
@@ -163,14 +172,14 @@ impl<W: Write> Human<W> {
                         secs(*timeout_secs)
                     ),
                 );
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::HostUnreachable { host, error, .. } => {
                 let text = self.paint(RED, &format!("✗ {host} unreachable: {error}"));
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::HostFinished { stage, .. } => {
-                if let Some((done, _)) = self.progress.get_mut(stage) {
+                if let Some((done, _)) = self.progress.get_mut(&**stage) {
                     *done += 1;
                 }
             }
@@ -179,39 +188,59 @@ impl<W: Write> Human<W> {
                 ok,
                 duration_secs,
             } => {
-                self.progress.remove(stage);
+                self.progress.remove(&**stage);
                 let text = if *ok {
                     self.paint(GREEN, &format!("✓ {stage} ({})", secs(*duration_secs)))
                 } else {
                     self.paint(RED, &format!("✗ {stage} failed ({})", secs(*duration_secs)))
                 };
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::CancelRequested { forced: false } => {
+            Event::CancelRequested {
+                forced: false,
+                reason,
+            } => {
                 let text = self.paint(
                     YELLOW,
-                    "interrupted: letting running steps finish, starting nothing new (Ctrl-C again to stop them)",
+                    &format!(
+                        "interrupted by {reason}: letting running steps finish, starting nothing new (Ctrl-C again to stop them)"
+                    ),
                 );
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::CancelRequested { forced: true } => {
-                let text = self.paint(YELLOW, "interrupted again: stopping running steps");
-                self.line(&text);
+            Event::CancelRequested {
+                forced: true,
+                reason,
+            } => {
+                let text = match reason {
+                    CancelReason::Interrupt => {
+                        "interrupted again: stopping running steps".to_string()
+                    }
+                    other => format!("interrupted by {other}: stopping running steps"),
+                };
+                let text = self.paint(YELLOW, &text);
+                self.line(&text)?;
             }
             Event::Warning { message } => {
                 let text = self.paint(YELLOW, &format!("warning: {message}"));
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::RunFinished { summary } => self.recap(summary),
+            Event::RunFinished { summary } => self.recap(summary)?,
         }
-        self.status();
-        let _ = self.out.flush();
+        Ok(())
     }
 
-    fn recap(&mut self, summary: &Summary) {
-        self.line("");
+    fn flush(&mut self) -> io::Result<()> {
+        self.status()?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Human<W> {
+    fn recap(&mut self, summary: &Summary) -> io::Result<()> {
+        self.line("")?;
         let title = self.paint(BOLD, "recap");
-        self.line(&title);
+        self.line(&title)?;
         let width = self.width.max(4);
         for h in &summary.hosts {
             let (word, style) = if h.failed > 0 {
@@ -239,7 +268,7 @@ impl<W: Write> Human<W> {
             if let Some(failure) = &h.failure {
                 text.push_str(&format!("\n  {:<width$}  └ {failure}", ""));
             }
-            self.line(&text);
+            self.line(&text)?;
         }
         let failed = summary.hosts.iter().filter(|h| h.failed > 0).count();
         let unreachable = summary
@@ -260,7 +289,7 @@ impl<W: Write> Human<W> {
             plural(summary.hosts.len()),
             secs(summary.duration_secs)
         );
-        self.line(&text);
+        self.line(&text)
     }
 }
 

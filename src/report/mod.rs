@@ -3,6 +3,8 @@
 pub mod diagnostics;
 mod human;
 mod json;
+mod reporter;
 
 pub use human::Human;
 pub use json::JsonLines;
+pub use reporter::Reporter;

@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod inventory;
+mod output;
 mod plan;
 mod robustness;
 mod run;
