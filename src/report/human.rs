@@ -1,12 +1,14 @@
 //! The terminal reporter: each host's output attributed to it, failures with their command,
 //! exit code and stderr, and a recap with one line per host. On a terminal a status line
 //! shows live progress; off a terminal (cron, CI, pipes) output is plain lines with no
-//! escape codes.
+//! escape codes. Everything that comes from outside tsync (output, names, commands, ssh's
+//! messages) goes through [`printable`] first: the only escape codes written are tsync's.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::Reporter;
+use super::printable::printable;
 use crate::runner::{CancelReason, Event, StepEnd, Summary};
 use crate::transport::Stream;
 
@@ -48,22 +50,30 @@ impl<W: Write> Human<W> {
         }
     }
 
+    /// `text` (made printable) in a style.
     fn paint(&self, style: &str, text: &str) -> String {
+        let text = printable(text);
         if self.color {
             format!("{style}{text}{RESET}")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
 
-    /// Writes whole lines above the status line, then redraws it.
+    /// Writes a whole line (already printable) above the status line, which the next
+    /// flush redraws.
     fn line(&mut self, text: &str) -> io::Result<()> {
+        self.clear_status()?;
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn clear_status(&mut self) -> io::Result<()> {
         if self.status_shown {
             self.out.write_all(b"\r\x1b[2K")?;
             self.status_shown = false;
         }
-        self.out.write_all(text.as_bytes())?;
-        self.out.write_all(b"\n")
+        Ok(())
     }
 
     fn status(&mut self) -> io::Result<()> {
@@ -106,24 +116,29 @@ impl<W: Write> Reporter for Human<W> {
             Event::StageStarted { stage, hosts } => {
                 self.progress.insert(stage.to_string(), (0, hosts.len()));
                 let text = self.paint(BOLD, &format!("▶ {stage}"));
-                self.line(&format!("{text} on {}", hosts.join(", ")))?;
+                let hosts = printable(&hosts.join(", ")).into_owned();
+                self.line(&format!("{text} on {hosts}"))?;
             }
             Event::StageSkipped { stage, reason } => {
                 let text = self.paint(YELLOW, &format!("- {stage} skipped: {reason}"));
                 self.line(&text)?;
             }
             Event::StepStarted { .. } => {}
+            // The one event per line of output: written straight into the buffer.
             Event::Output {
                 host, stream, line, ..
             } => {
-                let prefix = format!("{host:>width$} │", width = self.width);
-                let text = match stream {
-                    Stream::Stdout => format!("{} {line}", self.paint(DIM, &prefix)),
-                    Stream::Stderr => {
-                        format!("{} {}", self.paint(DIM, &prefix), self.paint(YELLOW, line))
+                self.clear_status()?;
+                let (host, line, w) = (printable(host), printable(line), self.width);
+                match (self.color, stream) {
+                    (false, _) => writeln!(self.out, "{host:>w$} │ {line}")?,
+                    (true, Stream::Stdout) => {
+                        writeln!(self.out, "{DIM}{host:>w$} │{RESET} {line}")?
                     }
-                };
-                self.line(&text)?;
+                    (true, Stream::Stderr) => {
+                        writeln!(self.out, "{DIM}{host:>w$} │{RESET} {YELLOW}{line}{RESET}")?
+                    }
+                }
             }
             // A step that timed out, lost its connection or was cancelled is reported by
             // its own event (step_timed_out, host_unreachable, cancel_requested).
@@ -153,7 +168,7 @@ impl<W: Write> Reporter for Human<W> {
                 );
                 self.line(&text)?;
                 for l in stderr.lines().filter(|l| !l.trim().is_empty()) {
-                    let l = format!("    {l}");
+                    let l = format!("    {}", printable(l));
                     self.line(&l)?;
                 }
             }
@@ -257,7 +272,7 @@ impl<W: Write> Human<W> {
             let word = self.paint(style, &format!("{word:<11}"));
             let mut text = format!(
                 "  {:<width$}  {word}  ok={} changed={} failed={} unreachable={} skipped={}  {}",
-                h.host,
+                printable(&h.host),
                 h.ok,
                 h.changed,
                 h.failed,
@@ -266,7 +281,7 @@ impl<W: Write> Human<W> {
                 secs(h.duration_secs)
             );
             if let Some(failure) = &h.failure {
-                text.push_str(&format!("\n  {:<width$}  └ {failure}", ""));
+                text.push_str(&format!("\n  {:<width$}  └ {}", "", printable(failure)));
             }
             self.line(&text)?;
         }

@@ -3,6 +3,7 @@
 pub mod diagnostics;
 mod human;
 mod json;
+mod printable;
 mod reporter;
 
 pub use human::Human;

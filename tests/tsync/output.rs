@@ -214,3 +214,40 @@ fn a_run_to_a_full_disk_is_cancelled_with_a_clear_error() {
     );
     assert!(!lab.srv(0).join("second-stage-ran").exists());
 }
+
+/// Regression: remote output and names with terminal escape sequences were printed raw in
+/// the human output (a host could clear the screen, retitle the terminal, hide lines).
+#[test]
+fn control_characters_are_neutralised_for_people_and_kept_for_programs() {
+    let lab = lab(1);
+    let (_dir, file) = playbook(
+        r##"
+stage "evil\u{1b}[2J" {
+    on "all"
+    run #"printf 'a\033[31mred\033]0;title\007\rback\n'; printf 'err\033[8m' >&2; exit 1"#
+}
+"##,
+    );
+    let human = Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3);
+    assert!(!human.stdout.contains('\x1b'), "{:?}", human.stdout);
+    assert!(!human.stdout.contains('\r'), "{:?}", human.stdout);
+    assert!(human.stdout.contains("lab-1 │ a␛[31mred␛]0;title␇␍back"), "{}", human.stdout);
+    assert!(human.stdout.contains("▶ evil␛[2J on lab-1"), "{}", human.stdout);
+    assert!(human.stdout.contains("    err␛[8m"), "stderr tail: {}", human.stdout);
+
+    let json = Test::new()
+        .args(["apply", "--output", "json"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3);
+    let events = json.events();
+    let output = events.iter().find(|e| e["event"] == "output").unwrap();
+    assert_eq!(output["line"], "a\x1b[31mred\x1b]0;title\x07\rback");
+    assert_eq!(output["stage"], "evil\x1b[2J");
+}
