@@ -190,8 +190,15 @@ impl<W: Write> Reporter for Human<W> {
                 self.line(&text)?;
             }
             Event::HostUnreachable { host, error, .. } => {
-                let text = self.paint(RED, &format!("✗ {host} unreachable: {error}"));
+                // ssh's message may run over several lines: the later ones are indented.
+                let mut lines = error.lines();
+                let first = lines.next().unwrap_or_default();
+                let text = self.paint(RED, &format!("✗ {host} unreachable: {first}"));
                 self.line(&text)?;
+                for l in lines {
+                    let l = format!("    {}", printable(l));
+                    self.line(&l)?;
+                }
             }
             Event::HostFinished { stage, .. } => {
                 if let Some((done, _)) = self.progress.get_mut(&**stage) {
@@ -281,7 +288,9 @@ impl<W: Write> Human<W> {
                 secs(h.duration_secs)
             );
             if let Some(failure) = &h.failure {
-                text.push_str(&format!("\n  {:<width$}  └ {}", "", printable(failure)));
+                let indent = format!("\n  {:<width$}    ", "");
+                let lines: Vec<_> = failure.lines().map(printable).collect();
+                text.push_str(&format!("\n  {:<width$}  └ {}", "", lines.join(&indent)));
             }
             self.line(&text)?;
         }

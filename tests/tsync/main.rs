@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod connect;
 mod inventory;
 mod output;
 mod plan;

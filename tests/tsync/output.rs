@@ -236,9 +236,21 @@ stage "evil\u{1b}[2J" {
         .code(3);
     assert!(!human.stdout.contains('\x1b'), "{:?}", human.stdout);
     assert!(!human.stdout.contains('\r'), "{:?}", human.stdout);
-    assert!(human.stdout.contains("lab-1 │ a␛[31mred␛]0;title␇␍back"), "{}", human.stdout);
-    assert!(human.stdout.contains("▶ evil␛[2J on lab-1"), "{}", human.stdout);
-    assert!(human.stdout.contains("    err␛[8m"), "stderr tail: {}", human.stdout);
+    assert!(
+        human.stdout.contains("lab-1 │ a␛[31mred␛]0;title␇␍back"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("▶ evil␛[2J on lab-1"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("    err␛[8m"),
+        "stderr tail: {}",
+        human.stdout
+    );
 
     let json = Test::new()
         .args(["apply", "--output", "json"])
