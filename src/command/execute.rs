@@ -33,7 +33,7 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
         max_connecting: execution.max_connecting,
     };
     let host_names: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
-    let (events, received) = mpsc::channel::<Event>(EVENT_QUEUE);
+    let (events, received) = mpsc::channel::<Vec<Event>>(EVENT_QUEUE);
     let (cancel, cancelled) = watch::channel(Cancel::No);
     let cancel = Arc::new(cancel);
 
@@ -97,18 +97,21 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
 /// longer written: the runner must never wait for a reporter that is gone.
 fn report(
     mut reporter: impl Reporter,
-    mut events: mpsc::Receiver<Event>,
+    mut events: mpsc::Receiver<Vec<Event>>,
     cancel: &watch::Sender<Cancel>,
 ) -> Option<io::Error> {
+    let handle_all = |reporter: &mut dyn Reporter, batch: Vec<Event>| {
+        batch.iter().try_for_each(|event| reporter.handle(event))
+    };
     let mut failure = None;
-    while let Some(event) = events.blocking_recv() {
+    while let Some(batch) = events.blocking_recv() {
         if failure.is_some() {
             continue;
         }
-        let mut written = reporter.handle(&event);
+        let mut written = handle_all(&mut reporter, batch);
         while written.is_ok() {
             match events.try_recv() {
-                Ok(event) => written = reporter.handle(&event),
+                Ok(batch) => written = handle_all(&mut reporter, batch),
                 Err(_) => break,
             }
         }
@@ -130,7 +133,7 @@ fn report(
 /// terminal closed, the ssh session to this machine dropped): stop now.
 fn watch_signals(
     cancel: Arc<watch::Sender<Cancel>>,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Vec<Event>>,
 ) -> io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -152,7 +155,9 @@ fn watch_signals(
             }
             cancel.send_replace(next);
             let forced = next.forced();
-            let _ = events.send(Event::CancelRequested { forced, reason }).await;
+            let _ = events
+                .send(vec![Event::CancelRequested { forced, reason }])
+                .await;
         }
     }))
 }

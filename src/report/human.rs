@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::Reporter;
 use super::printable::printable;
@@ -24,6 +25,8 @@ pub struct Human<W: Write> {
     /// Whether the status line is on screen, and what it says.
     status_shown: bool,
     status_text: String,
+    /// The last host whose output was shown, with its line prefix (`  web-1 │ `).
+    prefix: (Option<Arc<str>>, String),
 }
 
 const RESET: &str = "\x1b[0m";
@@ -47,6 +50,7 @@ impl<W: Write> Human<W> {
             progress: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
+            prefix: (None, String::new()),
         }
     }
 
@@ -129,16 +133,23 @@ impl<W: Write> Reporter for Human<W> {
                 host, stream, line, ..
             } => {
                 self.clear_status()?;
-                let (host, line, w) = (printable(host), printable(line), self.width);
-                match (self.color, stream) {
-                    (false, _) => writeln!(self.out, "{host:>w$} │ {line}")?,
-                    (true, Stream::Stdout) => {
-                        writeln!(self.out, "{DIM}{host:>w$} │{RESET} {line}")?
-                    }
-                    (true, Stream::Stderr) => {
-                        writeln!(self.out, "{DIM}{host:>w$} │{RESET} {YELLOW}{line}{RESET}")?
-                    }
+                if self.prefix.0.as_ref() != Some(host) {
+                    let (name, w) = (printable(host), self.width);
+                    let text = if self.color {
+                        format!("{DIM}{name:>w$} │{RESET} ")
+                    } else {
+                        format!("{name:>w$} │ ")
+                    };
+                    self.prefix = (Some(host.clone()), text);
                 }
+                self.out.write_all(self.prefix.1.as_bytes())?;
+                let line = printable(line);
+                if self.color && *stream == Stream::Stderr {
+                    write!(self.out, "{YELLOW}{line}{RESET}")?;
+                } else {
+                    self.out.write_all(line.as_bytes())?;
+                }
+                self.out.write_all(b"\n")?;
             }
             // A step that timed out, lost its connection or was cancelled is reported by
             // its own event (step_timed_out, host_unreachable, cancel_requested).

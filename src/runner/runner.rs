@@ -32,9 +32,13 @@ pub struct RunOptions {
     pub max_connecting: usize,
 }
 
-/// How many events may wait for the reporter. An output event holds at most 64 KiB, so
-/// the queue holds at most 16 MiB, and usually a few dozen KiB.
-pub const EVENT_QUEUE: usize = 256;
+/// How many batches of events may wait for the reporter. A batch holds at most about
+/// [`BATCH_BYTES`] (lines and their events), so the queue holds at most about 2 MiB, and
+/// usually a few KiB.
+pub const EVENT_QUEUE: usize = 32;
+/// A step's output lines travel to the reporter in batches of about this size: one hand-off
+/// between threads per batch, not per line.
+const BATCH_BYTES: usize = 64 * 1024;
 
 /// How far a cancellation has gone, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +72,7 @@ impl Cancel {
 pub struct Runner {
     plan: Arc<Plan>,
     options: RunOptions,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
 }
 
@@ -85,7 +89,7 @@ struct Context {
     /// The plan's names, shared by every event that carries them.
     stage_names: Vec<Arc<str>>,
     host_names: Vec<Arc<str>>,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
 }
 
@@ -103,7 +107,7 @@ impl Runner {
     pub fn new(
         plan: Plan,
         options: RunOptions,
-        events: mpsc::Sender<Event>,
+        events: mpsc::Sender<Vec<Event>>,
         cancel: watch::Receiver<Cancel>,
     ) -> Runner {
         Runner {
@@ -245,7 +249,7 @@ impl Runner {
         let warnings = close_all(connections, &plan).await;
         for message in warnings {
             // The reporter drains the queue until the run ends, even after it failed to write.
-            let _ = events.send(Event::Warning { message }).await;
+            let _ = events.send(vec![Event::Warning { message }]).await;
         }
         let hosts = totals.into_inner().expect("no panics while locked");
         let failed = hosts.iter().any(|h| h.failed > 0);
@@ -280,9 +284,9 @@ impl Runner {
                 .collect(),
         };
         let _ = events
-            .send(Event::RunFinished {
+            .send(vec![Event::RunFinished {
                 summary: summary.clone(),
-            })
+            }])
             .await;
         Ok(summary)
     }
@@ -292,7 +296,7 @@ impl Context {
     /// Waits while the reporter is behind.
     async fn emit(&self, event: Event) {
         // The reporter drains the queue until the run ends, even after it failed to write.
-        let _ = self.events.send(event).await;
+        let _ = self.events.send(vec![event]).await;
     }
 
     fn cancelled(&self) -> Cancel {
@@ -509,6 +513,8 @@ async fn run_step(
         stage: context.stage_names[stage].clone(),
         host: context.host_names[host].clone(),
         step: k + 1,
+        batch: Vec::new(),
+        bytes: 0,
     };
     let group = AtomicU32::new(0);
     let exec = connection.exec(
@@ -609,25 +615,38 @@ async fn run_step(
     outcome
 }
 
-/// A step's output, turned into events.
+/// A step's output, turned into events and sent in batches.
 struct StepOutput<'a> {
     context: &'a Context,
     stage: Arc<str>,
     host: Arc<str>,
     step: usize,
+    batch: Vec<Event>,
+    bytes: usize,
 }
 
 impl Output for StepOutput<'_> {
     async fn line(&mut self, stream: Stream, line: String) {
-        self.context
-            .emit(Event::Output {
-                stage: self.stage.clone(),
-                host: self.host.clone(),
-                step: self.step,
-                stream,
-                line,
-            })
-            .await;
+        self.bytes += line.len() + std::mem::size_of::<Event>();
+        self.batch.push(Event::Output {
+            stage: self.stage.clone(),
+            host: self.host.clone(),
+            step: self.step,
+            stream,
+            line,
+        });
+        if self.bytes >= BATCH_BYTES {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            self.bytes = 0;
+            let batch = std::mem::take(&mut self.batch);
+            // The reporter drains the queue until the run ends, even after it failed to write.
+            let _ = self.context.events.send(batch).await;
+        }
     }
 }
 
