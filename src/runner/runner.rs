@@ -533,6 +533,8 @@ async fn run_step(
             Ended::Cancelled(reason)
         }
     };
+    // Lines read before a timeout or a cancel are shown too, before the step's end.
+    output.flush().await;
     // Every path below reports the step's end, whatever it was.
     let finished = |exit_code: Option<i32>, end: StepEnd, stderr: String, error: Option<String>| {
         Event::StepFinished {

@@ -119,8 +119,8 @@ impl Connection {
         };
         let read = read_lines(stdout, stderr, &mut lines);
         let ((), read) = tokio::join!(write, read);
-        read.map_err(|e| ExecError::Failed(format!("reading output: {e}")))?;
         lines.finish().await;
+        read.map_err(|e| ExecError::Failed(format!("reading output: {e}")))?;
         let status = child.wait().await;
         let stderr_tail = {
             let tail = &lines.tail;

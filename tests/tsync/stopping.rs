@@ -72,9 +72,10 @@ fn a_step_timeout_stops_the_command_behind_a_noisy_login() {
     Test::new()
         .args(["run", "all", "--timeout", "1s"])
         .lab(&lab)
-        .args(["--", "sleep 47.3; echo late"])
+        .args(["--", "echo before; sleep 47.3; echo late"])
         .run()
         .code(3)
+        .stdout_has("lab-1 │ before")
         .stdout_has("✗ lab-1: run step 1 timed out after 1.00s");
     assert!(started.elapsed() < Duration::from_secs(20));
     // The host's processes are the lab sshd's children, visible here.
