@@ -61,6 +61,10 @@ pub enum Command {
         /// The command, after `--`
         #[arg(last = true, required = true)]
         command: Vec<String>,
+        /// Time limit for the command; a host still running it then is cut off. (`apply` has
+        /// no such flag: each step's limit is in the playbook, where `plan` shows it.)
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+        timeout: Duration,
         #[command(flatten)]
         inputs: Inputs,
         #[command(flatten)]
@@ -94,10 +98,6 @@ pub struct Execution {
     /// Output for people or for programs
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
-
-    /// Time limit for the command (`tsync run`); a host still running it then is cut off
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,5 +11,5 @@ pub const INVALID_INPUT: i32 = 2;
 pub const HOSTS_FAILED: i32 = 3;
 /// At least one host could not be reached (and none that was reached failed).
 pub const UNREACHABLE: i32 = 4;
-/// Stopped by Ctrl-C (SIGINT) or SIGTERM.
+/// Stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP, or by stdout closing during a run.
 pub const INTERRUPTED: i32 = 130;

@@ -22,9 +22,10 @@ fn main() {
         Command::Run {
             selector,
             command,
+            timeout,
             inputs,
             execution,
-        } => command::run::run(selector, command, inputs, execution, cli.color),
+        } => command::run::run(selector, command, *timeout, inputs, execution, cli.color),
     };
     std::process::exit(code);
 }

@@ -13,15 +13,22 @@ pub struct HostOptions {
     pub mem_total_kb: u64,
     /// `MemAvailable` in KiB.
     pub mem_available_kb: u64,
+    /// Logins go through an sshd `ForceCommand` wrapper that writes to stderr (a welcome
+    /// line, then a partial line with no newline) before it runs the requested command
+    /// (`$SSH_ORIGINAL_COMMAND`) in a child shell, as rc files, motd scripts and audit
+    /// wrappers do. The command's shell is then not the session leader.
+    pub noisy_login: bool,
 }
 
 impl Default for HostOptions {
-    /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available.
+    /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available, a
+    /// login that prints nothing.
     fn default() -> Self {
         HostOptions {
             load: (0.10, 0.05, 0.01),
             mem_total_kb: 8 * 1024 * 1024,
             mem_available_kb: 6 * 1024 * 1024,
+            noisy_login: false,
         }
     }
 }

@@ -22,6 +22,15 @@ const PRIVSEP_DIR: &str = "/run/sshd";
 /// The host key's file name in each host's directory.
 const HOST_KEY: &str = "ssh_host_ed25519_key";
 
+/// The `ForceCommand` of a host with [`HostOptions::noisy_login`]. It runs the command in a
+/// child shell rather than `exec`, as many wrappers do (to log its end, say).
+const NOISY_LOGIN: &str = "#!/bin/sh\n\
+# Written by tsync-lab: a login that talks on stderr before it runs the command.\n\
+echo 'Welcome to a noisy lab host' >&2\n\
+printf 'motd without a newline ' >&2\n\
+if [ -z \"$SSH_ORIGINAL_COMMAND\" ]; then exec \"${SHELL:-/bin/sh}\" -l; fi\n\
+/bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n";
+
 /// N OpenSSH servers on loopback addresses, reachable with
 /// `ssh -F lab.ssh_config() NAME`.
 ///
@@ -393,6 +402,11 @@ impl HostSetup<'_> {
                 user.name
             )))?;
         }
+        let wrapper = self.host_dir.join("noisy-login");
+        if options.noisy_login {
+            write_file(&wrapper, NOISY_LOGIN)?;
+            set_mode(&wrapper, 0o755)?;
+        }
         let config = self.host_dir.join("sshd_config");
         let sshd_config = SshdConfig {
             listen: self.endpoint,
@@ -400,6 +414,7 @@ impl HostSetup<'_> {
             authorized_keys: self.authorized_keys,
             user: &self.user.name,
             home: (!self.full).then_some(srv.as_path()),
+            force_command: options.noisy_login.then_some(wrapper.as_path()),
         };
         write_file(&config, &sshd_config.render())?;
         let mounts = if self.full {

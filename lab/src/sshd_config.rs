@@ -15,6 +15,8 @@ pub(crate) struct SshdConfig<'a> {
     /// In a reduced lab, the host's private directory, which stands in for
     /// `/srv` and becomes the session's `HOME`.
     pub(crate) home: Option<&'a Path>,
+    /// A `ForceCommand` every login runs instead of the requested command.
+    pub(crate) force_command: Option<&'a Path>,
 }
 
 impl SshdConfig<'_> {
@@ -48,6 +50,9 @@ impl SshdConfig<'_> {
             let home = quote(format_args!("HOME={}", home.display()));
             config.push_str(&format!("SetEnv {home}\n"));
         }
+        if let Some(command) = self.force_command {
+            config.push_str(&format!("ForceCommand {}\n", quote(command.display())));
+        }
         config
     }
 }
@@ -76,11 +81,13 @@ mod tests {
             authorized_keys: Path::new("/lab/authorized_keys"),
             user: "tsync-lab",
             home: None,
+            force_command: None,
         }
         .render();
         assert!(config.contains("ListenAddress 127.9.8.1:22\n"));
         assert!(config.contains("AllowUsers tsync-lab\n"));
         assert!(config.contains("MaxSessions 10\n"));
         assert!(!config.contains("SetEnv"));
+        assert!(!config.contains("ForceCommand"));
     }
 }

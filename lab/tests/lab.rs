@@ -263,3 +263,25 @@ fn bad_options_are_refused() {
         .starts_with("host name prefix \"a b\"")
     );
 }
+
+#[test]
+fn a_noisy_login_writes_to_stderr_before_the_command_runs() {
+    let lab = Lab::start(LabOptions {
+        hosts: 2,
+        per_host: vec![HostOptions {
+            noisy_login: true,
+            ..HostOptions::default()
+        }],
+        ..LabOptions::default()
+    })
+    .expect("starting the lab");
+    let noisy = ssh(&lab, &[], "lab-1", "echo out; echo err >&2; exit 3");
+    assert_eq!(noisy.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&noisy.stdout), "out\n");
+    assert_eq!(
+        String::from_utf8_lossy(&noisy.stderr),
+        "Welcome to a noisy lab host\nmotd without a newline err\n"
+    );
+    let quiet = ssh(&lab, &[], "lab-2", "echo err >&2");
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "err\n");
+}

@@ -1,6 +1,7 @@
-//! Runs a plan with a reporter attached and Ctrl-C handled; shared by `apply` and `run`.
+//! Runs a plan with a reporter attached and signals handled; shared by `apply` and `run`.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -9,8 +10,11 @@ use crate::cli::{Execution, OutputFormat};
 use crate::exit_code;
 use crate::plan::Plan;
 use crate::report::diagnostics::Color;
-use crate::report::{Human, JsonLines};
-use crate::runner::{Cancel, Event, RunOptions, Runner};
+use crate::report::{Human, JsonLines, Reporter};
+use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner};
+
+/// Output is written in blocks of this size while events keep coming.
+const OUTPUT_BUFFER: usize = 64 * 1024;
 
 pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -19,7 +23,7 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            complain(format_args!("error: cannot start the runtime: {e}"));
             return exit_code::INTERNAL;
         }
     };
@@ -29,40 +33,33 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
         max_connecting: execution.max_connecting,
     };
     let host_names: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
-    let (events, mut received) = mpsc::unbounded_channel::<Event>();
+    let (events, received) = mpsc::channel::<Vec<Event>>(EVENT_QUEUE);
+    let (cancel, cancelled) = watch::channel(Cancel::No);
+    let cancel = Arc::new(cancel);
 
     // The reporter writes to stdout, which may block (a slow pipe): it gets its own thread.
     let format = execution.output;
-    let reporter = std::thread::spawn(move || {
-        let stdout = std::io::stdout();
-        let terminal = stdout.is_terminal();
-        match format {
-            OutputFormat::Human => {
-                let mut human = Human::new(
-                    stdout.lock(),
-                    terminal,
-                    color.enabled(terminal),
-                    &host_names,
-                );
-                while let Some(event) = received.blocking_recv() {
-                    human.handle(&event);
+    let reporter = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            let stdout = io::stdout();
+            let terminal = stdout.is_terminal();
+            let out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+            match format {
+                OutputFormat::Human => {
+                    let human = Human::new(out, terminal, color.enabled(terminal), &host_names);
+                    report(human, received, &cancel)
                 }
+                OutputFormat::Json => report(JsonLines::new(out), received, &cancel),
             }
-            OutputFormat::Json => {
-                let mut json = JsonLines::new(stdout.lock());
-                while let Some(event) = received.blocking_recv() {
-                    json.handle(&event);
-                }
-            }
-        }
-    });
+        })
+    };
 
     let code = runtime.block_on(async {
-        let (cancel, cancelled) = watch::channel(Cancel::No);
         let signals = match watch_signals(cancel, events.clone()) {
             Ok(task) => task,
             Err(e) => {
-                eprintln!("error: cannot listen for Ctrl-C: {e}");
+                complain(format_args!("error: cannot listen for signals: {e}"));
                 return exit_code::INTERNAL;
             }
         };
@@ -71,41 +68,101 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
         match result {
             Ok(summary) => summary.exit_code,
             Err(e) => {
-                eprintln!("error: cannot prepare the run: {e}");
+                complain(format_args!("error: cannot prepare the run: {e}"));
                 exit_code::INTERNAL
             }
         }
     });
     // Every sender is gone once the runner returned: the reporter drains and ends.
-    let _ = reporter.join();
+    let failed_write = reporter
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     runtime.shutdown_timeout(Duration::from_secs(1));
-    code
+    match failed_write {
+        None => code,
+        // The reader went away (`tsync run … | head`): its choice, nothing to say. The run
+        // was cancelled, and its exit code says so.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Some(e) => {
+            complain(format_args!(
+                "error: cannot write the report to stdout: {e}; the run was cancelled"
+            ));
+            exit_code::INTERNAL
+        }
+    }
 }
 
-/// First Ctrl-C: finish what runs, start nothing new. Second Ctrl-C or SIGTERM: stop now.
+/// Hands every event to the reporter, flushing whenever none is waiting. After a failed
+/// write the run is cancelled as by a first Ctrl-C, and events are still taken but no
+/// longer written: the runner must never wait for a reporter that is gone.
+fn report(
+    mut reporter: impl Reporter,
+    mut events: mpsc::Receiver<Vec<Event>>,
+    cancel: &watch::Sender<Cancel>,
+) -> Option<io::Error> {
+    let handle_all = |reporter: &mut dyn Reporter, batch: Vec<Event>| {
+        batch.iter().try_for_each(|event| reporter.handle(event))
+    };
+    let mut failure = None;
+    while let Some(batch) = events.blocking_recv() {
+        if failure.is_some() {
+            continue;
+        }
+        let mut written = handle_all(&mut reporter, batch);
+        while written.is_ok() {
+            match events.try_recv() {
+                Ok(batch) => written = handle_all(&mut reporter, batch),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = written.and_then(|()| reporter.flush()) {
+            cancel.send_if_modified(|c| {
+                let first = *c == Cancel::No;
+                if first {
+                    *c = Cancel::Graceful(CancelReason::OutputFailed);
+                }
+                first
+            });
+            failure = Some(e);
+        }
+    }
+    failure
+}
+
+/// First Ctrl-C: finish what runs, start nothing new. Second Ctrl-C, SIGTERM or SIGHUP (the
+/// terminal closed, the ssh session to this machine dropped): stop now.
 fn watch_signals(
-    cancel: watch::Sender<Cancel>,
-    events: mpsc::UnboundedSender<Event>,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    cancel: Arc<watch::Sender<Cancel>>,
+    events: mpsc::Sender<Vec<Event>>,
+) -> io::Result<tokio::task::JoinHandle<()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     Ok(tokio::spawn(async move {
         loop {
-            let forced = tokio::select! {
-                _ = interrupt.recv() => *cancel.borrow() >= Cancel::Graceful,
-                _ = terminate.recv() => true,
+            let (next, reason) = tokio::select! {
+                _ = interrupt.recv() => {
+                    let again = cancel.borrow().reason() == Some(CancelReason::Interrupt);
+                    let level = if again { Cancel::Forced } else { Cancel::Graceful };
+                    (level(CancelReason::Interrupt), CancelReason::Interrupt)
+                }
+                _ = terminate.recv() => (Cancel::Forced(CancelReason::Terminate), CancelReason::Terminate),
+                _ = hangup.recv() => (Cancel::Forced(CancelReason::Hangup), CancelReason::Hangup),
             };
-            let level = if forced {
-                Cancel::Forced
-            } else {
-                Cancel::Graceful
-            };
-            if *cancel.borrow() >= level {
+            if cancel.borrow().forced() {
                 continue;
             }
-            cancel.send_replace(level);
-            let _ = events.send(Event::CancelRequested { forced });
+            cancel.send_replace(next);
+            let forced = next.forced();
+            let _ = events
+                .send(vec![Event::CancelRequested { forced, reason }])
+                .await;
         }
     }))
+}
+
+/// Writes a message to stderr; if even that fails, there is no one left to tell.
+fn complain(message: std::fmt::Arguments) {
+    let _ = writeln!(io::stderr(), "{message}");
 }

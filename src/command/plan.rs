@@ -1,5 +1,6 @@
 //! `tsync plan`: what `apply` would do, touching no host.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Inputs, PlanFormat};
@@ -25,6 +26,20 @@ pub fn run(path: &Path, format: PlanFormat, inputs: &Inputs, color: Color) -> i3
         PlanFormat::Dot => render::dot(&plan),
         PlanFormat::Mermaid => render::mermaid(&plan),
     };
-    print!("{text}");
-    exit_code::SUCCESS
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => exit_code::SUCCESS,
+        // The reader has what it wanted (`tsync plan … | head`): a normal ending.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit_code::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot write the plan to stdout: {e}"
+            );
+            exit_code::INTERNAL
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! `tsync run SELECTOR -- COMMAND`: one command on every selected host.
 
+use std::time::Duration;
+
 use crate::cli::{Execution, Inputs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
@@ -10,6 +12,7 @@ use crate::report::diagnostics::{self, Color};
 pub fn run(
     selector: &str,
     command: &[String],
+    timeout: Duration,
     inputs: &Inputs,
     execution: &Execution,
     color: Color,
@@ -20,7 +23,7 @@ pub fn run(
     let (plan, found) = Plan::ad_hoc(
         selector,
         &command,
-        execution.timeout,
+        timeout,
         &prepared.inventory,
         prepared.limit(),
     );

@@ -1,12 +1,16 @@
 //! The terminal reporter: each host's output attributed to it, failures with their command,
 //! exit code and stderr, and a recap with one line per host. On a terminal a status line
 //! shows live progress; off a terminal (cron, CI, pipes) output is plain lines with no
-//! escape codes.
+//! escape codes. Everything that comes from outside tsync (output, names, commands, ssh's
+//! messages) goes through [`printable`] first: the only escape codes written are tsync's.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{self, Write};
+use std::sync::Arc;
 
-use crate::runner::{Event, Summary};
+use super::Reporter;
+use super::printable::printable;
+use crate::runner::{CancelReason, Event, StepEnd, Summary};
 use crate::transport::Stream;
 
 pub struct Human<W: Write> {
@@ -21,6 +25,8 @@ pub struct Human<W: Write> {
     /// Whether the status line is on screen, and what it says.
     status_shown: bool,
     status_text: String,
+    /// The last host whose output was shown, with its line prefix (`  web-1 │ `).
+    prefix: (Option<Arc<str>>, String),
 }
 
 const RESET: &str = "\x1b[0m";
@@ -44,29 +50,39 @@ impl<W: Write> Human<W> {
             progress: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
+            prefix: (None, String::new()),
         }
     }
 
+    /// `text` (made printable) in a style.
     fn paint(&self, style: &str, text: &str) -> String {
+        let text = printable(text);
         if self.color {
             format!("{style}{text}{RESET}")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
 
-    /// Writes whole lines above the status line, then redraws it.
-    fn line(&mut self, text: &str) {
+    /// Writes a whole line (already printable) above the status line, which the next
+    /// flush redraws.
+    fn line(&mut self, text: &str) -> io::Result<()> {
+        self.clear_status()?;
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn clear_status(&mut self) -> io::Result<()> {
         if self.status_shown {
-            let _ = write!(self.out, "\r\x1b[2K");
+            self.out.write_all(b"\r\x1b[2K")?;
             self.status_shown = false;
         }
-        let _ = writeln!(self.out, "{text}");
+        Ok(())
     }
 
-    fn status(&mut self) {
+    fn status(&mut self) -> io::Result<()> {
         if !self.terminal || self.progress.is_empty() {
-            return;
+            return Ok(());
         }
         let mut parts: Vec<String> = self
             .progress
@@ -76,14 +92,17 @@ impl<W: Write> Human<W> {
         parts.sort();
         let text = format!("… {}", parts.join(", "));
         if self.status_shown && text == self.status_text {
-            return;
+            return Ok(());
         }
-        let _ = write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text));
+        write!(self.out, "\r\x1b[2K{}", self.paint(DIM, &text))?;
         self.status_text = text;
         self.status_shown = true;
+        Ok(())
     }
+}
 
-    pub fn handle(&mut self, event: &Event) {
+impl<W: Write> Reporter for Human<W> {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
         match event {
             Event::RunStarted {
                 playbook,
@@ -96,30 +115,44 @@ impl<W: Write> Human<W> {
                     plural(*hosts)
                 );
                 let text = self.paint(BOLD, &text);
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::StageStarted { stage, hosts } => {
-                self.progress.insert(stage.clone(), (0, hosts.len()));
+                self.progress.insert(stage.to_string(), (0, hosts.len()));
                 let text = self.paint(BOLD, &format!("▶ {stage}"));
-                self.line(&format!("{text} on {}", hosts.join(", ")));
+                let hosts = printable(&hosts.join(", ")).into_owned();
+                self.line(&format!("{text} on {hosts}"))?;
             }
             Event::StageSkipped { stage, reason } => {
                 let text = self.paint(YELLOW, &format!("- {stage} skipped: {reason}"));
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::StepStarted { .. } => {}
+            // The one event per line of output: written straight into the buffer.
             Event::Output {
                 host, stream, line, ..
             } => {
-                let prefix = format!("{host:>width$} │", width = self.width);
-                let text = match stream {
-                    Stream::Stdout => format!("{} {line}", self.paint(DIM, &prefix)),
-                    Stream::Stderr => {
-                        format!("{} {}", self.paint(DIM, &prefix), self.paint(YELLOW, line))
-                    }
-                };
-                self.line(&text);
+                self.clear_status()?;
+                if self.prefix.0.as_ref() != Some(host) {
+                    let (name, w) = (printable(host), self.width);
+                    let text = if self.color {
+                        format!("{DIM}{name:>w$} │{RESET} ")
+                    } else {
+                        format!("{name:>w$} │ ")
+                    };
+                    self.prefix = (Some(host.clone()), text);
+                }
+                self.out.write_all(self.prefix.1.as_bytes())?;
+                let line = printable(line);
+                if self.color && *stream == Stream::Stderr {
+                    write!(self.out, "{YELLOW}{line}{RESET}")?;
+                } else {
+                    self.out.write_all(line.as_bytes())?;
+                }
+                self.out.write_all(b"\n")?;
             }
+            // A step that timed out, lost its connection or was cancelled is reported by
+            // its own event (step_timed_out, host_unreachable, cancel_requested).
             Event::StepFinished {
                 host,
                 step,
@@ -129,11 +162,13 @@ impl<W: Write> Human<W> {
                 duration_secs,
                 stderr,
                 stage,
+                end: end @ (StepEnd::Exited | StepEnd::Signalled | StepEnd::Error),
+                error,
             } => {
-                let how = match exit_code {
-                    Some(code) => format!("exited with code {code}"),
-                    None if stderr.is_empty() => "was killed by a signal".to_string(),
-                    None => "could not run".to_string(),
+                let how = match (end, exit_code, error) {
+                    (_, Some(code), _) => format!("exited with code {code}"),
+                    (StepEnd::Error, _, Some(error)) => format!("could not run ({error})"),
+                    _ => "was killed by a signal".to_string(),
                 };
                 let text = self.paint(
                     RED,
@@ -142,10 +177,10 @@ impl<W: Write> Human<W> {
                         secs(*duration_secs)
                     ),
                 );
-                self.line(&text);
+                self.line(&text)?;
                 for l in stderr.lines().filter(|l| !l.trim().is_empty()) {
-                    let l = format!("    {l}");
-                    self.line(&l);
+                    let l = format!("    {}", printable(l));
+                    self.line(&l)?;
                 }
             }
             Event::StepFinished { .. } => {}
@@ -163,14 +198,21 @@ impl<W: Write> Human<W> {
                         secs(*timeout_secs)
                     ),
                 );
-                self.line(&text);
+                self.line(&text)?;
             }
             Event::HostUnreachable { host, error, .. } => {
-                let text = self.paint(RED, &format!("✗ {host} unreachable: {error}"));
-                self.line(&text);
+                // ssh's message may run over several lines: the later ones are indented.
+                let mut lines = error.lines();
+                let first = lines.next().unwrap_or_default();
+                let text = self.paint(RED, &format!("✗ {host} unreachable: {first}"));
+                self.line(&text)?;
+                for l in lines {
+                    let l = format!("    {}", printable(l));
+                    self.line(&l)?;
+                }
             }
             Event::HostFinished { stage, .. } => {
-                if let Some((done, _)) = self.progress.get_mut(stage) {
+                if let Some((done, _)) = self.progress.get_mut(&**stage) {
                     *done += 1;
                 }
             }
@@ -179,39 +221,59 @@ impl<W: Write> Human<W> {
                 ok,
                 duration_secs,
             } => {
-                self.progress.remove(stage);
+                self.progress.remove(&**stage);
                 let text = if *ok {
                     self.paint(GREEN, &format!("✓ {stage} ({})", secs(*duration_secs)))
                 } else {
                     self.paint(RED, &format!("✗ {stage} failed ({})", secs(*duration_secs)))
                 };
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::CancelRequested { forced: false } => {
+            Event::CancelRequested {
+                forced: false,
+                reason,
+            } => {
                 let text = self.paint(
                     YELLOW,
-                    "interrupted: letting running steps finish, starting nothing new (Ctrl-C again to stop them)",
+                    &format!(
+                        "interrupted by {reason}: letting running steps finish, starting nothing new (Ctrl-C again to stop them)"
+                    ),
                 );
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::CancelRequested { forced: true } => {
-                let text = self.paint(YELLOW, "interrupted again: stopping running steps");
-                self.line(&text);
+            Event::CancelRequested {
+                forced: true,
+                reason,
+            } => {
+                let text = match reason {
+                    CancelReason::Interrupt => {
+                        "interrupted again: stopping running steps".to_string()
+                    }
+                    other => format!("interrupted by {other}: stopping running steps"),
+                };
+                let text = self.paint(YELLOW, &text);
+                self.line(&text)?;
             }
             Event::Warning { message } => {
                 let text = self.paint(YELLOW, &format!("warning: {message}"));
-                self.line(&text);
+                self.line(&text)?;
             }
-            Event::RunFinished { summary } => self.recap(summary),
+            Event::RunFinished { summary } => self.recap(summary)?,
         }
-        self.status();
-        let _ = self.out.flush();
+        Ok(())
     }
 
-    fn recap(&mut self, summary: &Summary) {
-        self.line("");
+    fn flush(&mut self) -> io::Result<()> {
+        self.status()?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Human<W> {
+    fn recap(&mut self, summary: &Summary) -> io::Result<()> {
+        self.line("")?;
         let title = self.paint(BOLD, "recap");
-        self.line(&title);
+        self.line(&title)?;
         let width = self.width.max(4);
         for h in &summary.hosts {
             let (word, style) = if h.failed > 0 {
@@ -228,7 +290,7 @@ impl<W: Write> Human<W> {
             let word = self.paint(style, &format!("{word:<11}"));
             let mut text = format!(
                 "  {:<width$}  {word}  ok={} changed={} failed={} unreachable={} skipped={}  {}",
-                h.host,
+                printable(&h.host),
                 h.ok,
                 h.changed,
                 h.failed,
@@ -237,9 +299,11 @@ impl<W: Write> Human<W> {
                 secs(h.duration_secs)
             );
             if let Some(failure) = &h.failure {
-                text.push_str(&format!("\n  {:<width$}  └ {failure}", ""));
+                let indent = format!("\n  {:<width$}    ", "");
+                let lines: Vec<_> = failure.lines().map(printable).collect();
+                text.push_str(&format!("\n  {:<width$}  └ {}", "", lines.join(&indent)));
             }
-            self.line(&text);
+            self.line(&text)?;
         }
         let failed = summary.hosts.iter().filter(|h| h.failed > 0).count();
         let unreachable = summary
@@ -260,7 +324,7 @@ impl<W: Write> Human<W> {
             plural(summary.hosts.len()),
             secs(summary.duration_secs)
         );
-        self.line(&text);
+        self.line(&text)
     }
 }
 

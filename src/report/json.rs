@@ -1,8 +1,9 @@
 //! `--output json`: one JSON object per event per line, the last one `run_finished` with the
 //! summary. The format is described in schema/events.schema.json.
 
-use std::io::Write;
+use std::io::{self, Write};
 
+use super::Reporter;
 use crate::runner::Event;
 
 pub struct JsonLines<W: Write> {
@@ -13,13 +14,15 @@ impl<W: Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
         JsonLines { out }
     }
+}
 
-    pub fn handle(&mut self, event: &Event) {
-        // Events hold only strings and numbers: serializing cannot fail.
-        if let Ok(line) = serde_json::to_string(event) {
-            let _ = writeln!(self.out, "{line}");
-            // Consumers read line by line while the run goes on.
-            let _ = self.out.flush();
-        }
+impl<W: Write> Reporter for JsonLines<W> {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, event)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }

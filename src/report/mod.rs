@@ -3,6 +3,9 @@
 pub mod diagnostics;
 mod human;
 mod json;
+mod printable;
+mod reporter;
 
 pub use human::Human;
 pub use json::JsonLines;
+pub use reporter::Reporter;

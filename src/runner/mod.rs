@@ -3,5 +3,5 @@
 mod event;
 mod runner;
 
-pub use event::{Event, HostOutcome, HostTotals, StageTotals, Summary};
-pub use runner::{Cancel, RunOptions, Runner};
+pub use event::{CancelReason, Event, HostOutcome, HostTotals, StageTotals, StepEnd, Summary};
+pub use runner::{Cancel, EVENT_QUEUE, RunOptions, Runner};

@@ -6,6 +6,10 @@
 //! Cancellation has two levels, as in cargo-nextest: the first request lets running steps
 //! finish and starts nothing new; the second stops running steps at once. Either way every
 //! connection is closed before `run` returns.
+//!
+//! Events go through a bounded queue: when the reporter falls behind (a slow terminal or
+//! pipe), sending waits, reading from the hosts waits, and the hosts' output waits in the
+//! SSH channels. Memory stays flat whatever the hosts print, and nothing is dropped.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,10 +18,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::event::{Event, HostOutcome, HostTotals, StageTotals, Summary};
+use super::event::{CancelReason, Event, HostOutcome, HostTotals, StageTotals, StepEnd, Summary};
 use crate::exit_code;
 use crate::plan::Plan;
-use crate::transport::{ConnectError, Connection, Connector, ExecError};
+use crate::transport::{ConnectError, Connection, Connector, ExecError, Executed, Output, Stream};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -28,20 +32,47 @@ pub struct RunOptions {
     pub max_connecting: usize,
 }
 
-/// How far a cancellation has gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// How many batches of events may wait for the reporter. A batch holds at most about
+/// [`BATCH_BYTES`] (lines and their events), so the queue holds at most about 2 MiB, and
+/// usually a few KiB.
+pub const EVENT_QUEUE: usize = 32;
+/// A step's output lines travel to the reporter in batches of about this size: one hand-off
+/// between threads per batch, not per line.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// How far a cancellation has gone, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cancel {
     No,
     /// Start nothing new; let running steps finish.
-    Graceful,
+    Graceful(CancelReason),
     /// Stop running steps now.
-    Forced,
+    Forced(CancelReason),
+}
+
+impl Cancel {
+    /// Nothing new may start.
+    pub fn graceful(self) -> bool {
+        self != Cancel::No
+    }
+
+    /// Running steps must stop.
+    pub fn forced(self) -> bool {
+        matches!(self, Cancel::Forced(_))
+    }
+
+    pub fn reason(self) -> Option<CancelReason> {
+        match self {
+            Cancel::No => None,
+            Cancel::Graceful(reason) | Cancel::Forced(reason) => Some(reason),
+        }
+    }
 }
 
 pub struct Runner {
     plan: Arc<Plan>,
     options: RunOptions,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
 }
 
@@ -55,7 +86,10 @@ struct Context {
     lost: Mutex<Vec<Option<String>>>,
     jobs: Semaphore,
     totals: Mutex<Vec<HostTotals>>,
-    events: mpsc::UnboundedSender<Event>,
+    /// The plan's names, shared by every event that carries them.
+    stage_names: Vec<Arc<str>>,
+    host_names: Vec<Arc<str>>,
+    events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
 }
 
@@ -73,7 +107,7 @@ impl Runner {
     pub fn new(
         plan: Plan,
         options: RunOptions,
-        events: mpsc::UnboundedSender<Event>,
+        events: mpsc::Sender<Vec<Event>>,
         cancel: watch::Receiver<Cancel>,
     ) -> Runner {
         Runner {
@@ -105,16 +139,28 @@ impl Runner {
                     })
                     .collect(),
             ),
+            stage_names: plan
+                .stages
+                .iter()
+                .map(|s| Arc::from(s.name.as_str()))
+                .collect(),
+            host_names: plan
+                .hosts
+                .iter()
+                .map(|h| Arc::from(h.name.as_str()))
+                .collect(),
             events: self.events,
             cancel: self.cancel,
             connector,
             plan: plan.clone(),
         });
-        context.emit(Event::RunStarted {
-            playbook: plan.name.clone(),
-            stages: plan.stages.len(),
-            hosts: plan.hosts.len(),
-        });
+        context
+            .emit(Event::RunStarted {
+                playbook: plan.name.clone(),
+                stages: plan.stages.len(),
+                hosts: plan.hosts.len(),
+            })
+            .await;
 
         let mut states = vec![StageState::Pending; plan.stages.len()];
         let mut running: JoinSet<(usize, bool)> = JoinSet::new();
@@ -139,26 +185,32 @@ impl Runner {
                     } else {
                         "did not run"
                     };
-                    context.emit(Event::StageSkipped {
-                        stage: stage.name.clone(),
-                        reason: format!("it needs `{}`, which {why}", plan.stages[n].name),
-                    });
+                    context
+                        .emit(Event::StageSkipped {
+                            stage: context.stage_names[i].clone(),
+                            reason: format!("it needs `{}`, which {why}", plan.stages[n].name),
+                        })
+                        .await;
                 } else if needs.iter().all(|s| *s == StageState::Ok) {
-                    if context.cancelled() >= Cancel::Graceful {
+                    if let Some(reason) = context.cancelled().reason() {
                         states[i] = StageState::Cancelled;
                         context.skip_all(i);
-                        context.emit(Event::StageSkipped {
-                            stage: stage.name.clone(),
-                            reason: "the run was interrupted".into(),
-                        });
+                        context
+                            .emit(Event::StageSkipped {
+                                stage: context.stage_names[i].clone(),
+                                reason: format!("the run was interrupted by {reason}"),
+                            })
+                            .await;
                     } else if stage.hosts.is_empty() {
                         // Nothing to do (a --limit left no host here): it does not hold back
                         // the stages that need it.
                         states[i] = StageState::Ok;
-                        context.emit(Event::StageSkipped {
-                            stage: stage.name.clone(),
-                            reason: "no hosts selected".into(),
-                        });
+                        context
+                            .emit(Event::StageSkipped {
+                                stage: context.stage_names[i].clone(),
+                                reason: "no hosts selected".into(),
+                            })
+                            .await;
                     } else {
                         states[i] = StageState::Running;
                         let context = context.clone();
@@ -184,15 +236,22 @@ impl Runner {
             }
         }
 
-        let interrupted = context.cancelled() > Cancel::No;
+        let interrupted = context.cancelled().graceful();
         let Some(context) = Arc::into_inner(context) else {
             unreachable!("every task holding the context has ended");
         };
-        let warnings = close_all(context.connections, &plan).await;
+        let Context {
+            connections,
+            totals,
+            events,
+            ..
+        } = context;
+        let warnings = close_all(connections, &plan).await;
         for message in warnings {
-            let _ = context.events.send(Event::Warning { message });
+            // The reporter drains the queue until the run ends, even after it failed to write.
+            let _ = events.send(vec![Event::Warning { message }]).await;
         }
-        let hosts = context.totals.into_inner().expect("no panics while locked");
+        let hosts = totals.into_inner().expect("no panics while locked");
         let failed = hosts.iter().any(|h| h.failed > 0);
         let unreachable = hosts.iter().any(|h| h.unreachable > 0);
         let exit_code = if interrupted {
@@ -224,29 +283,37 @@ impl Runner {
                 })
                 .collect(),
         };
-        let _ = context.events.send(Event::RunFinished {
-            summary: summary.clone(),
-        });
+        let _ = events
+            .send(vec![Event::RunFinished {
+                summary: summary.clone(),
+            }])
+            .await;
         Ok(summary)
     }
 }
 
 impl Context {
-    fn emit(&self, event: Event) {
-        // The reporter only goes away when the process is ending; nothing to do then.
-        let _ = self.events.send(event);
+    /// Waits while the reporter is behind.
+    async fn emit(&self, event: Event) {
+        // The reporter drains the queue until the run ends, even after it failed to write.
+        let _ = self.events.send(vec![event]).await;
     }
 
     fn cancelled(&self) -> Cancel {
         *self.cancel.borrow()
     }
 
-    /// Resolves when the run is cancelled at `level` or beyond.
-    async fn until(&self, level: Cancel) {
+    /// Resolves when the run is cancelled as far as `reached` asks; returns why.
+    async fn until(&self, reached: fn(Cancel) -> bool) -> CancelReason {
         let mut cancel = self.cancel.clone();
-        // An error means the sender is gone: no cancellation can come any more.
-        if cancel.wait_for(|c| *c >= level).await.is_err() {
-            std::future::pending::<()>().await;
+        let reason = match cancel.wait_for(|c| reached(*c)).await {
+            Ok(c) => c.reason(),
+            // The sender is gone: no cancellation can come any more.
+            Err(_) => None,
+        };
+        match reason {
+            Some(reason) => reason,
+            None => std::future::pending().await,
         }
     }
 
@@ -285,14 +352,16 @@ impl Context {
 async fn run_stage(context: Arc<Context>, stage: usize) -> bool {
     let started = Instant::now();
     let planned = &context.plan.stages[stage];
-    context.emit(Event::StageStarted {
-        stage: planned.name.clone(),
-        hosts: planned
-            .hosts
-            .iter()
-            .map(|&h| context.plan.hosts[h].name.clone())
-            .collect(),
-    });
+    context
+        .emit(Event::StageStarted {
+            stage: context.stage_names[stage].clone(),
+            hosts: planned
+                .hosts
+                .iter()
+                .map(|&h| context.host_names[h].clone())
+                .collect(),
+        })
+        .await;
     let mut hosts = JoinSet::new();
     for position in 0..planned.hosts.len() {
         let context = context.clone();
@@ -306,16 +375,18 @@ async fn run_stage(context: Arc<Context>, stage: usize) -> bool {
             Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
         }
     }
-    context.emit(Event::StageFinished {
-        stage: planned.name.clone(),
-        ok,
-        duration_secs: started.elapsed().as_secs_f64(),
-    });
+    context
+        .emit(Event::StageFinished {
+            stage: context.stage_names[stage].clone(),
+            ok,
+            duration_secs: started.elapsed().as_secs_f64(),
+        })
+        .await;
     ok
 }
 
-/// How one step ended on one host.
-enum StepEnd {
+/// How one step ended on one host, for the host's tally.
+enum StepOutcome {
     Ok,
     /// The step failed; why, for the recap.
     Failed(String),
@@ -323,54 +394,48 @@ enum StepEnd {
     Lost(String),
 }
 
+/// How waiting for a step's command ended.
+enum Ended {
+    Ran(Result<Executed, ExecError>),
+    TimedOut,
+    Cancelled(CancelReason),
+}
+
 /// Runs a stage's steps on the host at `position` in the stage's host list.
 async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
     let planned = &context.plan.stages[stage];
     let host = planned.hosts[position];
-    let host_name = &context.plan.hosts[host].name;
     let steps = planned.steps.len();
-    let unreachable = |error: String, what: &str| {
-        context.emit(Event::HostUnreachable {
-            stage: planned.name.clone(),
-            host: host_name.clone(),
-            error: error.clone(),
-        });
-        context.tally(host, |t| {
-            t.unreachable += 1;
-            t.failure
-                .get_or_insert(format!("{}: {what}: {error}", planned.name));
-        });
-    };
 
     let outcome = async {
         let _job = tokio::select! {
             permit = context.jobs.acquire() => permit.expect("the semaphore is never closed"),
-            () = context.until(Cancel::Graceful) => return (HostOutcome::Skipped, 0),
+            _ = context.until(Cancel::graceful) => return (HostOutcome::Skipped, 0),
         };
-        if context.cancelled() >= Cancel::Graceful {
+        if context.cancelled().graceful() {
             return (HostOutcome::Skipped, 0);
         }
         let connection = tokio::select! {
             c = context.connection(host) => c,
-            () = context.until(Cancel::Forced) => return (HostOutcome::Skipped, 0),
+            _ = context.until(Cancel::forced) => return (HostOutcome::Skipped, 0),
         };
         let connection = match connection {
             Ok(c) => c,
             Err(error) => {
-                unreachable(error, "unreachable");
+                unreachable(context, stage, host, error, "unreachable").await;
                 return (HostOutcome::Unreachable, 0);
             }
         };
         for k in 0..steps {
-            if context.cancelled() >= Cancel::Graceful {
+            if context.cancelled().graceful() {
                 return (HostOutcome::Skipped, k);
             }
             match run_step(context, &connection, stage, position, k).await {
-                StepEnd::Ok => context.tally(host, |t| {
+                StepOutcome::Ok => context.tally(host, |t| {
                     t.ok += 1;
                     t.changed += 1;
                 }),
-                StepEnd::Failed(why) => {
+                StepOutcome::Failed(why) => {
                     context.tally(host, |t| {
                         t.failed += 1;
                         t.failure
@@ -378,9 +443,9 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
                     });
                     return (HostOutcome::Failed, k + 1);
                 }
-                StepEnd::Lost(error) => {
+                StepOutcome::Lost(error) => {
                     context.mark_lost(host, &error);
-                    unreachable(error, "connection lost");
+                    unreachable(context, stage, host, error, "connection lost").await;
                     return (HostOutcome::Unreachable, k + 1);
                 }
             }
@@ -394,13 +459,31 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
         t.skipped += steps - ran.min(steps);
         t.duration_secs += started.elapsed().as_secs_f64();
     });
-    context.emit(Event::HostFinished {
-        stage: planned.name.clone(),
-        host: host_name.clone(),
-        outcome,
-        duration_secs: started.elapsed().as_secs_f64(),
-    });
+    context
+        .emit(Event::HostFinished {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            outcome,
+            duration_secs: started.elapsed().as_secs_f64(),
+        })
+        .await;
     outcome
+}
+
+/// Reports a host that could not be reached, or whose connection broke, and counts it.
+async fn unreachable(context: &Context, stage: usize, host: usize, error: String, what: &str) {
+    let name = &context.plan.stages[stage].name;
+    context.tally(host, |t| {
+        t.unreachable += 1;
+        t.failure.get_or_insert(format!("{name}: {what}: {error}"));
+    });
+    context
+        .emit(Event::HostUnreachable {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            error,
+        })
+        .await;
 }
 
 /// Runs step `k` of a stage on one host, within its timeout and until a forced cancel.
@@ -410,88 +493,161 @@ async fn run_step(
     stage: usize,
     position: usize,
     k: usize,
-) -> StepEnd {
+) -> StepOutcome {
     let planned = &context.plan.stages[stage];
     let step = &planned.steps[k];
     let host = planned.hosts[position];
-    let host_name = &context.plan.hosts[host].name;
     let command = &step.commands[position];
-    context.emit(Event::StepStarted {
-        stage: planned.name.clone(),
-        host: host_name.clone(),
-        step: k + 1,
-        kind: step.kind.to_string(),
-        command: command.clone(),
-    });
-    let started = Instant::now();
-    let mut on_line = |stream, line| {
-        context.emit(Event::Output {
-            stage: planned.name.clone(),
-            host: host_name.clone(),
+    context
+        .emit(Event::StepStarted {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
             step: k + 1,
-            stream,
-            line,
-        });
+            kind: step.kind.to_string(),
+            command: command.clone(),
+        })
+        .await;
+    let started = Instant::now();
+    let mut output = StepOutput {
+        context,
+        stage: context.stage_names[stage].clone(),
+        host: context.host_names[host].clone(),
+        step: k + 1,
+        batch: Vec::new(),
+        bytes: 0,
     };
     let group = AtomicU32::new(0);
     let exec = connection.exec(
         command,
         step.stdin.as_deref().map(str::as_bytes),
         &group,
-        &mut on_line,
+        &mut output,
     );
     let result = tokio::select! {
-        r = tokio::time::timeout(step.timeout, exec) => r,
-        () = context.until(Cancel::Forced) => {
+        r = tokio::time::timeout(step.timeout, exec) => match r {
+            Ok(r) => Ended::Ran(r),
+            Err(_elapsed) => Ended::TimedOut,
+        },
+        reason = context.until(Cancel::forced) => {
             connection.stop(group.load(Ordering::SeqCst)).await;
-            return StepEnd::Failed(" stopped by Ctrl-C".into());
+            Ended::Cancelled(reason)
         }
     };
-    let finished = |exit_code: Option<i32>, stderr: String| Event::StepFinished {
-        stage: planned.name.clone(),
-        host: host_name.clone(),
-        step: k + 1,
-        command: command.clone(),
-        exit_code,
-        ok: exit_code == Some(0),
-        duration_secs: started.elapsed().as_secs_f64(),
-        stderr,
-    };
-    match result {
-        Ok(Ok(done)) if done.exit_code == Some(0) => {
-            context.emit(finished(done.exit_code, String::new()));
-            StepEnd::Ok
+    // Lines read before a timeout or a cancel are shown too, before the step's end.
+    output.flush().await;
+    // Every path below reports the step's end, whatever it was.
+    let finished = |exit_code: Option<i32>, end: StepEnd, stderr: String, error: Option<String>| {
+        Event::StepFinished {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            step: k + 1,
+            command: command.clone(),
+            exit_code,
+            ok: exit_code == Some(0),
+            duration_secs: started.elapsed().as_secs_f64(),
+            end,
+            stderr,
+            error,
         }
-        Ok(Ok(done)) => {
-            context.emit(finished(done.exit_code, done.stderr_tail));
-            let how = match done.exit_code {
-                Some(code) => format!("exit code {code}"),
-                None => "killed by a signal".to_string(),
+    };
+    let (event, outcome) = match result {
+        Ended::Ran(Ok(done)) if done.exit_code == Some(0) => (
+            finished(done.exit_code, StepEnd::Exited, String::new(), None),
+            StepOutcome::Ok,
+        ),
+        Ended::Ran(Ok(done)) => {
+            let (how, end) = match done.exit_code {
+                Some(code) => (format!("exit code {code}"), StepEnd::Exited),
+                None => ("killed by a signal".to_string(), StepEnd::Signalled),
             };
-            StepEnd::Failed(format!(" `{}`: {how}", step.written))
+            (
+                finished(done.exit_code, end, done.stderr_tail, None),
+                StepOutcome::Failed(format!(" `{}`: {how}", step.written)),
+            )
         }
-        Ok(Err(ExecError::Disconnected(error))) => StepEnd::Lost(error),
-        Ok(Err(ExecError::Failed(error))) => {
-            context.emit(finished(None, error.clone()));
-            StepEnd::Failed(format!(": {error}"))
-        }
-        Err(_elapsed) => {
+        Ended::Ran(Err(ExecError::Disconnected(error))) => (
+            finished(
+                None,
+                StepEnd::ConnectionLost,
+                String::new(),
+                Some(format!("connection lost: {error}")),
+            ),
+            StepOutcome::Lost(error),
+        ),
+        Ended::Ran(Err(ExecError::Failed(error))) => (
+            finished(None, StepEnd::Error, String::new(), Some(error.clone())),
+            StepOutcome::Failed(format!(": {error}")),
+        ),
+        Ended::Cancelled(reason) => (
+            finished(
+                None,
+                StepEnd::Cancelled,
+                String::new(),
+                Some(format!("stopped by {reason}")),
+            ),
+            StepOutcome::Failed(format!(" `{}` stopped by {reason}", step.written)),
+        ),
+        Ended::TimedOut => {
             // The host stopped answering, or the command runs too long: cut it off. A
             // connection that could not serve this step is not used again.
             connection.stop(group.load(Ordering::SeqCst)).await;
             context.mark_lost(host, "a step timed out on this connection earlier");
-            context.emit(Event::StepTimedOut {
-                stage: planned.name.clone(),
-                host: host_name.clone(),
-                step: k + 1,
-                command: command.clone(),
-                timeout_secs: step.timeout.as_secs_f64(),
-            });
-            StepEnd::Failed(format!(
-                " `{}` timed out after {}",
-                step.written,
-                humantime::format_duration(step.timeout)
-            ))
+            context
+                .emit(Event::StepTimedOut {
+                    stage: context.stage_names[stage].clone(),
+                    host: context.host_names[host].clone(),
+                    step: k + 1,
+                    command: command.clone(),
+                    timeout_secs: step.timeout.as_secs_f64(),
+                })
+                .await;
+            let after = humantime::format_duration(step.timeout);
+            (
+                finished(
+                    None,
+                    StepEnd::TimedOut,
+                    String::new(),
+                    Some(format!("timed out after {after}")),
+                ),
+                StepOutcome::Failed(format!(" `{}` timed out after {after}", step.written)),
+            )
+        }
+    };
+    context.emit(event).await;
+    outcome
+}
+
+/// A step's output, turned into events and sent in batches.
+struct StepOutput<'a> {
+    context: &'a Context,
+    stage: Arc<str>,
+    host: Arc<str>,
+    step: usize,
+    batch: Vec<Event>,
+    bytes: usize,
+}
+
+impl Output for StepOutput<'_> {
+    async fn line(&mut self, stream: Stream, line: String) {
+        self.bytes += line.len() + std::mem::size_of::<Event>();
+        self.batch.push(Event::Output {
+            stage: self.stage.clone(),
+            host: self.host.clone(),
+            step: self.step,
+            stream,
+            line,
+        });
+        if self.bytes >= BATCH_BYTES {
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            self.bytes = 0;
+            let batch = std::mem::take(&mut self.batch);
+            // The reporter drains the queue until the run ends, even after it failed to write.
+            let _ = self.context.events.send(batch).await;
         }
     }
 }

@@ -1,5 +1,8 @@
 //! One host's SSH connection: runs commands over channels of the shared master.
 
+use std::future::Future;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -8,21 +11,35 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::sync::Semaphore;
 
 use super::connector::ssh_message;
+use super::pid_marker::{MarkerLine, PidMarker};
+use super::remote_command::RemoteCommand;
 
 /// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
 /// command never fails for want of a channel.
 const CHANNELS_PER_HOST: usize = 8;
 /// Longer output lines are split into pieces of this size.
 const MAX_LINE: u64 = 64 * 1024;
+/// How much of a stream is read at once.
+const READ_BUFFER: usize = 64 * 1024;
 /// Keep this much of a command's stderr for the failure report.
 const STDERR_TAIL: usize = 4096;
-/// The first line every command writes to stderr: the process group tsync may have to stop.
-/// sshd starts each command's shell as a session leader, so its PID names the whole group.
-const PID_MARKER: &str = "\u{1e}tsync-pid ";
 
 pub struct Connection {
     session: Session,
     channels: Semaphore,
+    /// Shared by every connection of the run.
+    marker: Arc<PidMarker>,
+}
+
+/// Where a command's output goes, line by line.
+pub trait Output: Send {
+    /// Takes one line (or a piece of a long one), without its newline. Output is read from
+    /// the host only as fast as this returns: a slow reader holds the host back instead of
+    /// filling tsync's memory. It may keep lines back, to pass them on together.
+    fn line(&mut self, stream: Stream, line: String) -> impl Future<Output = ()> + Send;
+
+    /// Passes on every line kept back: no more output is at hand for now.
+    fn flush(&mut self) -> impl Future<Output = ()> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -52,15 +69,16 @@ pub enum ExecError {
 }
 
 impl Connection {
-    pub(super) fn new(session: Session) -> Connection {
+    pub(super) fn new(session: Session, marker: Arc<PidMarker>) -> Connection {
         Connection {
             session,
             channels: Semaphore::new(CHANNELS_PER_HOST),
+            marker,
         }
     }
 
     /// Runs `command` with the login shell of the host (as `ssh host 'command'` does), feeding
-    /// `stdin` to it and handing every line of output to `on_line` as it arrives. The remote
+    /// `stdin` to it and handing every line of output to `output` as it arrives. The remote
     /// process group is stored in `group` as soon as it is known, so that a caller who gives
     /// up on the command (a timeout, Ctrl-C) can [`stop`](Self::stop) it.
     pub async fn exec(
@@ -68,55 +86,44 @@ impl Connection {
         command: &str,
         stdin: Option<&[u8]>,
         group: &AtomicU32,
-        on_line: &mut (dyn FnMut(Stream, String) + Send),
+        output: &mut impl Output,
     ) -> Result<Executed, ExecError> {
         let _channel = self
             .channels
             .acquire()
             .await
             .map_err(|_| ExecError::Failed("closing".into()))?;
-        let marked = format!("printf '{PID_MARKER}%s\\n' \"$$\" >&2; {command}");
-        let mut child = self.spawn(&marked, stdin.is_some()).await?;
+        let remote = RemoteCommand::new(&self.marker, command, stdin);
+        let mut child = self.spawn(&remote.line, remote.stdin.is_some()).await?;
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
         let input = child.stdin().take();
+        if let Some(pipe) = &stdout {
+            widen_pipe(pipe.as_raw_fd());
+        }
 
         let write = async {
-            if let (Some(mut pipe), Some(bytes)) = (input, stdin) {
+            if let (Some(mut pipe), Some(bytes)) = (input, remote.stdin.as_deref()) {
                 // A command that exits without reading its input closes the pipe: not an error.
                 let _ = pipe.write_all(bytes).await;
                 let _ = pipe.shutdown().await;
             }
         };
-        let mut tail = Vec::new();
-        let mut marker_seen = false;
-        let mut collect = |stream, line: Vec<u8>| {
-            if stream == Stream::Stderr && !marker_seen {
-                marker_seen = true;
-                let text = String::from_utf8_lossy(&line);
-                if let Some(pid) = text.trim_end().strip_prefix(PID_MARKER) {
-                    group.store(pid.parse().unwrap_or(0), Ordering::SeqCst);
-                    return;
-                }
-            }
-            if stream == Stream::Stderr {
-                tail.extend_from_slice(&line);
-                if tail.len() > STDERR_TAIL * 2 {
-                    tail.drain(..tail.len() - STDERR_TAIL);
-                }
-            }
-            on_line(
-                stream,
-                String::from_utf8_lossy(&line)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string(),
-            );
+        let mut lines = Lines {
+            marker: &self.marker,
+            group,
+            marker_seen: false,
+            held: false,
+            tail: Vec::new(),
+            output,
         };
-        let read = read_lines(stdout, stderr, &mut collect);
+        let read = read_lines(stdout, stderr, &mut lines);
         let ((), read) = tokio::join!(write, read);
+        lines.finish().await;
         read.map_err(|e| ExecError::Failed(format!("reading output: {e}")))?;
         let status = child.wait().await;
         let stderr_tail = {
+            let tail = &lines.tail;
             let start = tail.len().saturating_sub(STDERR_TAIL);
             String::from_utf8_lossy(&tail[start..]).into_owned()
         };
@@ -178,13 +185,17 @@ impl Connection {
 
     /// Stops a command's whole process group on the host: TERM, then KILL a moment later
     /// for what ignored it. Best effort, bounded in time: the host may be the reason the
-    /// command was given up on.
-    pub async fn stop(&self, group: u32) {
-        if group <= 1 {
+    /// command was given up on. `pid` is the command's shell; behind a ForceCommand wrapper
+    /// that shell is not the session leader, so the group is looked up (`ps`, on Linux and
+    /// BSD alike), and is the PID itself when `ps` cannot tell.
+    pub async fn stop(&self, pid: u32) {
+        if pid <= 1 {
             return;
         }
         let kill = format!(
-            "kill -TERM -{group} 2>/dev/null || exit 0; sleep 1; kill -KILL -{group} 2>/dev/null; exit 0"
+            "g=$(ps -o pgid= -p {pid} 2>/dev/null); set -- $g; g=${{1:-{pid}}}; \
+             [ \"$g\" -gt 1 ] 2>/dev/null || exit 0; \
+             kill -TERM -\"$g\" 2>/dev/null || exit 0; sleep 1; kill -KILL -\"$g\" 2>/dev/null; exit 0"
         );
         let stop = async {
             let mut cmd = self.session.raw_command(&kill);
@@ -213,6 +224,21 @@ impl Connection {
             Err(format!("{polite}; its ssh process could not be found"))
         }
     }
+}
+
+/// Lets the ssh master write up to 1 MiB ahead of tsync (Linux; elsewhere, or past the
+/// system's limit, the pipe keeps its size). With the default 64 KiB the master often finds
+/// the pipe full and buffers the channel's data itself, at several times the CPU cost of
+/// passing it on.
+fn widen_pipe(fd: std::os::fd::RawFd) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: F_SETPIPE_SZ only resizes the pipe behind a descriptor we hold open; on a
+    // descriptor that is not a pipe it fails with EBADF, which is ignored.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = fd;
 }
 
 /// Kills the ssh master serving `socket`, found by its command line (`ssh … -S SOCKET -M …`).
@@ -250,6 +276,72 @@ fn is_refused_channel(message: &str) -> bool {
     message.contains("open refused") || message.contains("open failed")
 }
 
+/// A command's output on its way to an [`Output`]: the PID marker is taken out of stderr,
+/// and the end of stderr is kept for the failure report.
+struct Lines<'a, O> {
+    marker: &'a PidMarker,
+    group: &'a AtomicU32,
+    marker_seen: bool,
+    /// An empty stderr line seen before the marker: the marker's own leading newline when
+    /// the marker follows, so it is shown only if something else does.
+    held: bool,
+    tail: Vec<u8>,
+    output: &'a mut O,
+}
+
+impl<O: Output> Lines<'_, O> {
+    async fn piece(&mut self, stream: Stream, line: Vec<u8>) {
+        if stream == Stream::Stderr {
+            if !self.marker_seen {
+                match self.marker.recognise(&line) {
+                    MarkerLine::Pid(pid) => {
+                        self.group.store(pid, Ordering::SeqCst);
+                        self.marker_seen = true;
+                        self.held = false;
+                        return;
+                    }
+                    MarkerLine::Garbled => {
+                        self.marker_seen = true;
+                        self.held = false;
+                        return;
+                    }
+                    MarkerLine::Other if line == b"\n" && !self.held => {
+                        self.held = true;
+                        return;
+                    }
+                    MarkerLine::Other => self.release().await,
+                }
+            }
+            self.tail.extend_from_slice(&line);
+            if self.tail.len() > STDERR_TAIL * 2 {
+                self.tail.drain(..self.tail.len() - STDERR_TAIL);
+            }
+        }
+        let text = match String::from_utf8(line) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        let text = match text.strip_suffix('\n') {
+            Some(t) => t.strip_suffix('\r').unwrap_or(t).to_string(),
+            None => text,
+        };
+        self.output.line(stream, text).await;
+    }
+
+    /// Shows a held empty line: what followed it was not the marker.
+    async fn release(&mut self) {
+        if std::mem::take(&mut self.held) {
+            self.tail.push(b'\n');
+            self.output.line(Stream::Stderr, String::new()).await;
+        }
+    }
+
+    async fn finish(&mut self) {
+        self.release().await;
+        self.output.flush().await;
+    }
+}
+
 /// One line of output, or the first [`MAX_LINE`] bytes of a longer one: a command that
 /// writes without newlines must not make tsync buffer all of it.
 async fn read_line(
@@ -267,13 +359,15 @@ async fn read_line(
 }
 
 /// Reads both streams to their end, line by line, in the order lines arrive.
-async fn read_lines(
+async fn read_lines<O: Output>(
     stdout: Option<impl AsyncRead + Unpin>,
     stderr: Option<impl AsyncRead + Unpin>,
-    on_line: &mut (dyn FnMut(Stream, Vec<u8>) + Send),
+    lines: &mut Lines<'_, O>,
 ) -> std::io::Result<()> {
-    let mut out = stdout.map(BufReader::new);
-    let mut err = stderr.map(BufReader::new);
+    // Reading in large gulps keeps ssh's pipe drained: when tsync falls behind, the ssh
+    // master buffers the channel's data itself, at a high cost in copies and page faults.
+    let mut out = stdout.map(|s| BufReader::with_capacity(READ_BUFFER, s));
+    let mut err = stderr.map(|s| BufReader::with_capacity(READ_BUFFER, s));
     let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
     // A read that completes has reached a newline, the length limit or the end: whatever it
     // gathered is a line. A read cancelled because the other stream won the race keeps its
@@ -282,8 +376,11 @@ async fn read_lines(
         tokio::select! {
             read = read_line(out.as_mut(), &mut out_buf), if out.is_some() => {
                 let read = read?;
-                if !out_buf.is_empty() {
-                    on_line(Stream::Stdout, std::mem::take(&mut out_buf));
+                if let Some(piece) = take_piece(&mut out_buf, read == 0) {
+                    lines.piece(Stream::Stdout, piece).await;
+                }
+                if out.as_ref().is_some_and(|r| r.buffer().is_empty()) {
+                    lines.output.flush().await;
                 }
                 if read == 0 {
                     out = None;
@@ -291,8 +388,11 @@ async fn read_lines(
             }
             read = read_line(err.as_mut(), &mut err_buf), if err.is_some() => {
                 let read = read?;
-                if !err_buf.is_empty() {
-                    on_line(Stream::Stderr, std::mem::take(&mut err_buf));
+                if let Some(piece) = take_piece(&mut err_buf, read == 0) {
+                    lines.piece(Stream::Stderr, piece).await;
+                }
+                if err.as_ref().is_some_and(|r| r.buffer().is_empty()) {
+                    lines.output.flush().await;
                 }
                 if read == 0 {
                     err = None;
@@ -301,4 +401,72 @@ async fn read_lines(
         }
     }
     Ok(())
+}
+
+/// What a completed read gathered, as one piece of output. A piece cut at the length limit
+/// ends on a character boundary: the bytes of a character it would split stay in `buf` and
+/// begin the next piece.
+fn take_piece(buf: &mut Vec<u8>, at_end: bool) -> Option<Vec<u8>> {
+    if buf.is_empty() {
+        return None;
+    }
+    let cut = if at_end || buf.ends_with(b"\n") {
+        buf.len()
+    } else {
+        char_boundary(buf)
+    };
+    if cut == 0 {
+        // Not even one whole character: malformed, shown as it is.
+        return Some(std::mem::take(buf));
+    }
+    let rest = buf.split_off(cut);
+    Some(std::mem::replace(buf, rest))
+}
+
+/// Where an incomplete UTF-8 sequence at the end of `bytes` starts (its length if there
+/// is none). Only the last three bytes can belong to one.
+fn char_boundary(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=len.min(3) {
+        let byte = bytes[len - back];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue; // a continuation byte: its lead is further back
+        }
+        let width = match byte {
+            0xf0.. => 4,
+            0xe0.. => 3,
+            0xc0.. => 2,
+            _ => 1,
+        };
+        return if width > back { len - back } else { len };
+    }
+    len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a multi-byte character split at the 64 KiB piece boundary was lost.
+    #[test]
+    fn pieces_end_on_character_boundaries() {
+        for (bytes, boundary) in [
+            (&b"ab"[..], 2),
+            ("aé".as_bytes(), 3),
+            (&"aé".as_bytes()[..2], 1),
+            (&"a€".as_bytes()[..3], 1),
+            (&"a€".as_bytes()[..2], 1),
+            (&"a😀".as_bytes()[..4], 1),
+            ("a😀".as_bytes(), 5),
+        ] {
+            assert_eq!(char_boundary(bytes), boundary, "{bytes:?}");
+        }
+        let mut buf = "abc€".as_bytes()[..5].to_vec();
+        assert_eq!(take_piece(&mut buf, false), Some(b"abc".to_vec()));
+        assert_eq!(buf, &"€".as_bytes()[..2]);
+        assert_eq!(
+            take_piece(&mut buf, true),
+            Some("€".as_bytes()[..2].to_vec())
+        );
+    }
 }

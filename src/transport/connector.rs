@@ -4,12 +4,14 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 use tokio::sync::Semaphore;
 
 use super::connection::Connection;
+use super::pid_marker::PidMarker;
 
 pub struct Connector {
     builder: SessionBuilder,
@@ -17,6 +19,7 @@ pub struct Connector {
     control_dir: tempfile::TempDir,
     starts: Semaphore,
     connect_timeout: Duration,
+    marker: Arc<PidMarker>,
 }
 
 /// Why a host could not be reached, in ssh's own words.
@@ -58,12 +61,22 @@ impl Connector {
             control_dir,
             starts: Semaphore::new(max_starts.max(1)),
             connect_timeout,
+            marker: Arc::new(PidMarker::new()),
         })
     }
 
     /// Connects to `destination` (an ssh config alias or a host name). Waits for a free
     /// handshake slot first; the timeout counts from the handshake's start.
     pub async fn connect(&self, destination: &str) -> Result<Connection, ConnectError> {
+        // ssh would read such a name as an option (`-oProxyCommand=…` runs a command), and
+        // OpenSSH refuses it as a host name even after `--`: say so instead of passing it.
+        if destination.starts_with('-') {
+            return Err(ConnectError {
+                message: format!(
+                    "ssh cannot connect to `{destination}`: a name starting with `-` is taken for an option; rename the host"
+                ),
+            });
+        }
         let _slot = self.starts.acquire().await.map_err(|_| ConnectError {
             message: "the run is shutting down".into(),
         })?;
@@ -71,9 +84,9 @@ impl Connector {
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
         match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(Connection::new(session)),
+            Ok(Ok(session)) => Ok(Connection::new(session, self.marker.clone())),
             Ok(Err(e)) => Err(ConnectError {
-                message: ssh_message(&e),
+                message: connect_message(destination, ssh_message(&e)),
             }),
             Err(_) => Err(ConnectError {
                 message: format!(
@@ -89,6 +102,28 @@ impl Connector {
     }
 }
 
+/// Why ssh could not connect, reworded where ssh's own words are a wall of text.
+fn connect_message(destination: &str, ssh: String) -> String {
+    // A changed host key: ssh prints a 16-line banner of @ signs around one fact and the
+    // place of the stale entry ("Offending ED25519 key in /home/u/.ssh/known_hosts:3").
+    if !ssh.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+        return ssh;
+    }
+    let entry = ssh.lines().find_map(|line| {
+        let (_, place) = line
+            .trim()
+            .strip_prefix("Offending ")?
+            .rsplit_once(" in ")?;
+        Some(place.to_string())
+    });
+    match entry {
+        Some(place) => format!(
+            "host key of {destination} has changed (possible attack); its known_hosts entry is {place}"
+        ),
+        None => format!("host key of {destination} has changed (possible attack)"),
+    }
+}
+
 /// The most useful text of an openssh error: ssh's own message, found in its source chain.
 pub(super) fn ssh_message(error: &openssh::Error) -> String {
     let mut message = error.to_string();
@@ -101,4 +136,29 @@ pub(super) fn ssh_message(error: &openssh::Error) -> String {
         source = s.source();
     }
     message.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_host_key_is_one_line_naming_the_entry() {
+        let ssh = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!
+Offending ED25519 key in /home/u/.ssh/known_hosts:3
+  remove with:
+  ssh-keygen -f \"/home/u/.ssh/known_hosts\" -R \"10.0.0.1\"
+Host key verification failed.";
+        assert_eq!(
+            connect_message("web-1", ssh.to_string()),
+            "host key of web-1 has changed (possible attack); its known_hosts entry is /home/u/.ssh/known_hosts:3"
+        );
+        assert_eq!(
+            connect_message("web-1", "Connection refused".to_string()),
+            "Connection refused"
+        );
+    }
 }

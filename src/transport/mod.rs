@@ -3,6 +3,8 @@
 
 mod connection;
 mod connector;
+mod pid_marker;
+mod remote_command;
 
-pub use connection::{Connection, ExecError, Executed, Stream};
+pub use connection::{Connection, ExecError, Executed, Output, Stream};
 pub use connector::{ConnectError, Connector};

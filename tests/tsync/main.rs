@@ -3,10 +3,13 @@
 
 mod apply;
 mod check;
+mod connect;
 mod inventory;
+mod output;
 mod plan;
 mod quoting;
 mod robustness;
 mod run;
 mod schema;
+mod stopping;
 mod support;

@@ -86,3 +86,19 @@ fn output_without_newlines_arrives_in_bounded_pieces() {
     assert_eq!(pieces.iter().sum::<usize>(), 200_000);
     assert!(pieces.iter().all(|&n| n <= 64 * 1024), "{pieces:?}");
 }
+
+/// Regression: a command over ~256 KB failed with "Broken pipe" (and one over 128 KiB is
+/// too long for the remote shell's argument).
+#[test]
+fn a_very_long_command_runs() {
+    let lab = lab(1);
+    // Words of 100 KiB each: one argument of tsync's own is limited to 128 KiB too.
+    let word = "x".repeat(100 * 1024);
+    Test::new()
+        .args(["run", "all"])
+        .lab(&lab)
+        .args(["--", ":", &word, &word, &word, "; echo long-ok"])
+        .run()
+        .code(0)
+        .stdout_has("lab-1 │ long-ok");
+}
