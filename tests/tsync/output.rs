@@ -259,7 +259,11 @@ stage "evil\u{1b}[2J" {
         .run()
         .code(3);
     let events = json.events();
-    let output = events.iter().find(|e| e["event"] == "output").unwrap();
+    // stdout and stderr arrive in either order.
+    let output = events
+        .iter()
+        .find(|e| e["event"] == "output" && e["stream"] == "stdout")
+        .unwrap();
     assert_eq!(output["line"], "a\x1b[31mred\x1b]0;title\x07\rback");
     assert_eq!(output["stage"], "evil\x1b[2J");
 }
