@@ -31,7 +31,15 @@ impl Color {
 pub fn print(diagnostics: &Diagnostics, color: Color) {
     let stderr = std::io::stderr();
     let terminal = stderr.is_terminal();
-    let theme = if color.enabled(terminal) {
+    let text = render(diagnostics, color.enabled(terminal), terminal);
+    let mut lock = stderr.lock();
+    let _ = lock.write_all(text.as_bytes());
+    let _ = lock.flush();
+}
+
+/// The text [`print`] writes: each diagnostic as miette draws it, then a blank line.
+pub fn render(diagnostics: &Diagnostics, color: bool, terminal: bool) -> String {
+    let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
@@ -47,9 +55,7 @@ pub fn print(diagnostics: &Diagnostics, color: Color) {
         }
         text.push('\n');
     }
-    let mut lock = stderr.lock();
-    let _ = lock.write_all(text.as_bytes());
-    let _ = lock.flush();
+    text
 }
 
 /// "2 errors, 1 warning" (or None when there is nothing to say).
