@@ -1,6 +1,6 @@
 //! Inventory sources: ssh config with Include, sshsync's groups, Tailscale's status.
 
-use crate::support::{Test, fixture};
+use crate::support::{Test, fake_tailscale, fixture};
 
 fn stage_on(selector: &str) -> tempfile::NamedTempFile {
     let file = tempfile::Builder::new().suffix(".kdl").tempfile().unwrap();
@@ -75,7 +75,8 @@ fn tailscale_peers_tags_os_and_online_are_selectable() {
     let pick = |selector: &str| {
         let file = stage_on(selector);
         let run = Test::new()
-            .args(["plan", "--format", "json", "--tailscale-status", &status])
+            .args(["plan", "--format", "json"])
+            .tailscale_status(&status)
             .args([file.path()])
             .run()
             .code(0);
@@ -91,13 +92,8 @@ fn tailscale_peers_tags_os_and_online_are_selectable() {
 fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
     let file = stage_on("tag:prod");
     Test::new()
-        .args([
-            "check",
-            "--tailscale-status",
-            &fixture("tailscale/status-stopped.json"),
-            "--ssh-config",
-            &fixture("fleet/ssh_config"),
-        ])
+        .args(["check", "--ssh-config", &fixture("fleet/ssh_config")])
+        .tailscale_status(&fixture("tailscale/status-stopped.json"))
         .args([file.path()])
         .run()
         .code(2)
@@ -106,13 +102,8 @@ fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
             "`tag:prod` needs Tailscale, but Tailscale is not running (its state is Stopped)",
         );
     Test::new()
-        .args([
-            "check",
-            "--tailscale-status",
-            &fixture("tailscale/status-needslogin.json"),
-            "--ssh-config",
-            &fixture("fleet/ssh_config"),
-        ])
+        .args(["check", "--ssh-config", &fixture("fleet/ssh_config")])
+        .tailscale_status(&fixture("tailscale/status-needslogin.json"))
         .args([file.path()])
         .run()
         .code(2)
@@ -139,4 +130,27 @@ fn a_broken_sshsync_config_is_a_warning_that_says_where() {
         .code(0)
         .stderr_has("invalid yaml in sshsync config")
         .stderr_has("line 3 column 1");
+}
+
+#[test]
+fn tests_never_ask_the_developers_tailscale() {
+    // Regression: `Test::new()` did not pass `--no-tailscale`, so tests ran the `tailscale`
+    // of whoever ran them and depended on that machine's tailnet.
+    let marker = tempfile::tempdir().unwrap();
+    let asked = marker.path().join("asked");
+    let fake = fake_tailscale(&format!("touch '{}'; exit 1", asked.display()));
+    Test::new()
+        .path_first(fake.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0);
+    assert!(!asked.exists(), "the test asked `tailscale`");
+    // A test that wants Tailscale says so, and gets the one it put on PATH.
+    Test::new()
+        .tailscale_command(fake.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0)
+        .stderr_has("tailscale status --json` failed");
+    assert!(asked.exists());
 }
