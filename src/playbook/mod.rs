@@ -5,6 +5,7 @@ mod check;
 mod group;
 mod parser;
 mod playbook;
+mod prescan;
 mod rolling;
 mod spanned;
 mod stage;

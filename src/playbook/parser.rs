@@ -16,6 +16,7 @@ use super::amount::Amount;
 use super::check::{Check, Probe};
 use super::group::Group;
 use super::playbook::Playbook;
+use super::prescan::{MAX_DEPTH, Refusal, prescan};
 use super::rolling::Rolling;
 use super::spanned::Spanned;
 use super::stage::Stage;
@@ -62,9 +63,6 @@ pub const PROPERTIES: &[(&str, &[&str])] = &[
 /// Larger playbooks are refused before parsing: nobody writes one, and it bounds the time
 /// and memory a stray file can cost.
 pub const MAX_BYTES: usize = 8 << 20;
-/// The deepest `{` nesting read; the playbook language needs three levels, and the KDL parser
-/// recurses once per level.
-pub const MAX_DEPTH: usize = 32;
 
 /// Built-in variables every step can use; the runner fills them per host.
 pub const BUILTIN_VARS: &[&str] = &["host", "address", "user", "port", "stage"];
@@ -221,14 +219,8 @@ impl<'a> Parser<'a> {
     }
 
     fn document(&mut self) -> Option<KdlDocument> {
-        if let Some(at) = too_deep(&self.source.text) {
-            self.error(
-                "too-deep",
-                (at, 1).into(),
-                format!("blocks nest deeper than {MAX_DEPTH} levels"),
-                "this block is too deep",
-                "a playbook needs at most three levels of `{ … }`; is a `}` missing?",
-            );
+        if let Err(refusal) = prescan(&self.source.text) {
+            self.refuse(refusal);
             return None;
         }
         match KdlDocument::parse_v2(&self.source.text) {
@@ -251,6 +243,75 @@ impl<'a> Parser<'a> {
                 None
             }
         }
+    }
+
+    /// Reports text the KDL parser must not be given (see [`prescan`]).
+    fn refuse(&mut self, refusal: Refusal) {
+        let (code, span, message, label, help) = match refusal {
+            Refusal::DeepBlocks(at) => (
+                "too-deep",
+                (at, 1).into(),
+                format!("blocks nest deeper than {MAX_DEPTH} levels"),
+                "this block is too deep",
+                "a playbook needs at most three levels of `{ … }`; is a `}` missing?",
+            ),
+            Refusal::DeepComments(at) => (
+                "too-deep",
+                (at, 2).into(),
+                format!("`/* */` comments nest deeper than {MAX_DEPTH} levels"),
+                "this comment is too deep",
+                "comments nest: each `/*` needs its own `*/`; is one missing?",
+            ),
+            Refusal::LongSlashdash(at) => (
+                "too-deep",
+                (at, 2).into(),
+                format!("more than {MAX_DEPTH} `/-` in a row"),
+                "one too many",
+                "one `/-` comments out the node, value or block after it; remove the others",
+            ),
+            Refusal::UnclosedString(span) => (
+                "kdl-syntax",
+                span,
+                "unclosed string".to_string(),
+                "this string is never closed",
+                "end it with a quote on the same line; for text of several lines, put `\"\"\"` \
+                 on lines of their own around it",
+            ),
+            Refusal::UnclosedComment(at) => (
+                "kdl-syntax",
+                (at, 2).into(),
+                "unclosed `/*` comment".to_string(),
+                "this comment is never closed",
+                "end the comment with `*/`",
+            ),
+            Refusal::StrayClose(at) => (
+                "kdl-syntax",
+                (at, 1).into(),
+                "`}` closes no block".to_string(),
+                "no `{` before it is still open",
+                "remove it, or add the `{` it was meant to close",
+            ),
+            Refusal::Unexpected(at, c) => (
+                "kdl-syntax",
+                (at, c.len_utf8()).into(),
+                format!("unexpected `{c}`"),
+                "not allowed here",
+                match c {
+                    '=' => "`=` joins a property's name and value: `run \"make\" timeout=\"10m\"`",
+                    '(' | ')' => "parentheses only hold a type before a value: `(t)\"x\"`",
+                    '\\' => "`\\` continues a node on the next line, so nothing may follow it",
+                    _ => "comments are `// …` and `/* … */`; `/-` comments out what follows it",
+                },
+            ),
+            Refusal::BadMultiline(span) => (
+                "kdl-syntax",
+                span,
+                "text follows `\"\"\"` on its line".to_string(),
+                "a multi-line string starts here",
+                "start the text on the next line; for text on one line, use one quote: \"…\"",
+            ),
+        };
+        self.error(code, span, message, label, help);
     }
 
     // ----- node kinds -------------------------------------------------------------------
@@ -1217,91 +1278,5 @@ fn lowercase_first(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// The offset of the first `{` nested deeper than [`MAX_DEPTH`], skipping strings and
-/// comments the way KDL reads them. The KDL parser recurses per level, so deep input must be
-/// refused before it reaches it.
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b'}' => depth = depth.saturating_sub(1),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut nest = 1;
-                i += 2;
-                while i < bytes.len() && nest > 0 {
-                    if bytes[i..].starts_with(b"/*") {
-                        nest += 1;
-                        i += 1;
-                    } else if bytes[i..].starts_with(b"*/") {
-                        nest -= 1;
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'#' | b'"' => {
-                // Raw strings: `#"…"#` with any number of `#`; quoted: `"…"` or `"""…"""`.
-                let hashes = bytes[i..].iter().take_while(|&&b| b == b'#').count();
-                let start = i + hashes;
-                if bytes.get(start) == Some(&b'"') {
-                    let triple = bytes[start..].starts_with(b"\"\"\"");
-                    let open = if triple { 3 } else { 1 };
-                    let mut close = vec![b'"'; open];
-                    close.extend(std::iter::repeat_n(b'#', hashes));
-                    let mut j = start + open;
-                    while j < bytes.len() && !bytes[j..].starts_with(&close) {
-                        // Escapes only exist in non-raw strings.
-                        j += if hashes == 0 && bytes[j] == b'\\' {
-                            2
-                        } else {
-                            1
-                        };
-                    }
-                    i = j + close.len();
-                    continue;
-                }
-                i = start.max(i + 1);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting_is_measured_outside_strings_and_comments() {
-        assert_eq!(too_deep("a { b { c } }"), None);
-        let deep = "a {".repeat(MAX_DEPTH + 1);
-        assert_eq!(too_deep(&deep), Some(deep.len() - 1));
-        let quoted = format!("a \"{}\"", "{".repeat(100));
-        assert_eq!(too_deep(&quoted), None);
-        let raw = format!("a #\"{}\"# b", "{\"".repeat(100));
-        assert_eq!(too_deep(&raw), None);
-        let comment = format!("/* {} */ // {}\n", "{".repeat(100), "{".repeat(100));
-        assert_eq!(too_deep(&comment), None);
-        assert_eq!(too_deep("a \"\\\"{{{{\""), None);
     }
 }
