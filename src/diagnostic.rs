@@ -3,7 +3,7 @@
 //! first, so a user sees every mistake of a file in one run.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, NamedSource, Severity, SourceSpan};
 
@@ -41,6 +41,9 @@ pub struct Diagnostic {
     source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
+    /// Where the first label is, when a label lies on a line too long to draw; worked out
+    /// once, since miette asks for the labels and the message many times per drawing.
+    undrawable: OnceLock<Option<(usize, usize)>>,
 }
 
 impl Diagnostic {
@@ -54,6 +57,7 @@ impl Diagnostic {
             source: None,
             labels: Vec::new(),
             help: None,
+            undrawable: OnceLock::new(),
         }
     }
 
@@ -99,6 +103,12 @@ impl Diagnostic {
     /// too long to draw.
     fn undrawable_place(&self) -> Option<(&str, usize, usize)> {
         let source = self.source.as_ref()?;
+        let (line, column) = (*self.undrawable.get_or_init(|| self.find_undrawable()))?;
+        Some((source.name(), line, column))
+    }
+
+    fn find_undrawable(&self) -> Option<(usize, usize)> {
+        let source = self.source.as_ref()?;
         let text = source.inner().as_bytes();
         let too_long = self.labels.iter().any(|label| {
             let start = label.offset().min(text.len());
@@ -126,7 +136,7 @@ impl Diagnostic {
             .chars()
             .count()
             + 1;
-        Some((source.name(), line, column))
+        Some((line, column))
     }
 }
 

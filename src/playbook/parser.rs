@@ -223,7 +223,7 @@ impl<'a> Parser<'a> {
             self.refuse(refusal);
             return None;
         }
-        match KdlDocument::parse_v2(&self.source.text) {
+        match parse_kdl(&self.source.text) {
             Ok(doc) => Some(doc),
             Err(error) => {
                 for d in error.diagnostics {
@@ -283,6 +283,14 @@ impl<'a> Parser<'a> {
                 "unclosed `/*` comment".to_string(),
                 "this comment is never closed",
                 "end the comment with `*/`",
+            ),
+            Refusal::BadEscape(span) => (
+                "kdl-syntax",
+                span,
+                "unknown escape in a string".to_string(),
+                "not an escape KDL knows",
+                "escapes are \\\" \\\\ \\n \\t \\r \\b \\f \\s and \\u{1F600}; for a literal \\, \\
+                 write \\\\ or use a raw string: #\"…\"#",
             ),
             Refusal::StrayClose(at) => (
                 "kdl-syntax",
@@ -1230,6 +1238,28 @@ impl<'a> Parser<'a> {
                 .help(help),
         );
     }
+}
+
+/// The KDL parser's stack: the pre-scan bounds its recursion, and this leaves room to spare
+/// should its error recovery ever read a file other than the pre-scan did.
+const PARSER_STACK: usize = 64 << 20;
+
+/// Parses KDL on a thread of its own with a [`PARSER_STACK`]-sized stack (only the pages
+/// used cost memory).
+fn parse_kdl(text: &str) -> Result<KdlDocument, kdl::KdlError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || KdlDocument::parse_v2(text))
+            .map(|parser| {
+                parser
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            // Without a thread (the system is out of them), parse on this one.
+            .unwrap_or_else(|_| KdlDocument::parse_v2(text))
+    })
 }
 
 fn allowed(

@@ -28,6 +28,8 @@ pub enum Refusal {
     UnclosedComment(usize),
     /// At `"""` (with its `#`s) not followed by a line break.
     BadMultiline(SourceSpan),
+    /// At a `\` escape KDL does not know, inside a string.
+    BadEscape(SourceSpan),
     /// At a `}` that closes no block.
     StrayClose(usize),
     /// At a character that cannot stand where it does (`=` not between a property's name
@@ -73,6 +75,10 @@ pub fn prescan(text: &str) -> Result<(), Refusal> {
     let mut last = Last::Start;
     // Words of the current node outside types and values: the first is the node's name.
     let mut words = 0usize;
+    // Where the last word or string ended: KDL needs a space before the next one, and its
+    // recovery from a missing space (`"a"b`) could skip into the next string and read its
+    // text as nodes.
+    let mut word_end = usize::MAX;
     let mut i = 0;
     while let Some(c) = text[i..].chars().next() {
         let rest = &text[i..];
@@ -98,6 +104,9 @@ pub fn prescan(text: &str) -> Result<(), Refusal> {
         }
         slashdashes = 0;
         let unexpected = Err(Refusal::Unexpected(i, c));
+        if word_end == i && (is_word_char(c) || matches!(c, '"' | '#' | '(')) {
+            return unexpected;
+        }
         // What a word is, coming after `last`: inside `( )` only one may stand.
         let word = |last: Last| match last {
             Last::Equals => Ok(Last::Value),
@@ -171,6 +180,7 @@ pub fn prescan(text: &str) -> Result<(), Refusal> {
                         .find(|c| !is_word_char(c))
                         .unwrap_or(text.len() - i);
                 }
+                word_end = i;
                 continue;
             }
             _ => {
@@ -178,6 +188,7 @@ pub fn prescan(text: &str) -> Result<(), Refusal> {
                 words += usize::from(last == Last::Word);
                 if is_word_char(c) {
                     i += rest.find(|c| !is_word_char(c)).unwrap_or(rest.len());
+                    word_end = i;
                     continue;
                 }
             }
@@ -241,19 +252,44 @@ fn string(text: &str, start: usize, hashes: usize) -> Result<usize, Refusal> {
         }
         i += c.len_utf8();
         if c == '\\' && hashes == 0 {
-            // An escape: `\"` and `\\` hide what follows, and `\` before whitespace skips
-            // all of it, line breaks included.
-            match text[i..].chars().next() {
-                Some(next) if next.is_whitespace() => {
-                    let skipped = text[i..].trim_start_matches(char::is_whitespace);
-                    i = text.len() - skipped.len();
-                }
-                Some(next) => i += next.len_utf8(),
-                None => {}
-            }
+            i = escape(text, i)?;
         }
     }
     Err(Refusal::UnclosedString(opening))
+}
+
+/// The end of the escape whose `\` ends just before `at`. Only KDL 2.0's escapes are let
+/// through: the parser's recovery from a bad one (`\u{` without its hex digits, say) read the
+/// rest of the string as nodes.
+fn escape(text: &str, at: usize) -> Result<usize, Refusal> {
+    let bad = |len: usize| Err(Refusal::BadEscape((at - 1, len + 1).into()));
+    let rest = &text[at..];
+    match rest.chars().next() {
+        Some('"' | '\\' | 'b' | 'f' | 'n' | 'r' | 't' | 's') => Ok(at + 1),
+        Some('u') => {
+            let digits = rest[1..]
+                .strip_prefix('{')
+                .and_then(|r| r.split_once('}'))
+                .map(|(hex, _)| hex)
+                .filter(|hex| (1..=6).contains(&hex.len()))
+                .filter(|hex| {
+                    u32::from_str_radix(hex, 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .is_some()
+                });
+            match digits {
+                Some(hex) => Ok(at + 3 + hex.len()),
+                None => bad(1),
+            }
+        }
+        // `\` before whitespace skips all of it, line breaks included.
+        Some(c) if c.is_whitespace() => {
+            Ok(text.len() - rest.trim_start_matches(char::is_whitespace).len())
+        }
+        Some(c) => bad(c.len_utf8()),
+        None => bad(0),
+    }
 }
 
 #[cfg(test)]
@@ -331,6 +367,17 @@ mod tests {
         assert_eq!(prescan("(t)(t)a"), Err(Refusal::Unexpected(3, '(')));
         assert_eq!(prescan("a \\ \\ \\"), Err(Refusal::Unexpected(2, '\\')));
         assert_eq!(prescan("a /\" {{{\""), Err(Refusal::Unexpected(2, '/')));
+        // Regression (found by the fuzzer): after a bad escape the parser read `{` inside
+        // the string as blocks, 165 levels deep.
+        let escapes = format!("a \"b{}\"", "\\u{".repeat(5000));
+        assert_eq!(prescan(&escapes), Err(Refusal::BadEscape((4, 2).into())));
+        assert_eq!(prescan("a \"\\q\""), Err(Refusal::BadEscape((3, 2).into())));
+        // Regression (found by the fuzzer): from a missing space after a string the parser
+        // recovered into the next string and read its `{` or `/*` as nesting.
+        let glued = format!("group \"pro {}", "{ stage \"s\" ".repeat(3000));
+        assert_eq!(prescan(&glued), Err(Refusal::Unexpected(20, 's')));
+        assert_eq!(prescan("a b\"c\""), Err(Refusal::Unexpected(3, '"')));
+        assert_eq!(prescan("a \"b\"(t)1"), Err(Refusal::Unexpected(5, '(')));
     }
 
     #[test]
@@ -344,6 +391,7 @@ mod tests {
             "a; b { c; }; d /- e { f }\n",
             "#\"raw \"quoted\" {\"# ##\"a\"#b\"##",
             "a \"\"\"\n  text \" {\n  \"\"\"",
+            "a \"\\\"\\\\\\b\\f\\n\\r\\t\\s\\u{1F600}\\  \n  x\"",
         ] {
             assert_eq!(prescan(text), Ok(()), "{text}");
         }
