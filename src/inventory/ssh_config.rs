@@ -10,10 +10,14 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
+use crate::limited_read::{LimitedReadError, read_limited, size};
 use crate::selector::glob_match;
 
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`); deeper nesting is almost always a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// The largest config file read (each Include counts on its own); real ones are a few KiB.
+const MAX_BYTES: u64 = 4 << 20;
 
 /// Bounds how many `ssh -G` processes run at once so a big config does not fork-bomb the machine.
 const MAX_PARALLEL: usize = 16;
@@ -29,6 +33,10 @@ pub enum SshConfigError {
         #[source]
         source: io::Error,
     },
+
+    #[error("ssh config {} is larger than {}", .path.display(), size(MAX_BYTES))]
+    #[diagnostic(help("is this the right file? ssh configs are a few KiB"))]
+    TooLarge { path: PathBuf },
 
     #[error("ssh config {} is not valid utf-8", .path.display())]
     #[diagnostic(help("save the file as utf-8 text"))]
@@ -90,30 +98,14 @@ impl Walker {
             });
         }
         let included = depth > 0;
-        let bytes = match fs::read(path) {
+        let bytes = match read_limited(path, MAX_BYTES) {
             Ok(bytes) => bytes,
-            // ssh silently skips included files it cannot open (a dangling symlink, a
-            // directory matched by a glob); only the top-level file has to exist.
-            Err(err)
-                if included
-                    && matches!(
-                        err.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory
-                    ) =>
-            {
-                return Ok(());
-            }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                return Err(SshConfigError::Missing {
+            Err(LimitedReadError::TooLarge { .. }) => {
+                return Err(SshConfigError::TooLarge {
                     path: path.to_path_buf(),
                 });
             }
-            Err(source) => {
-                return Err(SshConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+            Err(LimitedReadError::Io(err)) => return self.unreadable(path, included, err),
         };
         let text = String::from_utf8(bytes).map_err(|_| SshConfigError::NotUtf8 {
             path: path.to_path_buf(),
@@ -146,6 +138,27 @@ impl Walker {
             }
         }
         Ok(())
+    }
+
+    /// A file that cannot be opened: fine for an Include (ssh skips it), an error at the top.
+    fn unreadable(
+        &self,
+        path: &Path,
+        included: bool,
+        err: io::Error,
+    ) -> Result<(), SshConfigError> {
+        match err.kind() {
+            // ssh silently skips included files it cannot open (a dangling symlink, a
+            // directory matched by a glob); only the top-level file has to exist.
+            io::ErrorKind::NotFound | io::ErrorKind::IsADirectory if included => Ok(()),
+            io::ErrorKind::NotFound => Err(SshConfigError::Missing {
+                path: path.to_path_buf(),
+            }),
+            _ => Err(SshConfigError::Read {
+                path: path.to_path_buf(),
+                source: err,
+            }),
+        }
     }
 
     fn include_targets(

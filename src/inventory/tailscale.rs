@@ -2,7 +2,6 @@
 //! so hosts can be picked by MagicDNS name, OS, tag or online state.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -11,9 +10,17 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::limited_read::{LimitedReadError, read_limited, size};
+
 /// `tailscale status` answers from the local daemon in milliseconds; a wedged daemon must not
 /// hang every tsync run.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest status read, from the command or a file: a tailnet of thousands of devices
+/// is a few MiB.
+const MAX_BYTES: u64 = 32 << 20;
+/// The most of `tailscale`'s stderr kept for messages.
+const MAX_STDERR: u64 = 64 << 10;
 
 /// Go's zero `time.Time`, which tailscale reports as LastSeen for online or never-seen peers.
 const ZERO_TIME: &str = "0001-01-01T00:00:00";
@@ -40,6 +47,14 @@ pub enum TailscaleError {
         source: serde_json::Error,
         stderr: String,
     },
+
+    #[error("`tailscale status --json` printed more than {}", size(MAX_BYTES))]
+    #[diagnostic(help("check that `tailscale` is Tailscale's own command"))]
+    OutputTooLarge,
+
+    #[error("tailscale status file {} is larger than {}", .path.display(), size(MAX_BYTES))]
+    #[diagnostic(help("write the file with `tailscale status --json > FILE`"))]
+    FileTooLarge { path: PathBuf },
 
     #[error("invalid tailscale status json")]
     Json {
@@ -212,14 +227,21 @@ impl Status {
 
     /// Reads a saved `tailscale status --json` output (the `--tailscale-status FILE` flag).
     pub fn load(path: &Path) -> Result<Status, TailscaleError> {
-        let json = fs::read_to_string(path).map_err(|source| TailscaleError::Read {
-            path: path.to_path_buf(),
-            source,
+        let json = read_limited(path, MAX_BYTES).map_err(|error| match error {
+            LimitedReadError::TooLarge { .. } => TailscaleError::FileTooLarge {
+                path: path.to_path_buf(),
+            },
+            LimitedReadError::Io(source) => TailscaleError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
-        from_json(&json).map_err(|source| TailscaleError::File {
-            path: path.to_path_buf(),
-            source,
-        })
+        serde_json::from_slice::<RawStatus>(&json)
+            .map(Status::from)
+            .map_err(|source| TailscaleError::File {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 }
 
@@ -231,6 +253,10 @@ struct Finished {
 
 impl Finished {
     fn into_status(self) -> Result<Status, TailscaleError> {
+        // Checked first: the reader stopped reading, so the command may have died of it.
+        if self.stdout.len() as u64 > MAX_BYTES {
+            return Err(TailscaleError::OutputTooLarge);
+        }
         if !self.status.success() {
             return Err(TailscaleError::Failed {
                 status: self.status,
@@ -265,8 +291,8 @@ fn run(
     };
     // Both pipes are drained while waiting: a child that fills one would otherwise block
     // forever and look like a timeout.
-    let readers = drain(child.stdout.take()).and_then(|stdout| {
-        let stderr = drain(child.stderr.take())?;
+    let readers = drain(child.stdout.take(), MAX_BYTES, false).and_then(|stdout| {
+        let stderr = drain(child.stderr.take(), MAX_STDERR, true)?;
         Ok((stdout, stderr))
     });
     let waited = readers.and_then(|readers| {
@@ -315,11 +341,22 @@ fn stop(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> io::Result<JoinHandle<io::Result<Vec<u8>>>> {
+/// Reads `pipe` on a thread: at most `limit` bytes are kept. Past that, `discard` reads the
+/// rest into nothing (stderr: the command may finish); otherwise reading stops with one byte
+/// more than the limit, to tell, and the closed pipe ends the command (stdout).
+fn drain<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    limit: u64,
+    discard: bool,
+) -> io::Result<JoinHandle<io::Result<Vec<u8>>>> {
     thread::Builder::new().spawn(move || {
         let mut buffer = Vec::new();
         if let Some(mut pipe) = pipe {
-            pipe.read_to_end(&mut buffer)?;
+            (&mut pipe).take(limit + 1).read_to_end(&mut buffer)?;
+            if discard {
+                buffer.truncate(limit as usize);
+                io::copy(&mut pipe, &mut io::sink())?;
+            }
         }
         Ok(buffer)
     })
@@ -333,6 +370,8 @@ fn collect(reader: JoinHandle<io::Result<Vec<u8>>>) -> io::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tailscale");
@@ -522,6 +561,23 @@ mod tests {
             .into_status()
             .expect("parses");
         assert_eq!(status.peers.len(), 5);
+    }
+
+    #[test]
+    fn endless_output_is_cut_off() {
+        // Regression: the output of `tailscale` was read whole, however much it printed.
+        let started = Instant::now();
+        let finished = run("sh", &["-c", "cat /dev/zero"], QUERY_TIMEOUT)
+            .expect("runs")
+            .expect("sh is installed");
+        assert!(started.elapsed() < QUERY_TIMEOUT);
+        let err = finished.into_status().expect_err("too large");
+        assert!(matches!(err, TailscaleError::OutputTooLarge), "{err:?}");
+        let err = Status::load(Path::new("/dev/zero")).expect_err("too large");
+        assert!(
+            matches!(err, TailscaleError::FileTooLarge { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use super::stage::Stage;
 use super::step::{Action, Step};
 use super::template::{Template, is_var_name};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::limited_read::{LimitedReadError, read_limited, size};
 use crate::selector::Selector;
 use crate::suggest::did_you_mean;
 
@@ -60,8 +61,8 @@ pub const PROPERTIES: &[(&str, &[&str])] = &[
     ("rolling", &["batch", "max-fail", "pause"]),
 ];
 
-/// Larger playbooks are refused before parsing: nobody writes one, and it bounds the time
-/// and memory a stray file can cost.
+/// Larger playbooks (and inventory files and scripts) are refused, unread past the limit:
+/// nobody writes one, and it bounds the time and memory a stray file can cost.
 pub const MAX_BYTES: usize = 8 << 20;
 
 /// Built-in variables every step can use; the runner fills them per host.
@@ -76,25 +77,22 @@ pub struct Parser<'a> {
 /// Reads `path` as UTF-8 text, refusing what cannot be a playbook before parsing it.
 pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read `{name}`: {e}")).help(
-            if e.kind() == std::io::ErrorKind::NotFound {
+    let bytes = read_limited(path, MAX_BYTES as u64).map_err(|e| match e {
+        LimitedReadError::TooLarge { .. } => Diagnostic::error(
+            "too-large",
+            format!("`{name}` is larger than a playbook can be"),
+        )
+        .help(format!(
+            "playbooks are limited to {}",
+            size(MAX_BYTES as u64)
+        )),
+        LimitedReadError::Io(e) => Diagnostic::error("io", format!("cannot read `{name}`: {e}"))
+            .help(if e.kind() == std::io::ErrorKind::NotFound {
                 "check the path; playbooks are usually in playbooks/"
             } else {
                 "check the file's permissions"
-            },
-        )
+            }),
     })?;
-    if bytes.len() > MAX_BYTES {
-        return Err(Diagnostic::error(
-            "too-large",
-            format!(
-                "`{name}` is {} bytes, larger than a playbook can be",
-                bytes.len()
-            ),
-        )
-        .help(format!("playbooks are limited to {} MiB", MAX_BYTES >> 20)));
-    }
     let text = String::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(
             "not-utf8",
@@ -592,7 +590,10 @@ impl<'a> Parser<'a> {
             Action::Run(self.shell_template(first, repr.as_deref())?)
         } else {
             let path = self.base_dir.join(&first.value);
-            let body = match std::fs::read_to_string(&path) {
+            let body = match read_limited(&path, MAX_BYTES as u64)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
+            {
                 Ok(body) => body,
                 Err(e) => {
                     self.error(

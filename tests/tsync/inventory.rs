@@ -154,3 +154,96 @@ fn tests_never_ask_the_developers_tailscale() {
         .stderr_has("tailscale status --json` failed");
     assert!(asked.exists());
 }
+
+#[test]
+fn yaml_aliases_in_the_sshsync_config_are_refused_not_expanded() {
+    // Regression: a 480-byte "billion laughs" config of nested aliases, read on every command,
+    // drove `tsync plan` past 19 GB. Aliases are read while what they expand to is small.
+    let mut laughs = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip("abcdefgh".chars())
+    {
+        let refs = vec![format!("*{previous}"); 9].join(", ");
+        laughs.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    laughs.push_str("groups:\n  web: *i\n");
+    let file = stage_on("all");
+    let started = std::time::Instant::now();
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .home_file(".config/sshsync/config.yml", &laughs)
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("config.yml:7:8: yaml aliases expand to more")
+        .stderr_has("(a \"billion laughs\")");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Deep nesting is refused too (found by the fuzzer: the YAML loader recursed once per
+    // level of `? ` keys, and overflowed the stack).
+    let deep = format!("groups:\n{}web-1\n", "? ".repeat(5000));
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .home_file(".config/sshsync/config.yml", &deep)
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("nests deeper than 32 levels");
+}
+
+#[test]
+fn endless_input_files_fail_at_once() {
+    // Regression: every input was read whole, so `tsync check /dev/zero` (or /dev/zero as a
+    // config) ate all memory instead of failing.
+    let started = std::time::Instant::now();
+    Test::new()
+        .args(["check", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("`/dev/zero` is larger than a playbook can be");
+    Test::new()
+        .args(["check", "examples/web.kdl", "--inventory", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("`/dev/zero` is larger than");
+    Test::new()
+        .args(["check", "examples/web.kdl", "--ssh-config", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("ssh config /dev/zero is larger than 4 MiB");
+    Test::new()
+        .args(["check", "examples/web.kdl"])
+        .tailscale_status("/dev/zero")
+        .run()
+        .code(2)
+        .stderr_has("tailscale status file /dev/zero is larger than 32 MiB");
+    let file = stage_on("all");
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\nInclude /dev/zero\n")
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .stderr_has("ssh config /dev/zero is larger than 4 MiB");
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::create_dir(xdg.path().join("sshsync")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", xdg.path().join("sshsync/config.yml")).unwrap();
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("sshsync/config.yml is larger than 1 MiB");
+    // `tailscale status --json` printing forever is cut off too.
+    let endless = fake_tailscale("exec cat /dev/zero");
+    Test::new()
+        .tailscale_command(endless.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0)
+        .stderr_has("`tailscale status --json` printed more than 32 MiB");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

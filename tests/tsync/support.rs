@@ -88,6 +88,11 @@ impl Test {
         }
     }
 
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Test {
+        self.command.env(key, value);
+        self
+    }
+
     /// Reads Tailscale's state from `file` (`--tailscale-status`).
     pub fn tailscale_status(mut self, file: &str) -> Test {
         self.tailscale = true;
