@@ -69,6 +69,13 @@ impl Supervisor {
                 .ok()
                 .and_then(|n| n.trim().parse::<u64>().ok())
                 .unwrap_or(0);
+            if !matches!(outcome, Outcome::Done) {
+                // A running count, for long runs that end by being killed.
+                eprintln!(
+                    "tsync-fuzz: {execs} executions in {:.0?} so far",
+                    started.elapsed()
+                );
+            }
             let position = read_position(&work);
             replay_from = None;
             let kind = match outcome {
