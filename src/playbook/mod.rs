@@ -15,7 +15,7 @@ mod template;
 pub use amount::Amount;
 pub use check::{Check, Probe};
 pub use group::Group;
-pub use parser::{BUILTIN_VARS, CHILDREN, PROPERTIES, Parser, read_source};
+pub use parser::{BUILTIN_VARS, CHILDREN, MAX_DURATION, PROPERTIES, Parser, read_source};
 pub use playbook::Playbook;
 pub use rolling::Rolling;
 pub use spanned::Spanned;

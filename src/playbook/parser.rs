@@ -65,6 +65,10 @@ pub const PROPERTIES: &[(&str, &[&str])] = &[
 /// nobody writes one, and it bounds the time and memory a stray file can cost.
 pub const MAX_BYTES: usize = 8 << 20;
 
+/// The longest duration accepted anywhere (timeouts, intervals, pauses, and the flags):
+/// longer ones are typos (`70years`), and huge ones overflowed deadline arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Built-in variables every step can use; the runner fills them per host.
 pub const BUILTIN_VARS: &[&str] = &["host", "address", "user", "port", "stage"];
 
@@ -629,7 +633,7 @@ impl<'a> Parser<'a> {
                 e.format().map(|f| f.value_repr.as_str()),
             ))
         });
-        let timeout = node.entry("timeout").and_then(|e| self.duration(e));
+        let timeout = node.entry("timeout").and_then(|e| self.duration(e, false));
         let mut env = Vec::new();
         for child in self.children(node, kind) {
             self.no_args(child);
@@ -727,7 +731,7 @@ impl<'a> Parser<'a> {
                     let args = self.args(child);
                     if args.len() != 1 {
                         self.missing_arg(child, "duration", &format!("{kind} \"2s\""));
-                    } else if let Some(d) = self.duration(args[0]) {
+                    } else if let Some(d) = self.duration(args[0], kind == "interval") {
                         if kind == "interval" {
                             interval = d.value;
                         } else {
@@ -770,7 +774,7 @@ impl<'a> Parser<'a> {
         let max_fail = amount(self, "max-fail", Amount::Count(0), 0);
         let pause = match node.entry("pause") {
             None => Some(Duration::ZERO),
-            Some(e) => self.duration(e).map(|d| d.value),
+            Some(e) => self.duration(e, true).map(|d| d.value),
         };
         let (batch, max_fail, pause) = (batch?, max_fail?, pause?);
         if batch == Amount::Percent(0.0) {
@@ -1105,17 +1109,29 @@ impl<'a> Parser<'a> {
         self.integer(entry, 100, 599).map(|s| s as u16)
     }
 
-    fn duration(&mut self, entry: &KdlEntry) -> Option<Spanned<Duration>> {
+    /// A duration value; `zero_ok` says whether zero makes sense (a pause, an interval) or
+    /// not (a timeout: every attempt would fail).
+    fn duration(&mut self, entry: &KdlEntry, zero_ok: bool) -> Option<Spanned<Duration>> {
         let span = value_span(entry);
         match entry.value() {
             KdlValue::String(s) => match humantime::parse_duration(s) {
-                Ok(d) if d.is_zero() && entry.name().is_some_and(|n| n.value() == "timeout") => {
+                Ok(d) if d.is_zero() && !zero_ok => {
                     self.error(
                         "bad-duration",
                         span,
                         "a timeout of zero would fail every attempt",
                         "zero",
                         "give a positive duration such as \"30s\"",
+                    );
+                    None
+                }
+                Ok(d) if d > MAX_DURATION => {
+                    self.error(
+                        "bad-duration",
+                        span,
+                        format!("`{s}` is longer than a day"),
+                        "too long",
+                        "durations are at most 24h; is the unit right?",
                     );
                     None
                 }

@@ -123,3 +123,32 @@ impl Test {
         self.args(["check"]).args(files)
     }
 }
+
+#[test]
+fn zero_and_huge_durations_in_a_playbook_are_refused() {
+    // Regression: a check's `timeout "0s"` passed validation (every probe would fail), and a
+    // step timeout of `70years` was accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d.kdl");
+    std::fs::write(
+        &file,
+        "stage \"a\" {\n    on \"all\"\n    run \"true\" timeout=\"70years\"\n    \
+         check \"up\" {\n        tcp \"127.0.0.1:22\"\n        timeout \"0s\"\n        \
+         interval \"0s\"\n    }\n    rolling pause=\"0s\"\n}\n",
+    )
+    .unwrap();
+    let run = Test::new()
+        .args(["check"])
+        .args([&file])
+        .run()
+        .code(2)
+        .stderr_has("`70years` is longer than a day")
+        .stderr_has("a timeout of zero would fail every attempt");
+    // A zero interval or pause is fine: retry or go on at once.
+    assert_eq!(
+        run.stderr.matches("tsync::bad-duration").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+}

@@ -86,3 +86,47 @@ fn output_without_newlines_arrives_in_bounded_pieces() {
     assert_eq!(pieces.iter().sum::<usize>(), 200_000);
     assert!(pieces.iter().all(|&n| n <= 64 * 1024), "{pieces:?}");
 }
+
+#[test]
+fn glued_help_flag_is_invalid_input_not_help() {
+    // Regression: clap read `-h1` as `-h`, so `tsync run -h1 -- …` printed the help and
+    // exited 0 without running anything.
+    let run = Test::new().args(["run", "-h1", "--", "true"]).run().code(2);
+    assert!(
+        run.stderr
+            .contains("unexpected argument `-h1`: `-h` asks for help"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // `-h` alone is still help, and `-h1` after `--` belongs to the command.
+    Test::new()
+        .args(["run", "-h"])
+        .run()
+        .code(0)
+        .stdout_has("Usage:");
+}
+
+#[test]
+fn timeouts_beyond_a_day_or_of_zero_are_invalid_input() {
+    // Regression: `--connect-timeout 10000000000000000000s` panicked (deadline arithmetic
+    // overflowed) and `--connect-timeout 70years` failed every host as unreachable.
+    for (flag, value, says) in [
+        (
+            "--connect-timeout",
+            "10000000000000000000s",
+            "a timeout is at most 24h",
+        ),
+        ("--connect-timeout", "70years", "a timeout is at most 24h"),
+        ("--connect-timeout", "0s", "a timeout of zero"),
+        ("--timeout", "25h", "a timeout is at most 24h"),
+        ("--timeout", "soon", "write a duration like 30s"),
+    ] {
+        let run = Test::new()
+            .args(["run", "all", flag, value, "--", "true"])
+            .run()
+            .code(2);
+        assert!(run.stderr.contains(says), "{flag} {value}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
