@@ -1,7 +1,7 @@
 //! Tailnet devices as a host source, read from `tailscale status --json` (live or from a file)
 //! so hosts can be picked by MagicDNS name, OS, tag or online state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -189,8 +189,14 @@ impl From<RawStatus> for Status {
         // The JSON map is keyed by node key, which means nothing to a user; the tie-breakers
         // keep the order stable across runs when two devices share a short name.
         peers.sort_by(|a, b| {
-            (&a.name, &a.dns_name, &a.host_name).cmp(&(&b.name, &b.dns_name, &b.host_name))
+            (&a.name, &a.dns_name, &a.host_name, &a.ips).cmp(&(
+                &b.name,
+                &b.dns_name,
+                &b.host_name,
+                &b.ips,
+            ))
         });
+        unique_names(&mut peers);
         Status {
             backend_state: raw.backend_state,
             self_peer: raw.self_node.map(Peer::from),
@@ -199,6 +205,36 @@ impl From<RawStatus> for Status {
                 .magic_dns_suffix
                 .map(|suffix| suffix.trim_end_matches('.').to_owned())
                 .filter(|suffix| !suffix.is_empty()),
+        }
+    }
+}
+
+/// Gives every peer a name of its own. Without MagicDNS names, two devices may share a host
+/// name (or have none) and were merged into one host, one's tags landing on the other; the
+/// later ones get `-2`, `-3`, … (skipping names other peers have), and a nameless one its
+/// first Tailscale address.
+fn unique_names(peers: &mut [Peer]) {
+    let mut taken: HashSet<String> = peers.iter().map(|p| p.name.clone()).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for peer in peers.iter_mut() {
+        if peer.name.is_empty()
+            && let Some(ip) = peer.ips.first()
+        {
+            peer.name = ip.clone();
+        }
+        if !seen.insert(peer.name.clone()) || peer.name.is_empty() {
+            let base = if peer.name.is_empty() {
+                "peer"
+            } else {
+                peer.name.as_str()
+            };
+            let name = (2..)
+                .map(|n| format!("{base}-{n}"))
+                .find(|name| !taken.contains(name))
+                .expect("an unused name");
+            taken.insert(name.clone());
+            seen.insert(name.clone());
+            peer.name = name;
         }
     }
 }
@@ -487,6 +523,35 @@ mod tests {
         assert_eq!(names(&status), ["build-box"]);
         assert_eq!(status.peers[0].host_name, "Build-BOX");
         assert!(status.self_peer.is_none());
+    }
+
+    #[test]
+    fn peers_without_dns_names_stay_apart() {
+        // Regression: two peers with empty DNS names and the same host name became one host,
+        // and the tags of one landed on the other.
+        let status = Status::parse(
+            r#"{"BackendState":"Running","Peer":{
+                "k1":{"HostName":"localhost","DNSName":"","TailscaleIPs":["100.64.0.2"],"Tags":["tag:db"]},
+                "k2":{"HostName":"localhost","DNSName":"","TailscaleIPs":["100.64.0.1"],"Tags":["tag:web"]},
+                "k3":{"HostName":"localhost-2","DNSName":"","TailscaleIPs":["100.64.0.3"]},
+                "k4":{"HostName":"","DNSName":"","TailscaleIPs":["100.64.0.4"]},
+                "k5":{"HostName":"","DNSName":""},
+                "k6":{"HostName":"","DNSName":""}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            names(&status),
+            [
+                "peer-2",
+                "peer-3",
+                "100.64.0.4",
+                "localhost",
+                "localhost-3",
+                "localhost-2"
+            ]
+        );
+        assert_eq!(peer(&status, "localhost").tags, ["tag:web"]);
+        assert_eq!(peer(&status, "localhost-3").tags, ["tag:db"]);
     }
 
     #[test]

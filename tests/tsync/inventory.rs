@@ -247,3 +247,30 @@ fn endless_input_files_fail_at_once() {
         .stderr_has("`tailscale status --json` printed more than 32 MiB");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn tailscale_peers_without_dns_names_are_separate_hosts() {
+    // Regression: two peers with empty DNS names (MagicDNS off) and one host name were merged
+    // into one host, so `tag:web` picked the database too.
+    let status = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(
+        status.path(),
+        r#"{"BackendState":"Running","Peer":{
+            "k1":{"HostName":"box","DNSName":"","Online":true,"TailscaleIPs":["100.64.0.2"],"Tags":["tag:db"]},
+            "k2":{"HostName":"box","DNSName":"","Online":true,"TailscaleIPs":["100.64.0.1"],"Tags":["tag:web"]}}}"#,
+    )
+    .unwrap();
+    let pick = |selector: &str| {
+        let file = stage_on(selector);
+        let run = Test::new()
+            .args(["plan", "--format", "json"])
+            .tailscale_status(&status.path().display().to_string())
+            .args([file.path()])
+            .run()
+            .code(0);
+        hosts(&run)
+    };
+    assert_eq!(pick("tag:web"), ["box"]);
+    assert_eq!(pick("tag:db"), ["box-2"]);
+    assert_eq!(pick("all"), ["box", "box-2"]);
+}
