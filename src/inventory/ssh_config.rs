@@ -62,6 +62,47 @@ pub struct Resolved {
     pub port: u16,
 }
 
+/// Whether `ssh` reads `config` as the user's config without being told to: ssh reads
+/// `.ssh/config` in the home directory of the passwd database, whatever $HOME says.
+pub fn read_by_ssh(config: &Path) -> bool {
+    let Some(home) = passwd_home() else {
+        return false;
+    };
+    match (
+        fs::canonicalize(config),
+        fs::canonicalize(home.join(".ssh/config")),
+    ) {
+        (Ok(given), Ok(default)) => given == default,
+        _ => false,
+    }
+}
+
+/// The current user's home directory in the passwd database.
+fn passwd_home() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buffer = vec![0 as libc::c_char; 16 << 10];
+    // SAFETY: a zeroed passwd (integers and null pointers) is a valid value to be filled.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to a live local of the size given; on success `entry`'s
+    // strings point into `buffer`, which outlives their use below.
+    let status = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if status != 0 || found.is_null() || entry.pw_dir.is_null() {
+        return None;
+    }
+    // SAFETY: getpwuid_r succeeded, so pw_dir is a NUL-terminated string inside `buffer`.
+    let dir = unsafe { std::ffi::CStr::from_ptr(entry.pw_dir) };
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
+}
+
 /// Every concrete `Host` alias of an OpenSSH client config, in file order, following `Include`.
 pub fn aliases(path: &Path) -> Result<Vec<String>, SshConfigError> {
     let home = std::env::var_os("HOME")
@@ -422,6 +463,18 @@ mod tests {
         split_line(line)
             .unwrap_or_else(|UnterminatedQuote| panic!("unterminated quote in {line:?}"))
             .map(|(keyword, args)| (keyword.to_owned(), args))
+    }
+
+    #[test]
+    fn the_passwd_home_config_is_read_by_ssh_and_another_is_not() {
+        let other = tempfile::tempdir().expect("tempdir");
+        let config = other.path().join("config");
+        fs::write(&config, "Host x\n").expect("write");
+        assert!(!read_by_ssh(&config));
+        if let Some(home) = passwd_home() {
+            let own = home.join(".ssh/config");
+            assert_eq!(read_by_ssh(&own), own.exists());
+        }
     }
 
     #[test]

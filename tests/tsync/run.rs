@@ -130,3 +130,18 @@ fn timeouts_beyond_a_day_or_of_zero_are_invalid_input() {
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn hosts_from_the_home_config_are_the_ones_ssh_reaches() {
+    // Regression: tsync read $HOME/.ssh/config but ssh reads the config of the passwd home,
+    // so with HOME set elsewhere (sudo -E, CI, this test) `plan` listed lab-1 and `run`
+    // failed it as unreachable ("Could not resolve hostname lab-1").
+    let lab = lab(1);
+    let config = std::fs::read_to_string(lab.ssh_config()).unwrap();
+    Test::new()
+        .home_file(".ssh/config", &config)
+        .args(["run", "lab-1", "--", "echo", "reached"])
+        .run()
+        .code(0)
+        .stdout_has("lab-1 │ reached");
+}
