@@ -47,6 +47,9 @@ impl Worker {
 
     pub fn run(self) -> ExitCode {
         limit_memory();
+        // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and touches no memory. A
+        // worker must not outlive its supervisor (killed at the end of a CI step, say).
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
         // A panic is a finding: abort so that the supervisor sees the worker die, with the
         // message already on stderr.
         let default_hook = std::panic::take_hook();
