@@ -53,6 +53,26 @@ pub fn fake_tailscale(body: &str) -> tempfile::TempDir {
     dir
 }
 
+/// schema/events.schema.json, compiled once per test process.
+fn events_schema() -> &'static (boon::Schemas, boon::SchemaIndex) {
+    static SCHEMA: std::sync::OnceLock<(boon::Schemas, boon::SchemaIndex)> =
+        std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = format!("{ROOT}/schema/events.schema.json");
+        let text = std::fs::read_to_string(&path).expect("the events schema");
+        let json = serde_json::from_str(&text).expect("the events schema is JSON");
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler
+            .add_resource(&path, json)
+            .expect("the events schema loads");
+        let index = compiler
+            .compile(&path, &mut schemas)
+            .unwrap_or_else(|e| panic!("the events schema compiles: {e:#}"));
+        (schemas, index)
+    })
+}
+
 pub fn fixture(path: &str) -> String {
     format!("{FIXTURES}/{path}")
 }
@@ -215,12 +235,22 @@ impl Run {
         self
     }
 
-    /// The JSON lines of `--output json`, one event each.
+    /// The JSON lines of `--output json`, one event each, every one checked against
+    /// schema/events.schema.json (types, enums and required fields).
+    #[track_caller]
     pub fn events(&self) -> Vec<serde_json::Value> {
-        self.stdout
+        let events: Vec<serde_json::Value> = self
+            .stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
+            .collect();
+        let (schemas, schema) = events_schema();
+        for event in &events {
+            if let Err(error) = schemas.validate(event, *schema) {
+                panic!("event does not follow the schema: {event}\n{error}");
+            }
+        }
+        events
     }
 
     pub fn json(&self) -> serde_json::Value {
