@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! cargo run -p tsync-fuzz -- [--seconds N] [--seed N] [--findings DIR]
+//! cargo run -p tsync-fuzz -- --reproduce fuzz/findings/TARGET-KIND-HASH
 //! ```
 //!
 //! Exits 0 when nothing was found, 1 when something was (listed on stderr), 2 on bad usage.
@@ -25,12 +26,14 @@ use std::time::Duration;
 use supervisor::Supervisor;
 use worker::Worker;
 
-const USAGE: &str = "usage: tsync-fuzz [--seconds N] [--seed N] [--findings DIR] [--hang-seconds N] [--slow-seconds N]";
+const USAGE: &str = "usage: tsync-fuzz [--seconds N] [--seed N] [--findings DIR] [--hang-seconds N] [--slow-seconds N]
+       tsync-fuzz --reproduce FILE   (a finding, named TARGET-…: runs it once, in this process)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut options = Options::default();
     let mut worker_dir: Option<PathBuf> = None;
+    let mut reproduce: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         let parsed: Result<(), String> = match arg.as_str() {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
             "--replay-from" => value()
                 .and_then(number)
                 .map(|n| options.replay_from = Some(n as usize)),
+            "--reproduce" => value().map(|v| reproduce = Some(PathBuf::from(v))),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -61,10 +65,42 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let Some(file) = reproduce {
+        return reproduce_one(&file);
+    }
     match worker_dir {
         Some(dir) => Worker::new(dir, &options).run(),
         None => Supervisor::new(options).run(),
     }
+}
+
+/// Runs one saved input through the target its name starts with, and says how long it took.
+fn reproduce_one(file: &std::path::Path) -> ExitCode {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let Some(target) = target::Target::ALL
+        .into_iter()
+        .find(|t| name.starts_with(&format!("{}-", t.name())))
+    else {
+        eprintln!("tsync-fuzz: `{name}` does not start with a target name and `-`");
+        return ExitCode::from(2);
+    };
+    let scratch = std::env::temp_dir().join(format!("tsync-fuzz-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&scratch) {
+        eprintln!("tsync-fuzz: cannot make {}: {e}", scratch.display());
+        return ExitCode::FAILURE;
+    }
+    let started = std::time::Instant::now();
+    target::Context::new(&scratch).run(target, file);
+    eprintln!(
+        "tsync-fuzz: {} ran in {:?}",
+        target.name(),
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+    ExitCode::SUCCESS
 }
 
 fn number(text: String) -> Result<u64, String> {
@@ -97,7 +133,7 @@ impl Default for Options {
             seed,
             findings: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/findings")),
             hang: Duration::from_secs(10),
-            slow: Duration::from_secs(2),
+            slow: Duration::from_secs(5),
             replay_from: None,
         }
     }

@@ -13,8 +13,8 @@ use crate::mutator::Mutator;
 use crate::target::{Context, Target};
 
 /// Mutated inputs are cut to this size: big enough for deep nesting and lines past column
-/// 65,535, small enough that parsing them is quick.
-const MAX_INPUT: usize = 256 << 10;
+/// 65,535, small enough that parsing them stays well under the slow-input limit.
+const MAX_INPUT: usize = 128 << 10;
 /// Inputs kept per target for mutating, seeds and new behaviour together.
 const MAX_POOL: usize = 4096;
 /// A worker may use this much memory (address space); billion-laughs style blowups end as
