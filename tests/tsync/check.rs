@@ -152,3 +152,24 @@ fn zero_and_huge_durations_in_a_playbook_are_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn what_the_kdl_parser_is_not_given_is_explained() {
+    // The pre-scan's refusals (an unclosed string, here) are diagnostics like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unclosed.kdl");
+    std::fs::write(
+        &file,
+        "stage \"deploy\" {\n    on \"web\"\n    run \"echo deploying\n}\n",
+    )
+    .unwrap();
+    let run = Test::new().args(["check"]).args([&file]).run().code(2);
+    let stderr = run.stderr.replace(&dir.path().display().to_string(), "DIR");
+    insta::assert_snapshot!("unclosed_string", stderr);
+    let selector = format!("{}web", "!".repeat(40));
+    let run = Test::new()
+        .args(["run", &selector, "--", "true"])
+        .run()
+        .code(2);
+    insta::assert_snapshot!("selector_too_deep", run.stderr);
+}
