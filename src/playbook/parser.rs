@@ -294,6 +294,13 @@ impl<'a> Parser<'a> {
                 "escapes are \\\" \\\\ \\n \\t \\r \\b \\f \\s and \\u{1F600}; for a literal \\, \\
                  write \\\\ or use a raw string: #\"…\"#",
             ),
+            Refusal::Disallowed(at, c) => (
+                "kdl-syntax",
+                (at, c.len_utf8()).into(),
+                format!("character U+{:04X} is not allowed in KDL", u32::from(c)),
+                "not allowed, even in a string",
+                "remove it; to put a control character in a value, escape it: \"\\u{1b}\"",
+            ),
             Refusal::StrayClose(at) => (
                 "kdl-syntax",
                 (at, 1).into(),

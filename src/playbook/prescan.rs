@@ -30,6 +30,8 @@ pub enum Refusal {
     BadMultiline(SourceSpan),
     /// At a `\` escape KDL does not know, inside a string.
     BadEscape(SourceSpan),
+    /// At a character KDL does not allow anywhere, not even in strings and comments.
+    Disallowed(usize, char),
     /// At a `}` that closes no block.
     StrayClose(usize),
     /// At a character that cannot stand where it does (`=` not between a property's name
@@ -67,8 +69,20 @@ fn is_word_char(c: char) -> bool {
     !(c.is_whitespace() || is_newline(c) || "\\/(){};[]\"#=".contains(c))
 }
 
+/// Characters KDL 2.0 refuses anywhere: control characters other than whitespace, DEL,
+/// direction controls, and a byte order mark past the start. The parser's recovery from one
+/// inside a string read on from the middle of it.
+fn is_disallowed(at: usize, c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{E}'..='\u{1F}' | '\u{7F}')
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || (c == '\u{FEFF}' && at > 0)
+}
+
 /// Checks `text`, returning the first reason to refuse it.
 pub fn prescan(text: &str) -> Result<(), Refusal> {
+    if let Some((at, c)) = text.char_indices().find(|&(at, c)| is_disallowed(at, c)) {
+        return Err(Refusal::Disallowed(at, c));
+    }
     let mut depth = 0usize;
     // `/-` seen since the last token that is not whitespace, a comment or a `\` continuation.
     let mut slashdashes = 0usize;
@@ -372,6 +386,14 @@ mod tests {
         let escapes = format!("a \"b{}\"", "\\u{".repeat(5000));
         assert_eq!(prescan(&escapes), Err(Refusal::BadEscape((4, 2).into())));
         assert_eq!(prescan("a \"\\q\""), Err(Refusal::BadEscape((3, 2).into())));
+        // Regression (found by the fuzzer): after a control character inside a raw string,
+        // the parser read the `{` that followed in the string as blocks.
+        let control = format!("a #\"\u{11}{}\"#", "b{".repeat(5000));
+        assert_eq!(prescan(&control), Err(Refusal::Disallowed(4, '\u{11}')));
+        assert_eq!(
+            prescan("\u{FEFF}a \"\u{2066}\""),
+            Err(Refusal::Disallowed(6, '\u{2066}'))
+        );
         // Regression (found by the fuzzer): from a missing space after a string the parser
         // recovered into the next string and read its `{` or `/*` as nesting.
         let glued = format!("group \"pro {}", "{ stage \"s\" ".repeat(3000));

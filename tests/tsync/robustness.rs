@@ -155,6 +155,22 @@ fn thousands_of_stray_tokens() {
 }
 
 #[test]
+fn a_control_character_inside_a_string() {
+    // Regression (found by the fuzzer): KDL refuses control characters even in strings, and
+    // its recovery from one read the rest of the string as 5,000 nested blocks.
+    let run = refused_quickly(&format!(
+        "stage \"s\" {{\n    on #\"\u{11}{}\"#\n}}\n",
+        "b{".repeat(5000)
+    ));
+    assert!(
+        run.stderr
+            .contains("character U+0011 is not allowed in KDL"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn deeply_nested_selectors() {
     // Regression: selectors of thousands of `(` or `!` overflowed the stack, through
     // `tsync run SELECTOR`, `--limit` and a stage's `on`.
