@@ -301,6 +301,14 @@ impl<'a> Parser<'a> {
                 "not allowed, even in a string",
                 "remove it; to put a control character in a value, escape it: \"\\u{1b}\"",
             ),
+            Refusal::Glued(at) => (
+                "kdl-syntax",
+                (at, 1).into(),
+                "no space before this value".to_string(),
+                "glued to what comes before",
+                "KDL needs a space between a node's name, values and properties: \
+                 `run \"make\" cwd=\"/srv\"`",
+            ),
             Refusal::StrayClose(at) => (
                 "kdl-syntax",
                 (at, 1).into(),
@@ -311,13 +319,21 @@ impl<'a> Parser<'a> {
             Refusal::Unexpected(at, c) => (
                 "kdl-syntax",
                 (at, c.len_utf8()).into(),
-                format!("unexpected `{c}`"),
+                if c.is_control() || c.is_whitespace() {
+                    "unexpected line break".to_string()
+                } else {
+                    format!("unexpected `{c}`")
+                },
                 "not allowed here",
                 match c {
-                    '=' => "`=` joins a property's name and value: `run \"make\" timeout=\"10m\"`",
-                    '(' | ')' => "parentheses only hold a type before a value: `(t)\"x\"`",
+                    '/' => "comments are `// …` and `/* … */`; `/-` comments out what follows it",
                     '\\' => "`\\` continues a node on the next line, so nothing may follow it",
-                    _ => "comments are `// …` and `/* … */`; `/-` comments out what follows it",
+                    '=' => "`=` joins a property's name and value: `run \"make\" timeout=\"10m\"`",
+                    // The rest are inside or after a type annotation, or after a bare `=`.
+                    _ => {
+                        "a property needs a value after `=`, and `( )` holds one type before a \
+                          value: `(t)\"x\"`"
+                    }
                 },
             ),
             Refusal::BadMultiline(span) => (

@@ -2,11 +2,13 @@
 //!
 //! The KDL parser recurses once per `{ }` level, once per nested `/* */` comment and once per
 //! `/-` in a row, so text that nests without bound would overflow the stack (and nested
-//! comments also take quadratic time). This pass reads strings and comments as KDL 2.0 does,
-//! measures those three depths, and refuses what it cannot read with certainty: a string or
-//! comment that is never closed. After one of those the parser's error recovery reads the
-//! rest of the file in ways no pre-scan can predict, which is how deep nesting used to slip
-//! past the depth check.
+//! comments also take quadratic time). This pass reads strings and comments as KDL 2.0 does
+//! and measures those three depths. That measure only holds while the parser reads the text
+//! the same way, and after an error its recovery does not: it resumed inside strings (after
+//! an unclosed one, a bad escape, a control character, a token glued to a string) and read
+//! their `{` as blocks, and it recursed once per stray `}`, `=`, `)` or `\`. So this pass also
+//! refuses, with its own diagnostic, every such error it can see; the parser then only ever
+//! recovers from errors that keep it in step. The fuzzer (fuzz/) looks for ones that do not.
 
 use miette::SourceSpan;
 
@@ -34,6 +36,8 @@ pub enum Refusal {
     Disallowed(usize, char),
     /// At a `}` that closes no block.
     StrayClose(usize),
+    /// At a word or string that follows another with no space between.
+    Glued(usize),
     /// At a character that cannot stand where it does (`=` not between a property's name
     /// and value, `(` or `)` outside a type annotation, `\` not ending a line, a lone `/`).
     Unexpected(usize, char),
@@ -119,7 +123,7 @@ pub fn prescan(text: &str) -> Result<(), Refusal> {
         slashdashes = 0;
         let unexpected = Err(Refusal::Unexpected(i, c));
         if word_end == i && (is_word_char(c) || matches!(c, '"' | '#' | '(')) {
-            return unexpected;
+            return Err(Refusal::Glued(i));
         }
         // What a word is, coming after `last`: inside `( )` only one may stand.
         let word = |last: Last| match last {
@@ -397,9 +401,9 @@ mod tests {
         // Regression (found by the fuzzer): from a missing space after a string the parser
         // recovered into the next string and read its `{` or `/*` as nesting.
         let glued = format!("group \"pro {}", "{ stage \"s\" ".repeat(3000));
-        assert_eq!(prescan(&glued), Err(Refusal::Unexpected(20, 's')));
-        assert_eq!(prescan("a b\"c\""), Err(Refusal::Unexpected(3, '"')));
-        assert_eq!(prescan("a \"b\"(t)1"), Err(Refusal::Unexpected(5, '(')));
+        assert_eq!(prescan(&glued), Err(Refusal::Glued(20)));
+        assert_eq!(prescan("a b\"c\""), Err(Refusal::Glued(3)));
+        assert_eq!(prescan("a \"b\"(t)1"), Err(Refusal::Glued(5)));
     }
 
     #[test]
