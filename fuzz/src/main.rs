@@ -132,8 +132,8 @@ impl Default for Options {
             duration: Duration::from_secs(60),
             seed,
             findings: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/findings")),
-            hang: Duration::from_secs(10),
-            slow: Duration::from_secs(5),
+            hang: Duration::from_secs(30),
+            slow: Duration::from_secs(10),
             replay_from: None,
         }
     }
