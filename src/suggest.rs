@@ -68,9 +68,12 @@ mod tests {
         // Regression (found by the fuzzer): a 262 KB selector word took seconds, its edit
         // distance to every host and group computed in full.
         let long = "ag:prod".repeat(40_000);
+        let hosts: Vec<String> = (0..100)
+            .map(|i| format!("host-{i}-{}", "x".repeat(40)))
+            .collect();
         let started = std::time::Instant::now();
-        assert_eq!(did_you_mean(&long, ["web-1", "ag:prod"]), None);
+        assert_eq!(did_you_mean(&long, hosts.iter().map(String::as_str)), None);
         assert_eq!(did_you_mean("web-1x", ["web-1", &long]), Some("web-1"));
-        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
     }
 }
