@@ -64,7 +64,7 @@ enum Last {
 fn is_newline(c: char) -> bool {
     matches!(
         c,
-        '\n' | '\r' | '\u{85}' | '\u{0C}' | '\u{2028}' | '\u{2029}'
+        '\n' | '\r' | '\u{85}' | '\u{0B}' | '\u{0C}' | '\u{2028}' | '\u{2029}'
     )
 }
 
