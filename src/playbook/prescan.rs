@@ -353,6 +353,10 @@ mod tests {
             prescan("a \"b\u{2028}c\""),
             Err(Refusal::UnclosedString((2, 1).into()))
         );
+        // Regression (found by the fuzzer): a vertical tab is a KDL line break, and ended a
+        // raw string that this pass read on through, `{` and all.
+        let tab = format!("a #\"b\u{0B}{}\"#", "c{".repeat(5000));
+        assert_eq!(prescan(&tab), Err(Refusal::UnclosedString((2, 2).into())));
     }
 
     #[test]
