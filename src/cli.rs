@@ -1,6 +1,7 @@
 //! Command-line arguments, as typed by the user (step one of two: `command/` turns them into
 //! what each command needs).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ pub enum Command {
         command: Vec<String>,
         /// Time limit for the command; a host still running it then is cut off. (`apply` has
         /// no such flag: each step's limit is in the playbook, where `plan` shows it.)
-        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
         timeout: Duration,
         #[command(flatten)]
         inputs: Inputs,
@@ -88,7 +89,7 @@ pub struct Execution {
     pub jobs: usize,
 
     /// Give up connecting to a host after this long
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub connect_timeout: Duration,
 
     /// SSH handshakes in flight at once (each costs the controller CPU)
@@ -98,6 +99,18 @@ pub struct Execution {
     /// Output for people or for programs
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+}
+
+/// A timeout flag: a duration above zero and at most a day (a huge one panicked in deadline
+/// arithmetic, and `70years` made ssh fail every host as unreachable).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let max = crate::playbook::MAX_DURATION;
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("a timeout of zero would fail every host".into()),
+        Ok(d) if d > max => Err(format!("a timeout is at most {}h", max.as_secs() / 3600)),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e}; write a duration like 30s, 10m or 1h30m")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,4 +148,16 @@ pub struct Inputs {
     /// Do not ask Tailscale for peers, tags or online states
     #[arg(long)]
     pub no_tailscale: bool,
+}
+
+/// An argument that glues a value to `-h` (`-h1`), if there is one before `--`. clap reads
+/// `-h1` as `-h`: it printed the help and exited 0 without running anything, where the user
+/// meant something else (a host named `h1`, say).
+pub fn glued_help(args: &[OsString]) -> Option<String> {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .filter_map(|arg| arg.to_str())
+        .find(|arg| arg.len() > 2 && arg.starts_with("-h"))
+        .map(str::to_string)
 }

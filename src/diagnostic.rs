@@ -3,7 +3,7 @@
 //! first, so a user sees every mistake of a file in one run.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, NamedSource, Severity, SourceSpan};
 
@@ -27,6 +27,11 @@ impl Source {
     }
 }
 
+/// miette pads each label line to its column with a format width, which Rust caps at 65,535,
+/// so a label far along a line made it panic. Lines this long are not worth drawing anyway:
+/// a diagnostic on one is shown without the excerpt, its place written in the message.
+const MAX_DRAWN_LINE: usize = 10_000;
+
 /// A problem in user input, pointing at where it is.
 #[derive(Debug)]
 pub struct Diagnostic {
@@ -36,6 +41,9 @@ pub struct Diagnostic {
     source: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
+    /// Where the first label is, when a label lies on a line too long to draw; worked out
+    /// once, since miette asks for the labels and the message many times per drawing.
+    undrawable: OnceLock<Option<(usize, usize)>>,
 }
 
 impl Diagnostic {
@@ -49,6 +57,7 @@ impl Diagnostic {
             source: None,
             labels: Vec::new(),
             help: None,
+            undrawable: OnceLock::new(),
         }
     }
 
@@ -89,11 +98,55 @@ impl Diagnostic {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The file, line and column (from 1) of the first label, when a label lies on a line
+    /// too long to draw.
+    fn undrawable_place(&self) -> Option<(&str, usize, usize)> {
+        let source = self.source.as_ref()?;
+        let (line, column) = (*self.undrawable.get_or_init(|| self.find_undrawable()))?;
+        Some((source.name(), line, column))
+    }
+
+    fn find_undrawable(&self) -> Option<(usize, usize)> {
+        let source = self.source.as_ref()?;
+        let text = source.inner().as_bytes();
+        let too_long = self.labels.iter().any(|label| {
+            let start = label.offset().min(text.len());
+            let end = (label.offset() + label.len()).min(text.len());
+            let line_start = text[..start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let line_end = text[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| end + i);
+            line_end - line_start > MAX_DRAWN_LINE
+        });
+        if !too_long {
+            return None;
+        }
+        let at = self.labels.first()?.offset().min(text.len());
+        let line_start = text[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = String::from_utf8_lossy(&text[line_start..at])
+            .chars()
+            .count()
+            + 1;
+        Some((line, column))
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        match self.undrawable_place() {
+            Some((name, line, column)) => write!(f, " (at {name}:{line}:{column})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -115,11 +168,14 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.undrawable_place().is_some() {
+            return None;
+        }
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() {
+        if self.labels.is_empty() || self.undrawable_place().is_some() {
             None
         } else {
             Some(Box::new(self.labels.iter().cloned()))

@@ -1,12 +1,25 @@
 //! The `tsync` binary: parse arguments, run the command, exit with its code.
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
-use tsync::cli::{Cli, Command};
+use tsync::cli::{Cli, Command, glued_help};
 use tsync::command;
 
 fn main() {
-    let cli = Cli::parse();
+    let args: Vec<_> = std::env::args_os().collect();
+    if let Some(arg) = glued_help(&args) {
+        Cli::command()
+            .error(
+                ErrorKind::UnknownArgument,
+                format!(
+                    "unexpected argument `{arg}`: `-h` asks for help and takes no value\n\n  \
+                     hosts are picked by the selector: tsync run SELECTOR -- COMMAND"
+                ),
+            )
+            .exit();
+    }
+    let cli = Cli::parse_from(args);
     let code = match &cli.command {
         Command::Check { playbooks, inputs } => command::check::run(playbooks, inputs, cli.color),
         Command::Plan {

@@ -1,13 +1,23 @@
 //! "Did you mean …?" for misspelt names.
 
+/// The longest word suggestions are looked for.
+const MAX_WORD: usize = 256;
+
 /// The candidate closest to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    // Nobody misspells a name this long; and the distance costs length × length.
+    if length > MAX_WORD {
+        return None;
+    }
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: skip what cannot be close.
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -51,5 +61,19 @@ mod tests {
         assert_eq!(did_you_mean("Group", nodes), Some("group"));
         assert_eq!(did_you_mean("var", nodes), Some("vars"));
         assert_eq!(did_you_mean("deploy", nodes), None);
+    }
+
+    #[test]
+    fn long_words_cost_nothing() {
+        // Regression (found by the fuzzer): a 262 KB selector word took seconds, its edit
+        // distance to every host and group computed in full.
+        let long = "ag:prod".repeat(40_000);
+        let hosts: Vec<String> = (0..100)
+            .map(|i| format!("host-{i}-{}", "x".repeat(40)))
+            .collect();
+        let started = std::time::Instant::now();
+        assert_eq!(did_you_mean(&long, hosts.iter().map(String::as_str)), None);
+        assert_eq!(did_you_mean("web-1x", ["web-1", &long]), Some("web-1"));
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
     }
 }

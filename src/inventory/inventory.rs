@@ -102,9 +102,12 @@ impl Inventory {
                             ..Host::default()
                         });
                     }
-                    // Only a config the user named is passed to ssh with -F: without -F, ssh
+                    // A config the user named is passed to ssh with -F. So is $HOME/.ssh/config
+                    // when ssh would not read it on its own: ssh reads the config of the home
+                    // in the passwd database, not $HOME (sudo -E, CI, tests), and `run` could
+                    // not resolve the hosts `plan` listed. Otherwise no -F: without it, ssh
                     // also reads /etc/ssh/ssh_config, as the user's own `ssh` does.
-                    if explicit {
+                    if explicit || !ssh_config::read_by_ssh(&config) {
                         inventory.ssh_config = Some(config);
                     }
                 }

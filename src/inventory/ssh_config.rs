@@ -10,10 +10,14 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
+use crate::limited_read::{LimitedReadError, read_limited, size};
 use crate::selector::glob_match;
 
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`); deeper nesting is almost always a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// The largest config file read (each Include counts on its own); real ones are a few KiB.
+const MAX_BYTES: u64 = 4 << 20;
 
 /// Bounds how many `ssh -G` processes run at once so a big config does not fork-bomb the machine.
 const MAX_PARALLEL: usize = 16;
@@ -29,6 +33,10 @@ pub enum SshConfigError {
         #[source]
         source: io::Error,
     },
+
+    #[error("ssh config {} is larger than {}", .path.display(), size(MAX_BYTES))]
+    #[diagnostic(help("is this the right file? ssh configs are a few KiB"))]
+    TooLarge { path: PathBuf },
 
     #[error("ssh config {} is not valid utf-8", .path.display())]
     #[diagnostic(help("save the file as utf-8 text"))]
@@ -52,6 +60,47 @@ pub struct Resolved {
     pub hostname: String,
     pub user: String,
     pub port: u16,
+}
+
+/// Whether `ssh` reads `config` as the user's config without being told to: ssh reads
+/// `.ssh/config` in the home directory of the passwd database, whatever $HOME says.
+pub fn read_by_ssh(config: &Path) -> bool {
+    let Some(home) = passwd_home() else {
+        return false;
+    };
+    match (
+        fs::canonicalize(config),
+        fs::canonicalize(home.join(".ssh/config")),
+    ) {
+        (Ok(given), Ok(default)) => given == default,
+        _ => false,
+    }
+}
+
+/// The current user's home directory in the passwd database.
+fn passwd_home() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buffer = vec![0 as libc::c_char; 16 << 10];
+    // SAFETY: a zeroed passwd (integers and null pointers) is a valid value to be filled.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to a live local of the size given; on success `entry`'s
+    // strings point into `buffer`, which outlives their use below.
+    let status = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if status != 0 || found.is_null() || entry.pw_dir.is_null() {
+        return None;
+    }
+    // SAFETY: getpwuid_r succeeded, so pw_dir is a NUL-terminated string inside `buffer`.
+    let dir = unsafe { std::ffi::CStr::from_ptr(entry.pw_dir) };
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
 /// Every concrete `Host` alias of an OpenSSH client config, in file order, following `Include`.
@@ -90,30 +139,14 @@ impl Walker {
             });
         }
         let included = depth > 0;
-        let bytes = match fs::read(path) {
+        let bytes = match read_limited(path, MAX_BYTES) {
             Ok(bytes) => bytes,
-            // ssh silently skips included files it cannot open (a dangling symlink, a
-            // directory matched by a glob); only the top-level file has to exist.
-            Err(err)
-                if included
-                    && matches!(
-                        err.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::IsADirectory
-                    ) =>
-            {
-                return Ok(());
-            }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                return Err(SshConfigError::Missing {
+            Err(LimitedReadError::TooLarge { .. }) => {
+                return Err(SshConfigError::TooLarge {
                     path: path.to_path_buf(),
                 });
             }
-            Err(source) => {
-                return Err(SshConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+            Err(LimitedReadError::Io(err)) => return self.unreadable(path, included, err),
         };
         let text = String::from_utf8(bytes).map_err(|_| SshConfigError::NotUtf8 {
             path: path.to_path_buf(),
@@ -146,6 +179,27 @@ impl Walker {
             }
         }
         Ok(())
+    }
+
+    /// A file that cannot be opened: fine for an Include (ssh skips it), an error at the top.
+    fn unreadable(
+        &self,
+        path: &Path,
+        included: bool,
+        err: io::Error,
+    ) -> Result<(), SshConfigError> {
+        match err.kind() {
+            // ssh silently skips included files it cannot open (a dangling symlink, a
+            // directory matched by a glob); only the top-level file has to exist.
+            io::ErrorKind::NotFound | io::ErrorKind::IsADirectory if included => Ok(()),
+            io::ErrorKind::NotFound => Err(SshConfigError::Missing {
+                path: path.to_path_buf(),
+            }),
+            _ => Err(SshConfigError::Read {
+                path: path.to_path_buf(),
+                source: err,
+            }),
+        }
     }
 
     fn include_targets(
@@ -409,6 +463,18 @@ mod tests {
         split_line(line)
             .unwrap_or_else(|UnterminatedQuote| panic!("unterminated quote in {line:?}"))
             .map(|(keyword, args)| (keyword.to_owned(), args))
+    }
+
+    #[test]
+    fn the_passwd_home_config_is_read_by_ssh_and_another_is_not() {
+        let other = tempfile::tempdir().expect("tempdir");
+        let config = other.path().join("config");
+        fs::write(&config, "Host x\n").expect("write");
+        assert!(!read_by_ssh(&config));
+        if let Some(home) = passwd_home() {
+            let own = home.join(".ssh/config");
+            assert_eq!(read_by_ssh(&own), own.exists());
+        }
     }
 
     #[test]

@@ -1,12 +1,24 @@
 //! Host groups of sshsync (a Python CLI users migrate from), read from its YAML config so
 //! those groups keep working in tsync without being rewritten.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::{ScanError, Yaml, YamlLoader};
+
+use crate::limited_read::{LimitedReadError, read_limited, size};
+
+/// The largest config read; sshsync's own are a few KiB.
+const MAX_BYTES: u64 = 1 << 20;
+/// The deepest nesting of lists and maps read: a config needs three levels, and the YAML
+/// loader recurses once per level.
+const MAX_DEPTH: usize = 32;
+/// What the loaded document may weigh, aliases expanded (each value counts 16 bytes plus
+/// its text): the loader copies an alias's value wherever it is used.
+const MAX_EXPANDED: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SshsyncError {
@@ -18,6 +30,29 @@ pub enum SshsyncError {
         path: PathBuf,
         #[source]
         source: io::Error,
+    },
+
+    #[error("sshsync config {} is larger than {}", .path.display(), size(MAX_BYTES))]
+    #[diagnostic(help("is this the right file? sshsync configs are a few KiB"))]
+    TooLarge { path: PathBuf },
+
+    #[error("sshsync config {}:{line}:{column}: yaml aliases expand to more than {}", .path.display(), size(MAX_EXPANDED))]
+    #[diagnostic(help(
+        "aliases (`*name`) that repeat aliases grow exponentially (a \"billion laughs\"); \
+         write the hosts out in full"
+    ))]
+    Expansion {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
+
+    #[error("sshsync config {}:{line}:{column} nests deeper than {MAX_DEPTH} levels", .path.display())]
+    #[diagnostic(help("an sshsync config is `groups:` with a list of hosts per group"))]
+    TooDeep {
+        path: PathBuf,
+        line: usize,
+        column: usize,
     },
 
     #[error("sshsync config {} is not valid utf-8", .path.display())]
@@ -69,11 +104,16 @@ pub enum SshsyncError {
 
 /// The `groups:` map of an sshsync config file, in file order: (group name, member host names).
 pub fn groups(path: &Path) -> Result<Vec<(String, Vec<String>)>, SshsyncError> {
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => SshsyncError::Missing {
+    let bytes = read_limited(path, MAX_BYTES).map_err(|error| match error {
+        LimitedReadError::TooLarge { .. } => SshsyncError::TooLarge {
             path: path.to_path_buf(),
         },
-        _ => SshsyncError::Read {
+        LimitedReadError::Io(source) if source.kind() == io::ErrorKind::NotFound => {
+            SshsyncError::Missing {
+                path: path.to_path_buf(),
+            }
+        }
+        LimitedReadError::Io(source) => SshsyncError::Read {
             path: path.to_path_buf(),
             source,
         },
@@ -105,6 +145,7 @@ fn config_path(xdg_config_home: Option<OsString>, home: Option<OsString>) -> Opt
 }
 
 fn parse(text: &str, path: &Path) -> Result<Vec<(String, Vec<String>)>, SshsyncError> {
+    check_shape(text, path)?;
     let documents = YamlLoader::load_from_str(text).map_err(|source| SshsyncError::Yaml {
         path: path.to_path_buf(),
         source,
@@ -154,6 +195,62 @@ fn parse(text: &str, path: &Path) -> Result<Vec<(String, Vec<String>)>, SshsyncE
         .collect()
 }
 
+/// Reads the YAML's events once, without building anything, and refuses what would make
+/// loading it unbounded: aliases that expand past [`MAX_EXPANDED`] (a 480-byte "billion
+/// laughs" file of nested aliases took `tsync plan` past 19 GB) and nesting deeper than
+/// [`MAX_DEPTH`] (the loader recurses per level).
+fn check_shape(text: &str, path: &Path) -> Result<(), SshsyncError> {
+    let mut parser = Parser::new_from_str(text);
+    // The weight of the document so far, aliases expanded, and of each anchored value.
+    let mut weight: u64 = 0;
+    let mut anchored: HashMap<usize, u64> = HashMap::new();
+    // Lists and maps open: their anchor and the weight when they started.
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    loop {
+        let (event, mark) = parser.next_token().map_err(|source| SshsyncError::Yaml {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match event {
+            Event::StreamEnd => return Ok(()),
+            Event::Scalar(text, _, anchor, _) => {
+                let own = 16 + text.len() as u64;
+                weight += own;
+                if anchor > 0 {
+                    anchored.insert(anchor, own);
+                }
+            }
+            Event::Alias(anchor) => weight += anchored.get(&anchor).copied().unwrap_or(0),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() == MAX_DEPTH {
+                    return Err(SshsyncError::TooDeep {
+                        path: path.to_path_buf(),
+                        line: mark.line(),
+                        column: mark.col() + 1,
+                    });
+                }
+                open.push((anchor, weight));
+                weight += 16;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, start)) = open.pop()
+                    && anchor > 0
+                {
+                    anchored.insert(anchor, weight - start);
+                }
+            }
+            _ => {}
+        }
+        if weight > MAX_EXPANDED {
+            return Err(SshsyncError::Expansion {
+                path: path.to_path_buf(),
+                line: mark.line(),
+                column: mark.col() + 1,
+            });
+        }
+    }
+}
+
 fn member_name(member: &Yaml, group: &str, path: &Path) -> Result<String, SshsyncError> {
     if let Yaml::Boolean(value) = member {
         return Err(SshsyncError::BooleanMember {
@@ -186,6 +283,8 @@ fn scalar_text(value: &Yaml) -> Result<String, &'static str> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sshsync");

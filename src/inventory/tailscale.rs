@@ -1,8 +1,7 @@
 //! Tailnet devices as a host source, read from `tailscale status --json` (live or from a file)
 //! so hosts can be picked by MagicDNS name, OS, tag or online state.
 
-use std::collections::HashMap;
-use std::fs;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -11,9 +10,17 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::limited_read::{LimitedReadError, read_limited, size};
+
 /// `tailscale status` answers from the local daemon in milliseconds; a wedged daemon must not
 /// hang every tsync run.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest status read, from the command or a file: a tailnet of thousands of devices
+/// is a few MiB.
+const MAX_BYTES: u64 = 32 << 20;
+/// The most of `tailscale`'s stderr kept for messages.
+const MAX_STDERR: u64 = 64 << 10;
 
 /// Go's zero `time.Time`, which tailscale reports as LastSeen for online or never-seen peers.
 const ZERO_TIME: &str = "0001-01-01T00:00:00";
@@ -40,6 +47,14 @@ pub enum TailscaleError {
         source: serde_json::Error,
         stderr: String,
     },
+
+    #[error("`tailscale status --json` printed more than {}", size(MAX_BYTES))]
+    #[diagnostic(help("check that `tailscale` is Tailscale's own command"))]
+    OutputTooLarge,
+
+    #[error("tailscale status file {} is larger than {}", .path.display(), size(MAX_BYTES))]
+    #[diagnostic(help("write the file with `tailscale status --json > FILE`"))]
+    FileTooLarge { path: PathBuf },
 
     #[error("invalid tailscale status json")]
     Json {
@@ -174,8 +189,14 @@ impl From<RawStatus> for Status {
         // The JSON map is keyed by node key, which means nothing to a user; the tie-breakers
         // keep the order stable across runs when two devices share a short name.
         peers.sort_by(|a, b| {
-            (&a.name, &a.dns_name, &a.host_name).cmp(&(&b.name, &b.dns_name, &b.host_name))
+            (&a.name, &a.dns_name, &a.host_name, &a.ips).cmp(&(
+                &b.name,
+                &b.dns_name,
+                &b.host_name,
+                &b.ips,
+            ))
         });
+        unique_names(&mut peers);
         Status {
             backend_state: raw.backend_state,
             self_peer: raw.self_node.map(Peer::from),
@@ -184,6 +205,36 @@ impl From<RawStatus> for Status {
                 .magic_dns_suffix
                 .map(|suffix| suffix.trim_end_matches('.').to_owned())
                 .filter(|suffix| !suffix.is_empty()),
+        }
+    }
+}
+
+/// Gives every peer a name of its own. Without MagicDNS names, two devices may share a host
+/// name (or have none) and were merged into one host, one's tags landing on the other; the
+/// later ones get `-2`, `-3`, … (skipping names other peers have), and a nameless one its
+/// first Tailscale address.
+fn unique_names(peers: &mut [Peer]) {
+    let mut taken: HashSet<String> = peers.iter().map(|p| p.name.clone()).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    for peer in peers.iter_mut() {
+        if peer.name.is_empty()
+            && let Some(ip) = peer.ips.first()
+        {
+            peer.name = ip.clone();
+        }
+        if !seen.insert(peer.name.clone()) || peer.name.is_empty() {
+            let base = if peer.name.is_empty() {
+                "peer"
+            } else {
+                peer.name.as_str()
+            };
+            let name = (2..)
+                .map(|n| format!("{base}-{n}"))
+                .find(|name| !taken.contains(name))
+                .expect("an unused name");
+            taken.insert(name.clone());
+            seen.insert(name.clone());
+            peer.name = name;
         }
     }
 }
@@ -212,14 +263,21 @@ impl Status {
 
     /// Reads a saved `tailscale status --json` output (the `--tailscale-status FILE` flag).
     pub fn load(path: &Path) -> Result<Status, TailscaleError> {
-        let json = fs::read_to_string(path).map_err(|source| TailscaleError::Read {
-            path: path.to_path_buf(),
-            source,
+        let json = read_limited(path, MAX_BYTES).map_err(|error| match error {
+            LimitedReadError::TooLarge { .. } => TailscaleError::FileTooLarge {
+                path: path.to_path_buf(),
+            },
+            LimitedReadError::Io(source) => TailscaleError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
-        from_json(&json).map_err(|source| TailscaleError::File {
-            path: path.to_path_buf(),
-            source,
-        })
+        serde_json::from_slice::<RawStatus>(&json)
+            .map(Status::from)
+            .map_err(|source| TailscaleError::File {
+                path: path.to_path_buf(),
+                source,
+            })
     }
 }
 
@@ -231,6 +289,10 @@ struct Finished {
 
 impl Finished {
     fn into_status(self) -> Result<Status, TailscaleError> {
+        // Checked first: the reader stopped reading, so the command may have died of it.
+        if self.stdout.len() as u64 > MAX_BYTES {
+            return Err(TailscaleError::OutputTooLarge);
+        }
         if !self.status.success() {
             return Err(TailscaleError::Failed {
                 status: self.status,
@@ -265,8 +327,8 @@ fn run(
     };
     // Both pipes are drained while waiting: a child that fills one would otherwise block
     // forever and look like a timeout.
-    let readers = drain(child.stdout.take()).and_then(|stdout| {
-        let stderr = drain(child.stderr.take())?;
+    let readers = drain(child.stdout.take(), MAX_BYTES, false).and_then(|stdout| {
+        let stderr = drain(child.stderr.take(), MAX_STDERR, true)?;
         Ok((stdout, stderr))
     });
     let waited = readers.and_then(|readers| {
@@ -315,11 +377,22 @@ fn stop(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> io::Result<JoinHandle<io::Result<Vec<u8>>>> {
+/// Reads `pipe` on a thread: at most `limit` bytes are kept. Past that, `discard` reads the
+/// rest into nothing (stderr: the command may finish); otherwise reading stops with one byte
+/// more than the limit, to tell, and the closed pipe ends the command (stdout).
+fn drain<R: Read + Send + 'static>(
+    pipe: Option<R>,
+    limit: u64,
+    discard: bool,
+) -> io::Result<JoinHandle<io::Result<Vec<u8>>>> {
     thread::Builder::new().spawn(move || {
         let mut buffer = Vec::new();
         if let Some(mut pipe) = pipe {
-            pipe.read_to_end(&mut buffer)?;
+            (&mut pipe).take(limit + 1).read_to_end(&mut buffer)?;
+            if discard {
+                buffer.truncate(limit as usize);
+                io::copy(&mut pipe, &mut io::sink())?;
+            }
         }
         Ok(buffer)
     })
@@ -333,6 +406,8 @@ fn collect(reader: JoinHandle<io::Result<Vec<u8>>>) -> io::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tailscale");
@@ -451,6 +526,35 @@ mod tests {
     }
 
     #[test]
+    fn peers_without_dns_names_stay_apart() {
+        // Regression: two peers with empty DNS names and the same host name became one host,
+        // and the tags of one landed on the other.
+        let status = Status::parse(
+            r#"{"BackendState":"Running","Peer":{
+                "k1":{"HostName":"localhost","DNSName":"","TailscaleIPs":["100.64.0.2"],"Tags":["tag:db"]},
+                "k2":{"HostName":"localhost","DNSName":"","TailscaleIPs":["100.64.0.1"],"Tags":["tag:web"]},
+                "k3":{"HostName":"localhost-2","DNSName":"","TailscaleIPs":["100.64.0.3"]},
+                "k4":{"HostName":"","DNSName":"","TailscaleIPs":["100.64.0.4"]},
+                "k5":{"HostName":"","DNSName":""},
+                "k6":{"HostName":"","DNSName":""}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            names(&status),
+            [
+                "peer-2",
+                "peer-3",
+                "100.64.0.4",
+                "localhost",
+                "localhost-3",
+                "localhost-2"
+            ]
+        );
+        assert_eq!(peer(&status, "localhost").tags, ["tag:web"]);
+        assert_eq!(peer(&status, "localhost-3").tags, ["tag:db"]);
+    }
+
+    #[test]
     fn bad_json_is_an_error_not_a_panic() {
         let full = fs::read_to_string(fixture("status.json")).expect("read fixture");
         let truncated = full.get(..full.len() / 2).expect("ascii fixture");
@@ -522,6 +626,23 @@ mod tests {
             .into_status()
             .expect("parses");
         assert_eq!(status.peers.len(), 5);
+    }
+
+    #[test]
+    fn endless_output_is_cut_off() {
+        // Regression: the output of `tailscale` was read whole, however much it printed.
+        let started = Instant::now();
+        let finished = run("sh", &["-c", "cat /dev/zero"], QUERY_TIMEOUT)
+            .expect("runs")
+            .expect("sh is installed");
+        assert!(started.elapsed() < QUERY_TIMEOUT);
+        let err = finished.into_status().expect_err("too large");
+        assert!(matches!(err, TailscaleError::OutputTooLarge), "{err:?}");
+        let err = Status::load(Path::new("/dev/zero")).expect_err("too large");
+        assert!(
+            matches!(err, TailscaleError::FileTooLarge { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

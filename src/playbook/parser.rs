@@ -16,12 +16,14 @@ use super::amount::Amount;
 use super::check::{Check, Probe};
 use super::group::Group;
 use super::playbook::Playbook;
+use super::prescan::{MAX_DEPTH, Refusal, prescan};
 use super::rolling::Rolling;
 use super::spanned::Spanned;
 use super::stage::Stage;
 use super::step::{Action, Step};
 use super::template::{Template, is_var_name};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::limited_read::{LimitedReadError, read_limited, size};
 use crate::selector::Selector;
 use crate::suggest::did_you_mean;
 
@@ -59,12 +61,13 @@ pub const PROPERTIES: &[(&str, &[&str])] = &[
     ("rolling", &["batch", "max-fail", "pause"]),
 ];
 
-/// Larger playbooks are refused before parsing: nobody writes one, and it bounds the time
-/// and memory a stray file can cost.
+/// Larger playbooks (and inventory files and scripts) are refused, unread past the limit:
+/// nobody writes one, and it bounds the time and memory a stray file can cost.
 pub const MAX_BYTES: usize = 8 << 20;
-/// The deepest `{` nesting read; the playbook language needs three levels, and the KDL parser
-/// recurses once per level.
-pub const MAX_DEPTH: usize = 32;
+
+/// The longest duration accepted anywhere (timeouts, intervals, pauses, and the flags):
+/// longer ones are typos (`70years`), and huge ones overflowed deadline arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Built-in variables every step can use; the runner fills them per host.
 pub const BUILTIN_VARS: &[&str] = &["host", "address", "user", "port", "stage"];
@@ -78,25 +81,22 @@ pub struct Parser<'a> {
 /// Reads `path` as UTF-8 text, refusing what cannot be a playbook before parsing it.
 pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error("io", format!("cannot read `{name}`: {e}")).help(
-            if e.kind() == std::io::ErrorKind::NotFound {
+    let bytes = read_limited(path, MAX_BYTES as u64).map_err(|e| match e {
+        LimitedReadError::TooLarge { .. } => Diagnostic::error(
+            "too-large",
+            format!("`{name}` is larger than a playbook can be"),
+        )
+        .help(format!(
+            "playbooks are limited to {}",
+            size(MAX_BYTES as u64)
+        )),
+        LimitedReadError::Io(e) => Diagnostic::error("io", format!("cannot read `{name}`: {e}"))
+            .help(if e.kind() == std::io::ErrorKind::NotFound {
                 "check the path; playbooks are usually in playbooks/"
             } else {
                 "check the file's permissions"
-            },
-        )
+            }),
     })?;
-    if bytes.len() > MAX_BYTES {
-        return Err(Diagnostic::error(
-            "too-large",
-            format!(
-                "`{name}` is {} bytes, larger than a playbook can be",
-                bytes.len()
-            ),
-        )
-        .help(format!("playbooks are limited to {} MiB", MAX_BYTES >> 20)));
-    }
     let text = String::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(
             "not-utf8",
@@ -221,17 +221,11 @@ impl<'a> Parser<'a> {
     }
 
     fn document(&mut self) -> Option<KdlDocument> {
-        if let Some(at) = too_deep(&self.source.text) {
-            self.error(
-                "too-deep",
-                (at, 1).into(),
-                format!("blocks nest deeper than {MAX_DEPTH} levels"),
-                "this block is too deep",
-                "a playbook needs at most three levels of `{ … }`; is a `}` missing?",
-            );
+        if let Err(refusal) = prescan(&self.source.text) {
+            self.refuse(refusal);
             return None;
         }
-        match KdlDocument::parse_v2(&self.source.text) {
+        match parse_kdl(&self.source.text) {
             Ok(doc) => Some(doc),
             Err(error) => {
                 for d in error.diagnostics {
@@ -251,6 +245,106 @@ impl<'a> Parser<'a> {
                 None
             }
         }
+    }
+
+    /// Reports text the KDL parser must not be given (see [`prescan`]).
+    fn refuse(&mut self, refusal: Refusal) {
+        let (code, span, message, label, help) = match refusal {
+            Refusal::DeepBlocks(at) => (
+                "too-deep",
+                (at, 1).into(),
+                format!("blocks nest deeper than {MAX_DEPTH} levels"),
+                "this block is too deep",
+                "a playbook needs at most three levels of `{ … }`; is a `}` missing?",
+            ),
+            Refusal::DeepComments(at) => (
+                "too-deep",
+                (at, 2).into(),
+                format!("`/* */` comments nest deeper than {MAX_DEPTH} levels"),
+                "this comment is too deep",
+                "comments nest: each `/*` needs its own `*/`; is one missing?",
+            ),
+            Refusal::LongSlashdash(at) => (
+                "too-deep",
+                (at, 2).into(),
+                format!("more than {MAX_DEPTH} `/-` in one node"),
+                "one too many",
+                "one `/-` comments out the node, value or block after it; remove the others",
+            ),
+            Refusal::UnclosedString(span) => (
+                "kdl-syntax",
+                span,
+                "unclosed string".to_string(),
+                "this string is never closed",
+                "end it with a quote on the same line; for text of several lines, put `\"\"\"` \
+                 on lines of their own around it",
+            ),
+            Refusal::UnclosedComment(at) => (
+                "kdl-syntax",
+                (at, 2).into(),
+                "unclosed `/*` comment".to_string(),
+                "this comment is never closed",
+                "end the comment with `*/`",
+            ),
+            Refusal::BadEscape(span) => (
+                "kdl-syntax",
+                span,
+                "unknown escape in a string".to_string(),
+                "not an escape KDL knows",
+                "escapes are \\\" \\\\ \\n \\t \\r \\b \\f \\s and \\u{1F600}; for a literal \\, \\
+                 write \\\\ or use a raw string: #\"…\"#",
+            ),
+            Refusal::Disallowed(at, c) => (
+                "kdl-syntax",
+                (at, c.len_utf8()).into(),
+                format!("character U+{:04X} is not allowed in KDL", u32::from(c)),
+                "not allowed, even in a string",
+                "remove it; to put a control character in a value, escape it: \"\\u{1b}\"",
+            ),
+            Refusal::Glued(at) => (
+                "kdl-syntax",
+                (at, 1).into(),
+                "no space before this value".to_string(),
+                "glued to what comes before",
+                "KDL needs a space between a node's name, values and properties: \
+                 `run \"make\" cwd=\"/srv\"`",
+            ),
+            Refusal::StrayClose(at) => (
+                "kdl-syntax",
+                (at, 1).into(),
+                "`}` closes no block".to_string(),
+                "no `{` before it is still open",
+                "remove it, or add the `{` it was meant to close",
+            ),
+            Refusal::Unexpected(at, c) => (
+                "kdl-syntax",
+                (at, c.len_utf8()).into(),
+                if c.is_control() || c.is_whitespace() {
+                    "unexpected line break".to_string()
+                } else {
+                    format!("unexpected `{c}`")
+                },
+                "not allowed here",
+                match c {
+                    '/' => "comments are `// …` and `/* … */`; `/-` comments out what follows it",
+                    '\\' => "`\\` continues a node on the next line, so nothing may follow it",
+                    '=' => "`=` joins a property's name and value: `run \"make\" timeout=\"10m\"`",
+                    // The rest are inside or after a type annotation, or after a bare `=`.
+                    _ => {
+                        "a property needs a value after `=`, and `( )` holds one type before a \
+                          value: `(t)\"x\"`"
+                    }
+                },
+            ),
+            Refusal::BadMultiline(span) => (
+                "kdl-syntax",
+                span,
+                "text follows `\"\"\"` on its line".to_string(),
+                "a multi-line string starts here",
+                "start the text on the next line; for text on one line, use one quote: \"…\"",
+            ),
+        };
+        self.error(code, span, message, label, help);
     }
 
     // ----- node kinds -------------------------------------------------------------------
@@ -523,7 +617,10 @@ impl<'a> Parser<'a> {
             Action::Run(self.shell_template(first, repr.as_deref())?)
         } else {
             let path = self.base_dir.join(&first.value);
-            let body = match std::fs::read_to_string(&path) {
+            let body = match read_limited(&path, MAX_BYTES as u64)
+                .map_err(|e| e.to_string())
+                .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
+            {
                 Ok(body) => body,
                 Err(e) => {
                     self.error(
@@ -559,7 +656,7 @@ impl<'a> Parser<'a> {
                 e.format().map(|f| f.value_repr.as_str()),
             ))
         });
-        let timeout = node.entry("timeout").and_then(|e| self.duration(e));
+        let timeout = node.entry("timeout").and_then(|e| self.duration(e, false));
         let mut env = Vec::new();
         for child in self.children(node, kind) {
             self.no_args(child);
@@ -657,7 +754,7 @@ impl<'a> Parser<'a> {
                     let args = self.args(child);
                     if args.len() != 1 {
                         self.missing_arg(child, "duration", &format!("{kind} \"2s\""));
-                    } else if let Some(d) = self.duration(args[0]) {
+                    } else if let Some(d) = self.duration(args[0], kind == "interval") {
                         if kind == "interval" {
                             interval = d.value;
                         } else {
@@ -700,7 +797,7 @@ impl<'a> Parser<'a> {
         let max_fail = amount(self, "max-fail", Amount::Count(0), 0);
         let pause = match node.entry("pause") {
             None => Some(Duration::ZERO),
-            Some(e) => self.duration(e).map(|d| d.value),
+            Some(e) => self.duration(e, true).map(|d| d.value),
         };
         let (batch, max_fail, pause) = (batch?, max_fail?, pause?);
         if batch == Amount::Percent(0.0) {
@@ -1035,17 +1132,29 @@ impl<'a> Parser<'a> {
         self.integer(entry, 100, 599).map(|s| s as u16)
     }
 
-    fn duration(&mut self, entry: &KdlEntry) -> Option<Spanned<Duration>> {
+    /// A duration value; `zero_ok` says whether zero makes sense (a pause, an interval) or
+    /// not (a timeout: every attempt would fail).
+    fn duration(&mut self, entry: &KdlEntry, zero_ok: bool) -> Option<Spanned<Duration>> {
         let span = value_span(entry);
         match entry.value() {
             KdlValue::String(s) => match humantime::parse_duration(s) {
-                Ok(d) if d.is_zero() && entry.name().is_some_and(|n| n.value() == "timeout") => {
+                Ok(d) if d.is_zero() && !zero_ok => {
                     self.error(
                         "bad-duration",
                         span,
                         "a timeout of zero would fail every attempt",
                         "zero",
                         "give a positive duration such as \"30s\"",
+                    );
+                    None
+                }
+                Ok(d) if d > MAX_DURATION => {
+                    self.error(
+                        "bad-duration",
+                        span,
+                        format!("`{s}` is longer than a day"),
+                        "too long",
+                        "durations are at most 24h; is the unit right?",
                     );
                     None
                 }
@@ -1174,6 +1283,28 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The KDL parser's stack: the pre-scan bounds its recursion, and this leaves room to spare
+/// should its error recovery ever read a file other than the pre-scan did.
+const PARSER_STACK: usize = 64 << 20;
+
+/// Parses KDL on a thread of its own with a [`PARSER_STACK`]-sized stack (only the pages
+/// used cost memory).
+fn parse_kdl(text: &str) -> Result<KdlDocument, kdl::KdlError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(scope, || KdlDocument::parse_v2(text))
+            .map(|parser| {
+                parser
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            // Without a thread (the system is out of them), parse on this one.
+            .unwrap_or_else(|_| KdlDocument::parse_v2(text))
+    })
+}
+
 fn allowed(
     table: &'static [(&str, &'static [&'static str])],
     context: &str,
@@ -1220,91 +1351,5 @@ fn lowercase_first(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
-    }
-}
-
-/// The offset of the first `{` nested deeper than [`MAX_DEPTH`], skipping strings and
-/// comments the way KDL reads them. The KDL parser recurses per level, so deep input must be
-/// refused before it reaches it.
-fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b'}' => depth = depth.saturating_sub(1),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let mut nest = 1;
-                i += 2;
-                while i < bytes.len() && nest > 0 {
-                    if bytes[i..].starts_with(b"/*") {
-                        nest += 1;
-                        i += 1;
-                    } else if bytes[i..].starts_with(b"*/") {
-                        nest -= 1;
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'#' | b'"' => {
-                // Raw strings: `#"…"#` with any number of `#`; quoted: `"…"` or `"""…"""`.
-                let hashes = bytes[i..].iter().take_while(|&&b| b == b'#').count();
-                let start = i + hashes;
-                if bytes.get(start) == Some(&b'"') {
-                    let triple = bytes[start..].starts_with(b"\"\"\"");
-                    let open = if triple { 3 } else { 1 };
-                    let mut close = vec![b'"'; open];
-                    close.extend(std::iter::repeat_n(b'#', hashes));
-                    let mut j = start + open;
-                    while j < bytes.len() && !bytes[j..].starts_with(&close) {
-                        // Escapes only exist in non-raw strings.
-                        j += if hashes == 0 && bytes[j] == b'\\' {
-                            2
-                        } else {
-                            1
-                        };
-                    }
-                    i = j + close.len();
-                    continue;
-                }
-                i = start.max(i + 1);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nesting_is_measured_outside_strings_and_comments() {
-        assert_eq!(too_deep("a { b { c } }"), None);
-        let deep = "a {".repeat(MAX_DEPTH + 1);
-        assert_eq!(too_deep(&deep), Some(deep.len() - 1));
-        let quoted = format!("a \"{}\"", "{".repeat(100));
-        assert_eq!(too_deep(&quoted), None);
-        let raw = format!("a #\"{}\"# b", "{\"".repeat(100));
-        assert_eq!(too_deep(&raw), None);
-        let comment = format!("/* {} */ // {}\n", "{".repeat(100), "{".repeat(100));
-        assert_eq!(too_deep(&comment), None);
-        assert_eq!(too_deep("a \"\\\"{{{{\""), None);
     }
 }

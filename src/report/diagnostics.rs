@@ -31,7 +31,19 @@ impl Color {
 pub fn print(diagnostics: &Diagnostics, color: Color) {
     let stderr = std::io::stderr();
     let terminal = stderr.is_terminal();
-    let theme = if color.enabled(terminal) {
+    let text = render(diagnostics, color.enabled(terminal), terminal);
+    let mut lock = stderr.lock();
+    let _ = lock.write_all(text.as_bytes());
+    let _ = lock.flush();
+}
+
+/// Diagnostics drawn at most; the rest are counted. Drawing one costs a pass over its file,
+/// and a broken file can have thousands (most of them echoes of the first few).
+const MAX_DRAWN: usize = 50;
+
+/// The text [`print`] writes: each diagnostic as miette draws it, then a blank line.
+pub fn render(diagnostics: &Diagnostics, color: bool, terminal: bool) -> String {
+    let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
@@ -41,15 +53,19 @@ pub fn print(diagnostics: &Diagnostics, color: Color) {
         handler = handler.with_width(100);
     }
     let mut text = String::new();
-    for d in diagnostics.iter() {
+    for d in diagnostics.iter().take(MAX_DRAWN) {
         if handler.render_report(&mut text, d).is_err() {
             text.push_str(&format!("{d}\n"));
         }
         text.push('\n');
     }
-    let mut lock = stderr.lock();
-    let _ = lock.write_all(text.as_bytes());
-    let _ = lock.flush();
+    let hidden = diagnostics.iter().count().saturating_sub(MAX_DRAWN);
+    if hidden > 0 {
+        text.push_str(&format!(
+            "… and {hidden} more not shown: fix the ones above first, later ones often follow from them\n\n"
+        ));
+    }
+    text
 }
 
 /// "2 errors, 1 warning" (or None when there is nothing to say).

@@ -16,6 +16,11 @@ use miette::SourceSpan;
 
 use super::selector_error::SelectorError;
 
+/// The deepest nesting of `( … )` and `!` read. Parsing, evaluating and dropping a selector
+/// recurse once per level, so a selector of thousands of `(` or `!` (from a file, a script or
+/// a fuzzer) must be refused before it reaches the end of the stack.
+pub const MAX_DEPTH: usize = 32;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selector {
     pub text: String,
@@ -57,6 +62,7 @@ impl Selector {
                 tokens,
                 pos: 0,
                 end: text.len(),
+                depth: 0,
             };
             let expr = parser.union()?;
             match parser.peek() {
@@ -195,6 +201,8 @@ struct Parser {
     tokens: Vec<Spanned>,
     pos: usize,
     end: usize,
+    /// `(` and `!` open around the current token.
+    depth: usize,
 }
 
 fn unexpected(token: &Spanned, expected: &str) -> SelectorError {
@@ -262,8 +270,20 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, SelectorError> {
-        if self.eat(&Token::Bang) {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        if let Some(&(Token::Bang | Token::Open, at, _)) = self.peek() {
+            if self.depth == MAX_DEPTH {
+                return Err(SelectorError::new(
+                    format!("selector nests deeper than {MAX_DEPTH} levels"),
+                    (at, 1).into(),
+                    "too deep",
+                )
+                .code("selector-too-deep")
+                .help("write fewer levels of `( … )` and `!`: `!!web` is just `web`"));
+            }
+            self.depth += 1;
+            let inner = self.nested();
+            self.depth -= 1;
+            return inner;
         }
         let Some(token) = self.peek().cloned() else {
             return Err(SelectorError::new(
@@ -275,21 +295,28 @@ impl Parser {
         };
         self.pos += 1;
         match token {
-            (Token::Open, at, _) => {
-                let inner = self.union()?;
-                if !self.eat(&Token::Close) {
-                    return Err(SelectorError::new(
-                        "unclosed `(` in selector",
-                        (at, 1).into(),
-                        "this `(` is never closed",
-                    )
-                    .help("add a `)` after the grouped selector"));
-                }
-                Ok(inner)
-            }
             (Token::Word(word), at, end) => Ok(Expr::Atom(atom(&word, at)?, (at, end - at).into())),
             other => Err(unexpected(&other, "expected a host, group or pattern")),
         }
+    }
+
+    /// `!` followed by what it excludes, or a selector in parentheses; one level deeper.
+    fn nested(&mut self) -> Result<Expr, SelectorError> {
+        if self.eat(&Token::Bang) {
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        let at = self.peek().map_or(self.end, |t| t.1);
+        self.pos += 1;
+        let inner = self.union()?;
+        if !self.eat(&Token::Close) {
+            return Err(SelectorError::new(
+                "unclosed `(` in selector",
+                (at, 1).into(),
+                "this `(` is never closed",
+            )
+            .help("add a `)` after the grouped selector"));
+        }
+        Ok(inner)
     }
 }
 
@@ -388,5 +415,23 @@ mod tests {
         assert_eq!(err.span, (102, 1).into());
         let err = Selector::parse("a | b", Some(100), (99, 7).into()).unwrap_err();
         assert_eq!(err.span, (102, 1).into());
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // Regression: thousands of `(` or `!` overflowed the stack while parsing.
+        for open in ["(", "!", "!("] {
+            let text = format!("{}web", open.repeat(100_000));
+            let err = parse(&text).unwrap_err();
+            assert_eq!(err.code, "selector-too-deep");
+            assert_eq!(err.span.len(), 1);
+            assert!(err.span.offset() >= MAX_DEPTH);
+        }
+        let fine = format!(
+            "{}web{}",
+            "(!".repeat(MAX_DEPTH / 2),
+            ")".repeat(MAX_DEPTH / 2)
+        );
+        assert!(parse(&fine).is_ok());
     }
 }

@@ -538,7 +538,7 @@ fn host_keys_are_checked_strictly() {
     std::fs::write(&path, config).unwrap();
     // Even a config that would accept new keys does not make tsync accept them.
     Test::new()
-        .args(["run", "all", "--no-tailscale", "--ssh-config"])
+        .args(["run", "all", "--ssh-config"])
         .args([&path])
         .args(["--", "true"])
         .run()

@@ -123,3 +123,53 @@ impl Test {
         self.args(["check"]).args(files)
     }
 }
+
+#[test]
+fn zero_and_huge_durations_in_a_playbook_are_refused() {
+    // Regression: a check's `timeout "0s"` passed validation (every probe would fail), and a
+    // step timeout of `70years` was accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d.kdl");
+    std::fs::write(
+        &file,
+        "stage \"a\" {\n    on \"all\"\n    run \"true\" timeout=\"70years\"\n    \
+         check \"up\" {\n        tcp \"127.0.0.1:22\"\n        timeout \"0s\"\n        \
+         interval \"0s\"\n    }\n    rolling pause=\"0s\"\n}\n",
+    )
+    .unwrap();
+    let run = Test::new()
+        .args(["check"])
+        .args([&file])
+        .run()
+        .code(2)
+        .stderr_has("`70years` is longer than a day")
+        .stderr_has("a timeout of zero would fail every attempt");
+    // A zero interval or pause is fine: retry or go on at once.
+    assert_eq!(
+        run.stderr.matches("tsync::bad-duration").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn what_the_kdl_parser_is_not_given_is_explained() {
+    // The pre-scan's refusals (an unclosed string, here) are diagnostics like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unclosed.kdl");
+    std::fs::write(
+        &file,
+        "stage \"deploy\" {\n    on \"web\"\n    run \"echo deploying\n}\n",
+    )
+    .unwrap();
+    let run = Test::new().args(["check"]).args([&file]).run().code(2);
+    let stderr = run.stderr.replace(&dir.path().display().to_string(), "DIR");
+    insta::assert_snapshot!("unclosed_string", stderr);
+    let selector = format!("{}web", "!".repeat(40));
+    let run = Test::new()
+        .args(["run", &selector, "--", "true"])
+        .run()
+        .code(2);
+    insta::assert_snapshot!("selector_too_deep", run.stderr);
+}

@@ -44,7 +44,7 @@ fn a_changed_host_key_is_named_with_its_known_hosts_entry() {
         )
     });
     let run = Test::new()
-        .args(["run", "all", "--no-tailscale", "--ssh-config"])
+        .args(["run", "all", "--ssh-config"])
         .args([&config])
         .args(["--", "true"])
         .run()
@@ -80,7 +80,7 @@ fn a_host_name_starting_with_a_dash_is_not_passed_to_ssh() {
         )
     });
     let run = Test::new()
-        .args(["run", "all", "--no-tailscale", "--ssh-config"])
+        .args(["run", "all", "--ssh-config"])
         .args([&config])
         .args(["--", "echo reached"])
         .run()
@@ -99,7 +99,7 @@ fn apply_has_no_timeout_flag() {
     let (_dir, file) =
         crate::support::playbook("stage \"s\" {\n    on \"all\"\n    run \"true\"\n}\n");
     Test::new()
-        .args(["apply", "--timeout", "1s", "--no-tailscale"])
+        .args(["apply", "--timeout", "1s"])
         .args([&file])
         .run()
         .code(2)

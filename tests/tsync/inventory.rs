@@ -1,6 +1,6 @@
 //! Inventory sources: ssh config with Include, sshsync's groups, Tailscale's status.
 
-use crate::support::{Test, fixture};
+use crate::support::{Test, fake_tailscale, fixture};
 
 fn stage_on(selector: &str) -> tempfile::NamedTempFile {
     let file = tempfile::Builder::new().suffix(".kdl").tempfile().unwrap();
@@ -75,7 +75,8 @@ fn tailscale_peers_tags_os_and_online_are_selectable() {
     let pick = |selector: &str| {
         let file = stage_on(selector);
         let run = Test::new()
-            .args(["plan", "--format", "json", "--tailscale-status", &status])
+            .args(["plan", "--format", "json"])
+            .tailscale_status(&status)
             .args([file.path()])
             .run()
             .code(0);
@@ -91,13 +92,8 @@ fn tailscale_peers_tags_os_and_online_are_selectable() {
 fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
     let file = stage_on("tag:prod");
     Test::new()
-        .args([
-            "check",
-            "--tailscale-status",
-            &fixture("tailscale/status-stopped.json"),
-            "--ssh-config",
-            &fixture("fleet/ssh_config"),
-        ])
+        .args(["check", "--ssh-config", &fixture("fleet/ssh_config")])
+        .tailscale_status(&fixture("tailscale/status-stopped.json"))
         .args([file.path()])
         .run()
         .code(2)
@@ -106,13 +102,8 @@ fn tailscale_not_running_is_reported_and_tag_selectors_say_why() {
             "`tag:prod` needs Tailscale, but Tailscale is not running (its state is Stopped)",
         );
     Test::new()
-        .args([
-            "check",
-            "--tailscale-status",
-            &fixture("tailscale/status-needslogin.json"),
-            "--ssh-config",
-            &fixture("fleet/ssh_config"),
-        ])
+        .args(["check", "--ssh-config", &fixture("fleet/ssh_config")])
+        .tailscale_status(&fixture("tailscale/status-needslogin.json"))
         .args([file.path()])
         .run()
         .code(2)
@@ -139,4 +130,147 @@ fn a_broken_sshsync_config_is_a_warning_that_says_where() {
         .code(0)
         .stderr_has("invalid yaml in sshsync config")
         .stderr_has("line 3 column 1");
+}
+
+#[test]
+fn tests_never_ask_the_developers_tailscale() {
+    // Regression: `Test::new()` did not pass `--no-tailscale`, so tests ran the `tailscale`
+    // of whoever ran them and depended on that machine's tailnet.
+    let marker = tempfile::tempdir().unwrap();
+    let asked = marker.path().join("asked");
+    let fake = fake_tailscale(&format!("touch '{}'; exit 1", asked.display()));
+    Test::new()
+        .path_first(fake.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0);
+    assert!(!asked.exists(), "the test asked `tailscale`");
+    // A test that wants Tailscale says so, and gets the one it put on PATH.
+    Test::new()
+        .tailscale_command(fake.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0)
+        .stderr_has("tailscale status --json` failed");
+    assert!(asked.exists());
+}
+
+#[test]
+fn yaml_aliases_in_the_sshsync_config_are_refused_not_expanded() {
+    // Regression: a 480-byte "billion laughs" config of nested aliases, read on every command,
+    // drove `tsync plan` past 19 GB. Aliases are read while what they expand to is small.
+    let mut laughs = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip("abcdefgh".chars())
+    {
+        let refs = vec![format!("*{previous}"); 9].join(", ");
+        laughs.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    laughs.push_str("groups:\n  web: *i\n");
+    let file = stage_on("all");
+    let started = std::time::Instant::now();
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .home_file(".config/sshsync/config.yml", &laughs)
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("config.yml:7:8: yaml aliases expand to more")
+        .stderr_has("(a \"billion laughs\")");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Deep nesting is refused too (found by the fuzzer: the YAML loader recursed once per
+    // level of `? ` keys, and overflowed the stack).
+    let deep = format!("groups:\n{}web-1\n", "? ".repeat(5000));
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .home_file(".config/sshsync/config.yml", &deep)
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("nests deeper than 32 levels");
+}
+
+#[test]
+fn endless_input_files_fail_at_once() {
+    // Regression: every input was read whole, so `tsync check /dev/zero` (or /dev/zero as a
+    // config) ate all memory instead of failing.
+    let started = std::time::Instant::now();
+    Test::new()
+        .args(["check", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("`/dev/zero` is larger than a playbook can be");
+    Test::new()
+        .args(["check", "examples/web.kdl", "--inventory", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("`/dev/zero` is larger than");
+    Test::new()
+        .args(["check", "examples/web.kdl", "--ssh-config", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_has("ssh config /dev/zero is larger than 4 MiB");
+    Test::new()
+        .args(["check", "examples/web.kdl"])
+        .tailscale_status("/dev/zero")
+        .run()
+        .code(2)
+        .stderr_has("tailscale status file /dev/zero is larger than 32 MiB");
+    let file = stage_on("all");
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\nInclude /dev/zero\n")
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .stderr_has("ssh config /dev/zero is larger than 4 MiB");
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::create_dir(xdg.path().join("sshsync")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", xdg.path().join("sshsync/config.yml")).unwrap();
+    Test::new()
+        .home_file(".ssh/config", "Host web-1\n")
+        .env("XDG_CONFIG_HOME", xdg.path())
+        .args(["check"])
+        .args([file.path()])
+        .run()
+        .code(0)
+        .stderr_has("sshsync/config.yml is larger than 1 MiB");
+    // `tailscale status --json` printing forever is cut off too.
+    let endless = fake_tailscale("exec cat /dev/zero");
+    Test::new()
+        .tailscale_command(endless.path())
+        .args(["check", "examples/web.kdl"])
+        .run()
+        .code(0)
+        .stderr_has("`tailscale status --json` printed more than 32 MiB");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn tailscale_peers_without_dns_names_are_separate_hosts() {
+    // Regression: two peers with empty DNS names (MagicDNS off) and one host name were merged
+    // into one host, so `tag:web` picked the database too.
+    let status = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(
+        status.path(),
+        r#"{"BackendState":"Running","Peer":{
+            "k1":{"HostName":"box","DNSName":"","Online":true,"TailscaleIPs":["100.64.0.2"],"Tags":["tag:db"]},
+            "k2":{"HostName":"box","DNSName":"","Online":true,"TailscaleIPs":["100.64.0.1"],"Tags":["tag:web"]}}}"#,
+    )
+    .unwrap();
+    let pick = |selector: &str| {
+        let file = stage_on(selector);
+        let run = Test::new()
+            .args(["plan", "--format", "json"])
+            .tailscale_status(&status.path().display().to_string())
+            .args([file.path()])
+            .run()
+            .code(0);
+        hosts(&run)
+    };
+    assert_eq!(pick("tag:web"), ["box"]);
+    assert_eq!(pick("tag:db"), ["box-2"]);
+    assert_eq!(pick("all"), ["box", "box-2"]);
 }

@@ -8,7 +8,7 @@ fn web_example_resolves_every_stage() {
     let run = Test::new()
         .args(["plan", "examples/web.kdl", "--format", "json"])
         .fleet()
-        .args(["--tailscale-status", &fixture("tailscale/status.json")])
+        .tailscale_status(&fixture("tailscale/status.json"))
         .run()
         .code(0);
     let plan = run.json();

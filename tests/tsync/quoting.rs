@@ -79,7 +79,7 @@ stage "s" {
     Test::new()
         .args(["check"])
         .args([&file])
-        .args(["--var", "msg=x", "--no-tailscale"])
+        .args(["--var", "msg=x"])
         .run()
         .code(2)
         .stderr_has("inside a $'…' string, which bash decodes and dash does not")

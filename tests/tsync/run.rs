@@ -102,3 +102,62 @@ fn a_very_long_command_runs() {
         .code(0)
         .stdout_has("lab-1 │ long-ok");
 }
+
+#[test]
+fn glued_help_flag_is_invalid_input_not_help() {
+    // Regression: clap read `-h1` as `-h`, so `tsync run -h1 -- …` printed the help and
+    // exited 0 without running anything.
+    let run = Test::new().args(["run", "-h1", "--", "true"]).run().code(2);
+    assert!(
+        run.stderr
+            .contains("unexpected argument `-h1`: `-h` asks for help"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // `-h` alone is still help, and `-h1` after `--` belongs to the command.
+    Test::new()
+        .args(["run", "-h"])
+        .run()
+        .code(0)
+        .stdout_has("Usage:");
+}
+
+#[test]
+fn timeouts_beyond_a_day_or_of_zero_are_invalid_input() {
+    // Regression: `--connect-timeout 10000000000000000000s` panicked (deadline arithmetic
+    // overflowed) and `--connect-timeout 70years` failed every host as unreachable.
+    for (flag, value, says) in [
+        (
+            "--connect-timeout",
+            "10000000000000000000s",
+            "a timeout is at most 24h",
+        ),
+        ("--connect-timeout", "70years", "a timeout is at most 24h"),
+        ("--connect-timeout", "0s", "a timeout of zero"),
+        ("--timeout", "25h", "a timeout is at most 24h"),
+        ("--timeout", "soon", "write a duration like 30s"),
+    ] {
+        let run = Test::new()
+            .args(["run", "all", flag, value, "--", "true"])
+            .run()
+            .code(2);
+        assert!(run.stderr.contains(says), "{flag} {value}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn hosts_from_the_home_config_are_the_ones_ssh_reaches() {
+    // Regression: tsync read $HOME/.ssh/config but ssh reads the config of the passwd home,
+    // so with HOME set elsewhere (sudo -E, CI, this test) `plan` listed lab-1 and `run`
+    // failed it as unreachable ("Could not resolve hostname lab-1").
+    let lab = lab(1);
+    let config = std::fs::read_to_string(lab.ssh_config()).unwrap();
+    Test::new()
+        .home_file(".ssh/config", &config)
+        .args(["run", "lab-1", "--", "echo", "reached"])
+        .run()
+        .code(0)
+        .stdout_has("lab-1 │ reached");
+}

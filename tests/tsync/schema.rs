@@ -82,3 +82,32 @@ fn reference_documents_every_node() {
         }
     }
 }
+
+/// Events as `Run::events` reads them from `--output json`.
+fn events_of(lines: &[&str]) -> Vec<serde_json::Value> {
+    crate::support::Run {
+        code: 0,
+        stdout: lines.join("\n"),
+        stderr: String::new(),
+    }
+    .events()
+}
+
+#[test]
+fn events_are_checked_for_types_and_enums() {
+    // Regression: the events check compared field names only, so an event with a wrong type
+    // or a value outside an enum passed.
+    let good =
+        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout","line":"hi"}"#;
+    assert_eq!(events_of(&[good]).len(), 1);
+    for bad in [
+        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdin","line":"hi"}"#,
+        r#"{"event":"output","stage":"s","host":"web-1","step":"1","stream":"stdout","line":"hi"}"#,
+        r#"{"event":"output","stage":"s","host":"web-1","step":0,"stream":"stdout","line":"hi"}"#,
+        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout"}"#,
+        r#"{"event":"no_such_event"}"#,
+    ] {
+        let caught = std::panic::catch_unwind(|| events_of(&[bad]));
+        assert!(caught.is_err(), "not caught: {bad}");
+    }
+}

@@ -1,6 +1,8 @@
-//! A small builder around the `tsync` binary: each test gets a fresh, empty HOME so the
-//! developer's own ssh config, sshsync groups or Tailscale never leak in.
+//! A small builder around the `tsync` binary: each test gets a fresh, empty HOME and
+//! `--no-tailscale` so the developer's own ssh config, sshsync groups or Tailscale never leak
+//! in.
 
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -41,12 +43,45 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
     found
 }
 
+/// A directory holding an executable `tailscale` shell script with `body`.
+pub fn fake_tailscale(body: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tailscale");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write tailscale");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// schema/events.schema.json, compiled once per test process.
+fn events_schema() -> &'static (boon::Schemas, boon::SchemaIndex) {
+    static SCHEMA: std::sync::OnceLock<(boon::Schemas, boon::SchemaIndex)> =
+        std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = format!("{ROOT}/schema/events.schema.json");
+        let text = std::fs::read_to_string(&path).expect("the events schema");
+        let json = serde_json::from_str(&text).expect("the events schema is JSON");
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler
+            .add_resource(&path, json)
+            .expect("the events schema loads");
+        let index = compiler
+            .compile(&path, &mut schemas)
+            .unwrap_or_else(|e| panic!("the events schema compiles: {e:#}"));
+        (schemas, index)
+    })
+}
+
 pub fn fixture(path: &str) -> String {
     format!("{FIXTURES}/{path}")
 }
 
 pub struct Test {
     command: Command,
+    args: Vec<OsString>,
+    /// Whether the test gives Tailscale's state itself; otherwise `--no-tailscale` is passed.
+    tailscale: bool,
     home: tempfile::TempDir,
 }
 
@@ -65,7 +100,38 @@ impl Test {
             .env("HOME", home.path())
             .env_remove("XDG_CONFIG_HOME")
             .env("NO_COLOR", "1");
-        Test { command, home }
+        Test {
+            command,
+            args: Vec::new(),
+            tailscale: false,
+            home,
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Test {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Reads Tailscale's state from `file` (`--tailscale-status`).
+    pub fn tailscale_status(mut self, file: &str) -> Test {
+        self.tailscale = true;
+        self.args(["--tailscale-status", file])
+    }
+
+    /// Lets tsync run the `tailscale` the test put in `dir`.
+    pub fn tailscale_command(mut self, dir: &std::path::Path) -> Test {
+        self.tailscale = true;
+        self.path_first(dir)
+    }
+
+    /// Puts `dir` first on PATH, so that its programs stand in for the real ones.
+    pub fn path_first(mut self, dir: &std::path::Path) -> Test {
+        let paths = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&paths));
+        self.command
+            .env("PATH", std::env::join_paths(paths).expect("a valid PATH"));
+        self
     }
 
     /// Writes a file under HOME (creating folders), e.g. `.config/sshsync/config.yml`.
@@ -79,9 +145,10 @@ impl Test {
     pub fn args<I, S>(mut self, args: I) -> Test
     where
         I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
+        S: AsRef<OsStr>,
     {
-        self.command.args(args);
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
         self
     }
 
@@ -98,28 +165,37 @@ impl Test {
     /// Points tsync at a lab: its ssh config is the whole inventory.
     pub fn lab(self, lab: &tsync_lab::Lab) -> Test {
         let config = lab.ssh_config();
-        self.args([
-            std::ffi::OsStr::new("--ssh-config"),
-            config.as_os_str(),
-            std::ffi::OsStr::new("--no-tailscale"),
-        ])
+        self.args([OsStr::new("--ssh-config"), config.as_os_str()])
+    }
+
+    /// The command to run: `--no-tailscale` goes right after the subcommand, before any `--`.
+    fn command(mut self) -> (Command, tempfile::TempDir) {
+        let mut args = self.args.into_iter();
+        self.command.args(args.next());
+        if !self.tailscale {
+            self.command.arg("--no-tailscale");
+        }
+        self.command.args(args);
+        (self.command, self.home)
     }
 
     /// Starts tsync without waiting, stdout piped, for tests that act while it runs.
-    pub fn spawn(mut self) -> (std::process::Child, tempfile::TempDir) {
-        self.command
+    pub fn spawn(self) -> (std::process::Child, tempfile::TempDir) {
+        let (mut command, home) = self.command();
+        command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        let child = self.command.spawn().expect("tsync starts");
-        (child, self.home)
+        let child = command.spawn().expect("tsync starts");
+        (child, home)
     }
 
-    pub fn run(mut self) -> Run {
+    pub fn run(self) -> Run {
+        let (mut command, _home) = self.command();
         let Output {
             status,
             stdout,
             stderr,
-        } = self.command.output().expect("tsync runs");
+        } = command.output().expect("tsync runs");
         Run {
             code: status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -159,12 +235,22 @@ impl Run {
         self
     }
 
-    /// The JSON lines of `--output json`, one event each.
+    /// The JSON lines of `--output json`, one event each, every one checked against
+    /// schema/events.schema.json (types, enums and required fields).
+    #[track_caller]
     pub fn events(&self) -> Vec<serde_json::Value> {
-        self.stdout
+        let events: Vec<serde_json::Value> = self
+            .stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
+            .collect();
+        let (schemas, schema) = events_schema();
+        for event in &events {
+            if let Err(error) = schemas.validate(event, *schema) {
+                panic!("event does not follow the schema: {event}\n{error}");
+            }
+        }
+        events
     }
 
     pub fn json(&self) -> serde_json::Value {
