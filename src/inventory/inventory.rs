@@ -11,8 +11,8 @@ use miette::SourceSpan;
 use super::host::Host;
 use super::{ssh_config, sshsync, tailscale};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::glob::glob_match;
 use crate::playbook::{Group, Parser, read_source};
-use crate::selector::glob_match;
 use crate::suggest::did_you_mean;
 
 /// Where to read hosts and groups from (the command line's inventory flags).

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use crate::limited_read::{LimitedReadError, read_limited, size};
-use crate::selector::glob_match;
+use crate::glob::glob_match;
 
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`); deeper nesting is almost always a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;

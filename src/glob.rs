@@ -1,4 +1,5 @@
-//! Shell-style wildcards for host names (`web-*`, `db-[12]`).
+//! Shell-style wildcards for host names (`web-*`, `db-[12]`), shared by selectors and the
+//! ssh config reader. A leaf: it imports nothing from tsync.
 
 /// Shell-style wildcard match of a host name: `*` any run, `?` one character, `[abc]`/`[a-z]`
 /// one of a set (`[!…]` negates).
