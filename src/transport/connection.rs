@@ -10,9 +10,9 @@ use openssh::{Session, Stdio};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
-use super::connector::ssh_message;
 use super::pid_marker::{MarkerLine, PidMarker};
 use super::remote_command::RemoteCommand;
+use super::ssh_message::ssh_message;
 
 /// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
 /// command never fails for want of a channel.

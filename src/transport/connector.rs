@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::connection::Connection;
 use super::pid_marker::PidMarker;
+use super::ssh_message::ssh_message;
 
 pub struct Connector {
     builder: SessionBuilder,
@@ -122,20 +123,6 @@ fn connect_message(destination: &str, ssh: String) -> String {
         ),
         None => format!("host key of {destination} has changed (possible attack)"),
     }
-}
-
-/// The most useful text of an openssh error: ssh's own message, found in its source chain.
-pub(super) fn ssh_message(error: &openssh::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !text.is_empty() {
-            message = text;
-        }
-        source = s.source();
-    }
-    message.trim().to_string()
 }
 
 #[cfg(test)]

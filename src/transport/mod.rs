@@ -5,6 +5,7 @@ mod connection;
 mod connector;
 mod pid_marker;
 mod remote_command;
+mod ssh_message;
 
 pub use connection::{Connection, ExecError, Executed, Output, Stream};
 pub use connector::{ConnectError, Connector};
