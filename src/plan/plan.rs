@@ -3,19 +3,17 @@
 //! runner executes it.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use serde::Serialize;
 
+use super::planned_step::{PlannedStep, StepAction, plan_step, render_error};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Action, Check, Playbook, RenderError, Rolling, Stage, Step, Template};
+use crate::playbook::{Check, Playbook, Rolling, Stage};
 use crate::selector::Selector;
-use crate::shell::quote_word;
 
 /// Default limit for a step without its own `timeout`: long enough for a build, short
 /// enough that a hung host cannot hold a cron run forever.
@@ -52,18 +50,6 @@ pub struct PlannedStage {
     pub steps: Vec<PlannedStep>,
     pub checks: Vec<Check>,
     pub rolling: Option<Rolling>,
-}
-
-#[derive(Debug)]
-pub struct PlannedStep {
-    pub kind: &'static str,
-    /// The step as written in the playbook (command or script path).
-    pub written: String,
-    pub timeout: Duration,
-    /// The remote command for each host of the stage, in the stage's host order.
-    pub commands: Vec<String>,
-    /// Fed to the command's stdin (a script's body).
-    pub stdin: Option<Arc<str>>,
 }
 
 impl Plan {
@@ -278,11 +264,10 @@ impl Plan {
                 hosts: (0..hosts.len()).collect(),
                 selectors: vec![selector.to_string()],
                 steps: vec![PlannedStep {
-                    kind: "run",
+                    action: StepAction::Run,
                     written: command.to_string(),
                     timeout,
                     commands: vec![command.to_string(); hosts.len()],
-                    stdin: None,
                 }],
                 checks: Vec::new(),
                 rolling: None,
@@ -322,7 +307,7 @@ impl Plan {
     }
 }
 
-struct HostVars {
+pub(super) struct HostVars {
     host: String,
     address: String,
     user: String,
@@ -331,7 +316,7 @@ struct HostVars {
 }
 
 impl HostVars {
-    fn get<'a>(&'a self, name: &str, vars: &HashMap<&str, &'a str>) -> Option<&'a str> {
+    pub(super) fn get<'a>(&'a self, name: &str, vars: &HashMap<&str, &'a str>) -> Option<&'a str> {
         match name {
             "host" => Some(&self.host),
             "address" => Some(&self.address),
@@ -340,88 +325,6 @@ impl HostVars {
             "stage" => Some(&self.stage),
             _ => vars.get(name).copied(),
         }
-    }
-}
-
-fn plan_step(
-    step: &Step,
-    hosts: &[HostVars],
-    vars: &HashMap<&str, &str>,
-) -> Result<PlannedStep, RenderError> {
-    let render = |t: &Template, h: &HostVars| t.render(|name| h.get(name, vars));
-    let commands = hosts
-        .iter()
-        .map(|h| {
-            // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
-            let mut command = String::new();
-            if let Some(cwd) = &step.cwd {
-                command.push_str(&format!("cd -- {} || exit; ", quote_path(&render(cwd, h)?)));
-            }
-            for (name, value) in &step.env {
-                command.push_str(&format!(
-                    "export {}={}; ",
-                    name.value,
-                    quote_word(&render(value, h)?)
-                ));
-            }
-            match &step.action {
-                Action::Run(run) => command.push_str(&render(run, h)?),
-                Action::Script { args, .. } => {
-                    command.push_str("sh -s --");
-                    for a in args {
-                        command.push(' ');
-                        command.push_str(&quote_word(&render(a, h)?));
-                    }
-                }
-            }
-            Ok(command)
-        })
-        .collect::<Result<_, _>>()?;
-    let (written, stdin) = match &step.action {
-        Action::Run(command) => (command.text.value.clone(), None),
-        Action::Script { path, body, .. } => (
-            path.value.display().to_string(),
-            Some(Arc::from(body.as_str())),
-        ),
-    };
-    Ok(PlannedStep {
-        kind: step.kind(),
-        written,
-        timeout: step
-            .timeout
-            .as_ref()
-            .map(|t| t.value)
-            .unwrap_or(DEFAULT_STEP_TIMEOUT),
-        commands,
-        stdin,
-    })
-}
-
-/// A value that cannot be placed where its placeholder stands, pointing at the placeholder.
-fn render_error(error: RenderError, source: &Source) -> Diagnostic {
-    let message = error.to_string();
-    match error {
-        RenderError::Undefined(_) => Diagnostic::error("undefined-variable", message),
-        RenderError::Nul { span, .. } => Diagnostic::error("unsafe-value", message)
-            .in_source(source)
-            .label(span, "this placeholder")
-            .help("remove the NUL character from the value"),
-        RenderError::EndsHereDoc { span, .. } => {
-            Diagnostic::error("unsafe-value", message)
-                .in_source(source)
-                .label(span, "this placeholder")
-                .help("choose an end word for the here-document that no value can hold, or pass the value another way")
-        }
-    }
-}
-
-/// Quotes a directory for `cd`, keeping a leading `~/` outside the quotes so the shell
-/// still expands it to the login's home.
-fn quote_path(path: &str) -> String {
-    match path.strip_prefix("~/") {
-        Some(rest) if !rest.is_empty() => format!("~/{}", quote_word(rest)),
-        _ if path == "~" || path == "~/" => "~".to_string(),
-        _ => quote_word(path),
     }
 }
 
@@ -574,128 +477,4 @@ fn no_hosts(stage: &Stage, inventory: &Inventory, source: &Source) -> Diagnostic
         )
     };
     d.help(help)
-}
-
-/// JSON form of a plan (`tsync plan --format json`).
-#[derive(Serialize)]
-pub struct PlanView<'a> {
-    pub playbook: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
-    pub waves: Vec<Vec<&'a str>>,
-    pub stages: Vec<StageView<'a>>,
-}
-
-#[derive(Serialize)]
-pub struct StageView<'a> {
-    pub name: &'a str,
-    pub needs: Vec<&'a str>,
-    pub parallel_with: Vec<&'a str>,
-    pub selectors: &'a [String],
-    pub hosts: Vec<&'a str>,
-    pub steps: Vec<StepView<'a>>,
-    pub checks: Vec<CheckView<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rolling: Option<RollingView>,
-}
-
-#[derive(Serialize)]
-pub struct StepView<'a> {
-    pub kind: &'a str,
-    pub written: &'a str,
-    pub timeout_secs: f64,
-    /// Host name → command.
-    pub commands: std::collections::BTreeMap<&'a str, &'a str>,
-}
-
-#[derive(Serialize)]
-pub struct CheckView<'a> {
-    pub name: &'a str,
-    pub probe: &'a str,
-    pub target: &'a str,
-    pub retries: u32,
-    pub interval_secs: f64,
-    pub timeout_secs: f64,
-}
-
-#[derive(Serialize)]
-pub struct RollingView {
-    pub batch: crate::playbook::Amount,
-    pub max_fail: crate::playbook::Amount,
-    pub pause_secs: f64,
-    /// Host names per batch, in order.
-    pub batches: Vec<Vec<String>>,
-}
-
-impl Plan {
-    pub fn view(&self) -> PlanView<'_> {
-        let name = |i: usize| self.stages[i].name.as_str();
-        let parallel = self.parallel_sets();
-        PlanView {
-            playbook: &self.name,
-            description: self.description.as_deref(),
-            waves: self
-                .waves
-                .iter()
-                .map(|w| w.iter().map(|&i| name(i)).collect())
-                .collect(),
-            stages: self
-                .order
-                .iter()
-                .map(|&i| {
-                    let stage = &self.stages[i];
-                    let host_names: Vec<&str> = stage
-                        .hosts
-                        .iter()
-                        .map(|&h| self.hosts[h].name.as_str())
-                        .collect();
-                    StageView {
-                        name: &stage.name,
-                        needs: stage.needs.iter().map(|&n| name(n)).collect(),
-                        parallel_with: parallel[i].iter().map(|&j| name(j)).collect(),
-                        selectors: &stage.selectors,
-                        hosts: host_names.clone(),
-                        steps: stage
-                            .steps
-                            .iter()
-                            .map(|s| StepView {
-                                kind: s.kind,
-                                written: &s.written,
-                                timeout_secs: s.timeout.as_secs_f64(),
-                                commands: host_names
-                                    .iter()
-                                    .copied()
-                                    .zip(s.commands.iter().map(String::as_str))
-                                    .collect(),
-                            })
-                            .collect(),
-                        checks: stage
-                            .checks
-                            .iter()
-                            .map(|c| CheckView {
-                                name: &c.name.value,
-                                probe: c.probe.kind(),
-                                target: &c.template().text.value,
-                                retries: c.retries,
-                                interval_secs: c.interval.as_secs_f64(),
-                                timeout_secs: c.timeout.as_secs_f64(),
-                            })
-                            .collect(),
-                        rolling: stage.rolling.as_ref().map(|r| RollingView {
-                            batch: r.batch,
-                            max_fail: r.max_fail,
-                            pause_secs: r.pause.as_secs_f64(),
-                            batches: r
-                                .batches(host_names.len())
-                                .into_iter()
-                                .map(|range| {
-                                    host_names[range].iter().map(|s| s.to_string()).collect()
-                                })
-                                .collect(),
-                        }),
-                    }
-                })
-                .collect(),
-        }
-    }
 }

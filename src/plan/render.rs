@@ -1,5 +1,7 @@
 //! A plan written out for people (`text`), programs (`json`) and pictures (`dot`, `mermaid`).
 
+mod view;
+
 use std::fmt::Write;
 
 use super::plan::Plan;
@@ -80,7 +82,7 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         let _ = writeln!(
             out,
             "    {} {}  (timeout {})",
-            step.kind,
+            step.action.kind(),
             step.written,
             humantime::format_duration(step.timeout)
         );
@@ -132,7 +134,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 pub fn json(plan: &Plan) -> String {
-    serde_json::to_string_pretty(&plan.view()).expect("plan views serialize")
+    serde_json::to_string_pretty(&view::view(plan)).expect("plan views serialize")
 }
 
 /// Graphviz: one box per stage with its host count, an arrow per `needs`.

@@ -10,8 +10,7 @@ use std::sync::Arc;
 
 use super::Reporter;
 use super::printable::printable;
-use crate::runner::{CancelReason, Event, StepEnd, Summary};
-use crate::transport::Stream;
+use crate::runner::{CancelReason, Event, StepOutcome, Stream, Summary};
 
 pub struct Human<W: Write> {
     out: W,
@@ -157,17 +156,18 @@ impl<W: Write> Reporter for Human<W> {
                 host,
                 step,
                 command,
-                exit_code,
-                ok: false,
+                outcome:
+                    outcome @ (StepOutcome::Exited { .. }
+                    | StepOutcome::Signalled
+                    | StepOutcome::FailedToRun { .. }),
                 duration_secs,
                 stderr,
                 stage,
-                end: end @ (StepEnd::Exited | StepEnd::Signalled | StepEnd::Error),
-                error,
-            } => {
-                let how = match (end, exit_code, error) {
-                    (_, Some(code), _) => format!("exited with code {code}"),
-                    (StepEnd::Error, _, Some(error)) => format!("could not run ({error})"),
+                ..
+            } if !outcome.ok() => {
+                let how = match outcome {
+                    StepOutcome::Exited { code } => format!("exited with code {code}"),
+                    StepOutcome::FailedToRun { error } => format!("could not run ({error})"),
                     _ => "was killed by a signal".to_string(),
                 };
                 let text = self.paint(

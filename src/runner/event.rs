@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::transport::Stream;
+use super::step_outcome::StepOutcome;
+use super::stream::Stream;
+use super::summary::Summary;
 
 /// Stage and host names are shared with the runner (`Arc<str>`): an event per output line
 /// must not copy them.
@@ -48,16 +50,15 @@ pub enum Event {
         host: Arc<str>,
         step: usize,
         command: String,
-        /// None when the command did not exit by itself (see `end`).
-        exit_code: Option<i32>,
-        ok: bool,
+        /// Written as `exit_code`, `ok`, `end` and `error`.
+        #[serde(flatten)]
+        outcome: StepOutcome,
+        /// The step changed the host. Every command that exits 0 counts as a change, as
+        /// nothing tells tsync otherwise.
+        changed: bool,
         duration_secs: f64,
-        end: StepEnd,
         #[serde(skip_serializing_if = "String::is_empty")]
         stderr: String,
-        /// Why the step ended without an exit code, when there is more to say than `end`.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
     },
     StepTimedOut {
         stage: Arc<str>,
@@ -97,24 +98,6 @@ pub enum Event {
     },
 }
 
-/// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepEnd {
-    /// The command exited; `exit_code` says how.
-    Exited,
-    /// The remote process was killed by a signal.
-    Signalled,
-    /// The command could not be started, or its output could not be read.
-    Error,
-    /// Its timeout passed: the command was stopped and the host cut off.
-    TimedOut,
-    /// The connection to the host broke.
-    ConnectionLost,
-    /// The run was cancelled and the command stopped.
-    Cancelled,
-}
-
 /// Why a run is being cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum CancelReason {
@@ -151,39 +134,4 @@ pub enum HostOutcome {
     Unreachable,
     /// Not run: cancelled before it started.
     Skipped,
-}
-
-/// The run's totals: one row per host, and how it ended.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub ok: bool,
-    pub interrupted: bool,
-    pub duration_secs: f64,
-    pub exit_code: i32,
-    pub hosts: Vec<HostTotals>,
-    pub stages: Vec<StageTotals>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HostTotals {
-    pub host: String,
-    /// Steps that ran and succeeded.
-    pub ok: usize,
-    /// Steps that ran a command (every `run` and `script` step counts as a change, as
-    /// nothing tells tsync otherwise).
-    pub changed: usize,
-    pub failed: usize,
-    pub unreachable: usize,
-    pub skipped: usize,
-    pub duration_secs: f64,
-    /// The first failure, for the recap: stage, step and why.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StageTotals {
-    pub stage: String,
-    /// ok, failed, skipped or cancelled.
-    pub status: &'static str,
 }

@@ -1,7 +1,22 @@
 //! Plan → execution over SSH, reported as a stream of [`Event`]s.
+//!
+//! `runner.rs` walks the DAG of stages; `stage.rs` runs one stage on its hosts; `step.rs`
+//! runs one step on one host and is the one place that dispatches on a step's action.
 
+mod cancel;
+mod context;
 mod event;
 mod runner;
+mod stage;
+mod step;
+mod step_outcome;
+mod step_output;
+mod stream;
+mod summary;
 
-pub use event::{CancelReason, Event, HostOutcome, HostTotals, StageTotals, StepEnd, Summary};
-pub use runner::{Cancel, EVENT_QUEUE, RunOptions, Runner};
+pub use cancel::Cancel;
+pub use event::{CancelReason, Event, HostOutcome};
+pub use runner::{EVENT_QUEUE, RunOptions, Runner};
+pub use step_outcome::{StepEnd, StepOutcome};
+pub use stream::Stream;
+pub use summary::{HostTotals, StageStatus, StageTotals, Summary};

@@ -33,18 +33,23 @@ pub struct Connection {
 
 /// Where a command's output goes, line by line.
 pub trait Output: Send {
-    /// Takes one line (or a piece of a long one), without its newline. Output is read from
-    /// the host only as fast as this returns: a slow reader holds the host back instead of
-    /// filling tsync's memory. It may keep lines back, to pass them on together.
-    fn line(&mut self, stream: Stream, line: String) -> impl Future<Output = ()> + Send;
+    /// Takes one line (or a piece of a long one) of stdout, without its newline. Output is
+    /// read from the host only as fast as this returns: a slow reader holds the host back
+    /// instead of filling tsync's memory. It may keep lines back, to pass them on together.
+    fn stdout_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
+
+    /// Takes one line of stderr, as [`stdout_line`](Self::stdout_line) does; the PID marker
+    /// is never among them.
+    fn stderr_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
 
     /// Passes on every line kept back: no more output is at hand for now.
     fn flush(&mut self) -> impl Future<Output = ()> + Send;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stream {
+/// Which of a command's pipes a line came from; the caller sees the two through
+/// [`Output`]'s methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pipe {
     Stdout,
     Stderr,
 }
@@ -290,8 +295,8 @@ struct Lines<'a, O> {
 }
 
 impl<O: Output> Lines<'_, O> {
-    async fn piece(&mut self, stream: Stream, line: Vec<u8>) {
-        if stream == Stream::Stderr {
+    async fn piece(&mut self, pipe: Pipe, line: Vec<u8>) {
+        if pipe == Pipe::Stderr {
             if !self.marker_seen {
                 match self.marker.recognise(&line) {
                     MarkerLine::Pid(pid) => {
@@ -325,14 +330,17 @@ impl<O: Output> Lines<'_, O> {
             Some(t) => t.strip_suffix('\r').unwrap_or(t).to_string(),
             None => text,
         };
-        self.output.line(stream, text).await;
+        match pipe {
+            Pipe::Stdout => self.output.stdout_line(text).await,
+            Pipe::Stderr => self.output.stderr_line(text).await,
+        }
     }
 
     /// Shows a held empty line: what followed it was not the marker.
     async fn release(&mut self) {
         if std::mem::take(&mut self.held) {
             self.tail.push(b'\n');
-            self.output.line(Stream::Stderr, String::new()).await;
+            self.output.stderr_line(String::new()).await;
         }
     }
 
@@ -377,7 +385,7 @@ async fn read_lines<O: Output>(
             read = read_line(out.as_mut(), &mut out_buf), if out.is_some() => {
                 let read = read?;
                 if let Some(piece) = take_piece(&mut out_buf, read == 0) {
-                    lines.piece(Stream::Stdout, piece).await;
+                    lines.piece(Pipe::Stdout, piece).await;
                 }
                 if out.as_ref().is_some_and(|r| r.buffer().is_empty()) {
                     lines.output.flush().await;
@@ -389,7 +397,7 @@ async fn read_lines<O: Output>(
             read = read_line(err.as_mut(), &mut err_buf), if err.is_some() => {
                 let read = read?;
                 if let Some(piece) = take_piece(&mut err_buf, read == 0) {
-                    lines.piece(Stream::Stderr, piece).await;
+                    lines.piece(Pipe::Stderr, piece).await;
                 }
                 if err.as_ref().is_some_and(|r| r.buffer().is_empty()) {
                     lines.output.flush().await;

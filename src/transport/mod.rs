@@ -7,5 +7,5 @@ mod pid_marker;
 mod remote_command;
 mod ssh_message;
 
-pub use connection::{Connection, ExecError, Executed, Output, Stream};
+pub use connection::{Connection, ExecError, Executed, Output};
 pub use connector::{ConnectError, Connector};

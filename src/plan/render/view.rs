@@ -1,0 +1,129 @@
+//! The JSON form of a plan (`tsync plan --format json`): views that borrow from the plan.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::plan::Plan;
+use crate::playbook::Amount;
+
+/// JSON form of a plan (`tsync plan --format json`).
+#[derive(Serialize)]
+pub struct PlanView<'a> {
+    pub playbook: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    pub waves: Vec<Vec<&'a str>>,
+    pub stages: Vec<StageView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct StageView<'a> {
+    pub name: &'a str,
+    pub needs: Vec<&'a str>,
+    pub parallel_with: Vec<&'a str>,
+    pub selectors: &'a [String],
+    pub hosts: Vec<&'a str>,
+    pub steps: Vec<StepView<'a>>,
+    pub checks: Vec<CheckView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolling: Option<RollingView>,
+}
+
+#[derive(Serialize)]
+pub struct StepView<'a> {
+    pub kind: &'a str,
+    pub written: &'a str,
+    pub timeout_secs: f64,
+    /// Host name → command.
+    pub commands: BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
+pub struct CheckView<'a> {
+    pub name: &'a str,
+    pub probe: &'a str,
+    pub target: &'a str,
+    pub retries: u32,
+    pub interval_secs: f64,
+    pub timeout_secs: f64,
+}
+
+#[derive(Serialize)]
+pub struct RollingView {
+    pub batch: Amount,
+    pub max_fail: Amount,
+    pub pause_secs: f64,
+    /// Host names per batch, in order.
+    pub batches: Vec<Vec<String>>,
+}
+
+/// The JSON view of `plan`, borrowing from it.
+pub(super) fn view(plan: &Plan) -> PlanView<'_> {
+    let name = |i: usize| plan.stages[i].name.as_str();
+    let parallel = plan.parallel_sets();
+    PlanView {
+        playbook: &plan.name,
+        description: plan.description.as_deref(),
+        waves: plan
+            .waves
+            .iter()
+            .map(|w| w.iter().map(|&i| name(i)).collect())
+            .collect(),
+        stages: plan
+            .order
+            .iter()
+            .map(|&i| {
+                let stage = &plan.stages[i];
+                let host_names: Vec<&str> = stage
+                    .hosts
+                    .iter()
+                    .map(|&h| plan.hosts[h].name.as_str())
+                    .collect();
+                StageView {
+                    name: &stage.name,
+                    needs: stage.needs.iter().map(|&n| name(n)).collect(),
+                    parallel_with: parallel[i].iter().map(|&j| name(j)).collect(),
+                    selectors: &stage.selectors,
+                    hosts: host_names.clone(),
+                    steps: stage
+                        .steps
+                        .iter()
+                        .map(|s| StepView {
+                            kind: s.action.kind(),
+                            written: &s.written,
+                            timeout_secs: s.timeout.as_secs_f64(),
+                            commands: host_names
+                                .iter()
+                                .copied()
+                                .zip(s.commands.iter().map(String::as_str))
+                                .collect(),
+                        })
+                        .collect(),
+                    checks: stage
+                        .checks
+                        .iter()
+                        .map(|c| CheckView {
+                            name: &c.name.value,
+                            probe: c.probe.kind(),
+                            target: &c.template().text.value,
+                            retries: c.retries,
+                            interval_secs: c.interval.as_secs_f64(),
+                            timeout_secs: c.timeout.as_secs_f64(),
+                        })
+                        .collect(),
+                    rolling: stage.rolling.as_ref().map(|r| RollingView {
+                        batch: r.batch,
+                        max_fail: r.max_fail,
+                        pause_secs: r.pause.as_secs_f64(),
+                        batches: r
+                            .batches(host_names.len())
+                            .into_iter()
+                            .map(|range| host_names[range].iter().map(|s| s.to_string()).collect())
+                            .collect(),
+                    }),
+                }
+            })
+            .collect(),
+    }
+}

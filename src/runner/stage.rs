@@ -1,0 +1,146 @@
+//! One stage on its hosts: a task per host, each running the stage's steps in order on
+//! that host's connection, holding a `--jobs` permit while it works.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::task::JoinSet;
+
+use super::cancel::Cancel;
+use super::context::Context;
+use super::event::{Event, HostOutcome};
+use super::step::{StepResult, run_step};
+use super::step_outcome::StepOutcome;
+use super::summary::StageStatus;
+
+/// Runs one stage on all its hosts: ok when every host succeeded, failed otherwise.
+pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatus {
+    let started = Instant::now();
+    let planned = &context.plan.stages[stage];
+    context
+        .emit(Event::StageStarted {
+            stage: context.stage_names[stage].clone(),
+            hosts: planned
+                .hosts
+                .iter()
+                .map(|&h| context.host_names[h].clone())
+                .collect(),
+        })
+        .await;
+    let mut hosts = JoinSet::new();
+    for position in 0..planned.hosts.len() {
+        let context = context.clone();
+        hosts.spawn(async move { run_host(&context, stage, position).await });
+    }
+    let mut ok = true;
+    while let Some(outcome) = hosts.join_next().await {
+        match outcome {
+            Ok(HostOutcome::Ok) => {}
+            Ok(HostOutcome::Failed | HostOutcome::Unreachable | HostOutcome::Skipped) => {
+                ok = false;
+            }
+            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        }
+    }
+    context
+        .emit(Event::StageFinished {
+            stage: context.stage_names[stage].clone(),
+            ok,
+            duration_secs: started.elapsed().as_secs_f64(),
+        })
+        .await;
+    if ok {
+        StageStatus::Ok
+    } else {
+        StageStatus::Failed
+    }
+}
+
+/// Runs a stage's steps on the host at `position` in the stage's host list.
+async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
+    let planned = &context.plan.stages[stage];
+    let host = planned.hosts[position];
+    let steps = planned.steps.len();
+
+    let outcome = async {
+        let _job = tokio::select! {
+            permit = context.jobs.acquire() => permit.expect("the semaphore is never closed"),
+            _ = context.until(Cancel::graceful) => return (HostOutcome::Skipped, 0),
+        };
+        if context.cancelled().graceful() {
+            return (HostOutcome::Skipped, 0);
+        }
+        let connection = tokio::select! {
+            c = context.connection(host) => c,
+            _ = context.until(Cancel::forced) => return (HostOutcome::Skipped, 0),
+        };
+        let connection = match connection {
+            Ok(c) => c,
+            Err(error) => {
+                unreachable(context, stage, host, error, "unreachable").await;
+                return (HostOutcome::Unreachable, 0);
+            }
+        };
+        for k in 0..steps {
+            if context.cancelled().graceful() {
+                return (HostOutcome::Skipped, k);
+            }
+            let StepResult { outcome, changed } =
+                run_step(context, &connection, stage, position, k).await;
+            if outcome.ok() {
+                context.tally(host, |t| {
+                    t.ok += 1;
+                    t.changed += usize::from(changed);
+                });
+                continue;
+            }
+            if let StepOutcome::ConnectionLost { message } = outcome {
+                context.mark_lost(host, &message);
+                unreachable(context, stage, host, message, "connection lost").await;
+                return (HostOutcome::Unreachable, k + 1);
+            }
+            let why = outcome.failure(&planned.steps[k].written);
+            context.tally(host, |t| {
+                t.failed += 1;
+                if let Some(why) = why {
+                    t.failure
+                        .get_or_insert(format!("{}: step {}{why}", planned.name, k + 1));
+                }
+            });
+            return (HostOutcome::Failed, k + 1);
+        }
+        (HostOutcome::Ok, steps)
+    };
+    let started = Instant::now();
+    let (outcome, ran) = outcome.await;
+    // Steps after a failure, or never started, are skipped.
+    context.tally(host, |t| {
+        t.skipped += steps - ran.min(steps);
+        t.duration_secs += started.elapsed().as_secs_f64();
+    });
+    context
+        .emit(Event::HostFinished {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            outcome,
+            duration_secs: started.elapsed().as_secs_f64(),
+        })
+        .await;
+    outcome
+}
+
+/// Reports a host that could not be reached, or whose connection broke, and counts it.
+async fn unreachable(context: &Context, stage: usize, host: usize, error: String, what: &str) {
+    let name = &context.plan.stages[stage].name;
+    context.tally(host, |t| {
+        t.unreachable += 1;
+        t.failure.get_or_insert(format!("{name}: {what}: {error}"));
+    });
+    context
+        .emit(Event::HostUnreachable {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            error,
+        })
+        .await;
+}

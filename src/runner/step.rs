@@ -1,0 +1,163 @@
+//! One step on one host: started, carried out by its action's function within its timeout
+//! and until a forced cancel, and finished with its [`StepOutcome`].
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use super::cancel::Cancel;
+use super::context::Context;
+use super::event::{CancelReason, Event};
+use super::step_outcome::StepOutcome;
+use super::step_output::StepOutput;
+use crate::plan::{PlannedStep, StepAction};
+use crate::transport::{Connection, ExecError, Executed, Output};
+
+/// How a step ended on one host, for the host's tally.
+pub(super) struct StepResult {
+    pub(super) outcome: StepOutcome,
+    /// The step changed the host (as its `step_finished` says).
+    pub(super) changed: bool,
+}
+
+/// How waiting for a step's action ended.
+enum Ended {
+    Ran(Result<Executed, ExecError>),
+    TimedOut,
+    Cancelled(CancelReason),
+}
+
+/// Runs step `k` of a stage on the host at `position` in the stage's host list.
+pub(super) async fn run_step(
+    context: &Context,
+    connection: &Connection,
+    stage: usize,
+    position: usize,
+    k: usize,
+) -> StepResult {
+    let planned = &context.plan.stages[stage];
+    let step = &planned.steps[k];
+    let host = planned.hosts[position];
+    let command = &step.commands[position];
+    context
+        .emit(Event::StepStarted {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            step: k + 1,
+            kind: step.action.kind().to_string(),
+            command: command.clone(),
+        })
+        .await;
+    let started = Instant::now();
+    let mut output = StepOutput::new(context, stage, host, k + 1);
+    let group = AtomicU32::new(0);
+    let act = act(step, connection, command, &group, &mut output);
+    let ended = tokio::select! {
+        r = tokio::time::timeout(step.timeout, act) => match r {
+            Ok(r) => Ended::Ran(r),
+            Err(_elapsed) => Ended::TimedOut,
+        },
+        reason = context.until(Cancel::forced) => {
+            connection.stop(group.load(Ordering::SeqCst)).await;
+            Ended::Cancelled(reason)
+        }
+    };
+    // Lines read before a timeout or a cancel are shown too, before the step's end.
+    output.flush().await;
+    let (outcome, stderr) = match ended {
+        Ended::Ran(Ok(done)) => {
+            let outcome = match done.exit_code {
+                Some(code) => StepOutcome::Exited { code },
+                None => StepOutcome::Signalled,
+            };
+            // The end of stderr is shown for a failed step only.
+            let stderr = if outcome.ok() {
+                String::new()
+            } else {
+                done.stderr_tail
+            };
+            (outcome, stderr)
+        }
+        Ended::Ran(Err(ExecError::Disconnected(message))) => {
+            (StepOutcome::ConnectionLost { message }, String::new())
+        }
+        Ended::Ran(Err(ExecError::Failed(error))) => {
+            (StepOutcome::FailedToRun { error }, String::new())
+        }
+        Ended::Cancelled(reason) => (StepOutcome::Cancelled { reason }, String::new()),
+        Ended::TimedOut => {
+            // The host stopped answering, or the command runs too long: cut it off. A
+            // connection that could not serve this step is not used again.
+            connection.stop(group.load(Ordering::SeqCst)).await;
+            context.mark_lost(host, "a step timed out on this connection earlier");
+            context
+                .emit(Event::StepTimedOut {
+                    stage: context.stage_names[stage].clone(),
+                    host: context.host_names[host].clone(),
+                    step: k + 1,
+                    command: command.clone(),
+                    timeout_secs: step.timeout.as_secs_f64(),
+                })
+                .await;
+            (
+                StepOutcome::TimedOut {
+                    after: step.timeout,
+                },
+                String::new(),
+            )
+        }
+    };
+    // Every command that exits 0 counts as a change: nothing tells tsync otherwise.
+    let changed = outcome.ok();
+    context
+        .emit(Event::StepFinished {
+            stage: context.stage_names[stage].clone(),
+            host: context.host_names[host].clone(),
+            step: k + 1,
+            command: command.clone(),
+            outcome: outcome.clone(),
+            changed,
+            duration_secs: started.elapsed().as_secs_f64(),
+            stderr,
+        })
+        .await;
+    StepResult { outcome, changed }
+}
+
+/// Carries out the step's action on the host: the one place that dispatches on its kind.
+/// The remote process group goes into `group` as soon as it is known, so that a step given
+/// up on can be stopped.
+async fn act(
+    step: &PlannedStep,
+    connection: &Connection,
+    command: &str,
+    group: &AtomicU32,
+    output: &mut StepOutput<'_>,
+) -> Result<Executed, ExecError> {
+    match &step.action {
+        StepAction::Run => run(connection, command, group, output).await,
+        StepAction::Script { body } => script(connection, command, body, group, output).await,
+    }
+}
+
+/// A `run` step: the command alone, reading nothing.
+async fn run(
+    connection: &Connection,
+    command: &str,
+    group: &AtomicU32,
+    output: &mut StepOutput<'_>,
+) -> Result<Executed, ExecError> {
+    connection.exec(command, None, group, output).await
+}
+
+/// A `script` step: the command (`sh -s -- ARGS`) reads the script's body from stdin.
+async fn script(
+    connection: &Connection,
+    command: &str,
+    body: &str,
+    group: &AtomicU32,
+    output: &mut StepOutput<'_>,
+) -> Result<Executed, ExecError> {
+    connection
+        .exec(command, Some(body.as_bytes()), group, output)
+        .await
+}
