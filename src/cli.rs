@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::OutputFormat;
 use crate::report::diagnostics::Color;
 
 #[derive(Debug, Parser)]
@@ -71,14 +72,6 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// For people: live progress, output by host, a recap
-    Human,
-    /// One JSON object per event per line (schema/events.schema.json)
-    Json,
 }
 
 /// How a run is carried out; shared by `apply` and `run`.

@@ -1,20 +1,17 @@
 //! Runs a plan with a reporter attached and signals handled; shared by `apply` and `run`.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::cli::{Execution, OutputFormat};
+use crate::cli::Execution;
 use crate::exit_code;
 use crate::plan::Plan;
 use crate::report::diagnostics::Color;
-use crate::report::{Human, JsonLines, Reporter};
+use crate::report::{Reporter, Reporters};
 use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner};
-
-/// Output is written in blocks of this size while events keep coming.
-const OUTPUT_BUFFER: usize = 64 * 1024;
 
 pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -42,16 +39,8 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
     let reporter = {
         let cancel = cancel.clone();
         std::thread::spawn(move || {
-            let stdout = io::stdout();
-            let terminal = stdout.is_terminal();
-            let out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
-            match format {
-                OutputFormat::Human => {
-                    let human = Human::new(out, terminal, color.enabled(terminal), &host_names);
-                    report(human, received, &cancel)
-                }
-                OutputFormat::Json => report(JsonLines::new(out), received, &cancel),
-            }
+            let reporters = Reporters::to_stdout(format, color, &host_names);
+            report(reporters, received, &cancel)
         })
     };
 

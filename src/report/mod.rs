@@ -5,7 +5,9 @@ mod human;
 mod json;
 mod printable;
 mod reporter;
+mod reporters;
 
 pub use human::Human;
 pub use json::JsonLines;
 pub use reporter::Reporter;
+pub use reporters::{OutputFormat, Reporters};

@@ -1,0 +1,57 @@
+//! Which reporters a run writes to: the one registration point. A new output (history,
+//! a timeline, JUnit for CI) is a new file implementing [`Reporter`] and one line here.
+
+use std::io::{self, IsTerminal};
+
+use clap::ValueEnum;
+
+use super::diagnostics::Color;
+use super::{Human, JsonLines, Reporter};
+use crate::runner::Event;
+
+/// Output is written in blocks of this size while events keep coming.
+const OUTPUT_BUFFER: usize = 64 * 1024;
+
+/// What `--output` asks to see on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: live progress, output by host, a recap
+    Human,
+    /// One JSON object per event per line (schema/events.schema.json)
+    Json,
+}
+
+/// Every reporter of a run, each handed every event in order.
+pub struct Reporters {
+    all: Vec<Box<dyn Reporter>>,
+}
+
+impl Reporters {
+    /// The reporters for a run shown on stdout as `format` asks. Call it on the thread that
+    /// will write: it holds stdout's lock from here on.
+    pub fn to_stdout(format: OutputFormat, color: Color, host_names: &[String]) -> Reporters {
+        let stdout = io::stdout();
+        let terminal = stdout.is_terminal();
+        let out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+        let shown: Box<dyn Reporter> = match format {
+            OutputFormat::Human => Box::new(Human::new(
+                out,
+                terminal,
+                color.enabled(terminal),
+                host_names,
+            )),
+            OutputFormat::Json => Box::new(JsonLines::new(out)),
+        };
+        Reporters { all: vec![shown] }
+    }
+}
+
+impl Reporter for Reporters {
+    fn handle(&mut self, event: &Event) -> io::Result<()> {
+        self.all.iter_mut().try_for_each(|r| r.handle(event))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.all.iter_mut().try_for_each(|r| r.flush())
+    }
+}
