@@ -11,7 +11,7 @@ use tsync::cli::Inputs;
 use tsync::command::Prepared;
 use tsync::diagnostic::{Diagnostics, Source};
 use tsync::inventory::{Inventory, InventoryOptions, ssh_config, sshsync};
-use tsync::plan::Plan;
+use tsync::plan::{Plan, resolve_or_report};
 use tsync::report::diagnostics::render;
 use tsync::selector::Selector;
 
@@ -271,7 +271,7 @@ impl Context {
                 let selector = Selector::parse(text, Some(0), (0, text.len()).into())
                     .expect("a valid selector");
                 let mut found = Diagnostics::default();
-                selector.resolve_or_report(&inventory, &Source::new("on", text), &mut found);
+                resolve_or_report(&selector, &inventory, &Source::new("on", text), &mut found);
                 digest_diagnostics(&found, &mut digest);
             }
         }

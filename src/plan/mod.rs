@@ -2,5 +2,7 @@
 
 mod plan;
 pub mod render;
+mod resolve;
 
 pub use plan::{DEFAULT_STEP_TIMEOUT, Plan, PlannedStage, PlannedStep};
+pub use resolve::resolve_or_report;

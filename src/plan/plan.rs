@@ -11,6 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
+use super::resolve::resolve_or_report;
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::inventory::{Host, Inventory};
 use crate::playbook::{Action, Check, Playbook, RenderError, Rolling, Stage, Step, Template};
@@ -99,7 +100,7 @@ impl Plan {
         }
 
         let limited = limit.and_then(|(selector, limit_source)| {
-            selector.resolve_or_report(inventory, limit_source, &mut diagnostics)
+            resolve_or_report(selector, inventory, limit_source, &mut diagnostics)
         });
 
         let mut stage_hosts: Vec<BTreeSet<usize>> = Vec::new();
@@ -107,7 +108,7 @@ impl Plan {
             let mut hosts = BTreeSet::new();
             let mut failed = false;
             for selector in &stage.on {
-                match selector.resolve_or_report(inventory, source, &mut diagnostics) {
+                match resolve_or_report(selector, inventory, source, &mut diagnostics) {
                     Some(h) => hosts.extend(h),
                     None => failed = true,
                 }
@@ -244,11 +245,12 @@ impl Plan {
                 return (None, diagnostics);
             }
         };
-        let Some(mut hosts) = parsed.resolve_or_report(inventory, &source, &mut diagnostics) else {
+        let Some(mut hosts) = resolve_or_report(&parsed, inventory, &source, &mut diagnostics)
+        else {
             return (None, diagnostics);
         };
         if let Some((limit, limit_source)) = limit {
-            match limit.resolve_or_report(inventory, limit_source, &mut diagnostics) {
+            match resolve_or_report(limit, inventory, limit_source, &mut diagnostics) {
                 Some(l) => hosts = hosts.intersection(&l).copied().collect(),
                 None => return (None, diagnostics),
             }

@@ -1,42 +1,44 @@
-//! Selectors evaluated against an inventory: which hosts they pick.
+//! Selectors evaluated against an inventory: which hosts they pick. The selector module
+//! only knows the language; what its words mean (groups, tags, globs over host names) is
+//! decided here, one layer above the inventory.
 
 use std::collections::BTreeSet;
 
-use super::selector::{Atom, Expr, Selector};
-use super::selector_error::SelectorError;
 use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::{Inventory, Tailscale};
+use crate::selector::{Atom, Expr, Selector, SelectorError};
 use crate::suggest::did_you_mean;
 
-impl Selector {
-    /// The hosts this selector picks, as indices into the inventory. Every word that names
-    /// nothing known is reported, not just the first.
-    pub fn resolve(&self, inventory: &Inventory) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
-        let mut errors = Vec::new();
-        let hosts = eval(&self.expr, inventory, &mut errors);
-        if errors.is_empty() {
-            Ok(hosts)
-        } else {
-            Err(errors)
-        }
+/// The hosts `selector` picks, as indices into the inventory. Every word that names nothing
+/// known is reported, not just the first.
+fn resolve(
+    selector: &Selector,
+    inventory: &Inventory,
+) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
+    let mut errors = Vec::new();
+    let hosts = eval(&selector.expr, inventory, &mut errors);
+    if errors.is_empty() {
+        Ok(hosts)
+    } else {
+        Err(errors)
     }
+}
 
-    /// [`resolve`](Self::resolve), with every error turned into a diagnostic pointing into
-    /// `source`, the text the selector was written in.
-    pub fn resolve_or_report(
-        &self,
-        inventory: &Inventory,
-        source: &Source,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<BTreeSet<usize>> {
-        match self.resolve(inventory) {
-            Ok(hosts) => Some(hosts),
-            Err(errors) => {
-                for e in errors {
-                    diagnostics.push(e.into_diagnostic(source));
-                }
-                None
+/// `resolve`, with every error turned into a diagnostic pointing into `source`, the text
+/// the selector was written in.
+pub fn resolve_or_report(
+    selector: &Selector,
+    inventory: &Inventory,
+    source: &Source,
+    diagnostics: &mut Diagnostics,
+) -> Option<BTreeSet<usize>> {
+    match resolve(selector, inventory) {
+        Ok(hosts) => Some(hosts),
+        Err(errors) => {
+            for e in errors {
+                diagnostics.push(e.into_diagnostic(source));
             }
+            None
         }
     }
 }
