@@ -261,7 +261,6 @@ impl Context {
             Target::Tailscale => {
                 let (inventory, diagnostics) = Inventory::load(&InventoryOptions {
                     ssh_config: Some(fixture("fleet/ssh_config")),
-                    inventory_files: Vec::new(),
                     tailscale_status: Some(input.to_path_buf()),
                     no_tailscale: false,
                 });

@@ -20,12 +20,14 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(inputs: &Inputs) -> Prepared {
-        let (inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
+        let (mut inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
             ssh_config: inputs.ssh_config.clone(),
-            inventory_files: inputs.inventory.clone(),
             tailscale_status: inputs.tailscale_status.clone(),
             no_tailscale: inputs.no_tailscale,
         });
+        for path in &inputs.inventory {
+            merge_inventory_file(&mut inventory, path, &mut diagnostics);
+        }
         let mut vars = Vec::new();
         for var in &inputs.vars {
             match var.split_once('=') {
@@ -110,5 +112,19 @@ impl Prepared {
             );
         }
         (plan, diagnostics)
+    }
+}
+
+/// Reads one `--inventory` file (KDL, `group` nodes only) and merges its groups, after every
+/// other source so that they can name any known host.
+fn merge_inventory_file(inventory: &mut Inventory, path: &Path, diagnostics: &mut Diagnostics) {
+    match read_source(path) {
+        Ok(source) => {
+            let base = path.parent().unwrap_or(Path::new("."));
+            let (groups, found) = Parser::new(&source, base).inventory();
+            diagnostics.extend(found);
+            diagnostics.extend(inventory.merge_file(&groups, &source));
+        }
+        Err(e) => diagnostics.push(e),
     }
 }

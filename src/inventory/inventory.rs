@@ -1,5 +1,7 @@
 //! Every host and group tsync knows, merged from the user's sources in a fixed order:
 //! ssh config aliases, Tailscale peers, sshsync groups, inventory files, the playbook's groups.
+//! Inventory files are KDL like playbooks: the command layer reads and parses them, so the
+//! inventory only merges their groups and never depends on the playbook parser.
 //! A later group definition with the same name replaces an earlier one, so a playbook can
 //! redefine a group it shares with sshsync.
 
@@ -12,7 +14,7 @@ use super::host::Host;
 use super::{ssh_config, sshsync, tailscale};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::glob::glob_match;
-use crate::playbook::{Group, Parser, read_source};
+use crate::playbook::Group;
 use crate::suggest::did_you_mean;
 
 /// Where to read hosts and groups from (the command line's inventory flags).
@@ -20,8 +22,6 @@ use crate::suggest::did_you_mean;
 pub struct InventoryOptions {
     /// `--ssh-config`; None means `~/.ssh/config` if it exists.
     pub ssh_config: Option<PathBuf>,
-    /// `--inventory`, in order.
-    pub inventory_files: Vec<PathBuf>,
     /// `--tailscale-status`: read this file instead of asking `tailscale`.
     pub tailscale_status: Option<PathBuf>,
     /// `--no-tailscale`.
@@ -74,8 +74,10 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Reads every source; problems with a source are returned as diagnostics (errors for
-    /// sources the user named explicitly, warnings for the ones looked up by default).
+    /// Reads every source but the `--inventory` files (the command layer parses those and
+    /// hands their groups to [`merge_file`](Self::merge_file)); problems with a source are
+    /// returned as diagnostics (errors for sources the user named explicitly, warnings for
+    /// the ones looked up by default).
     pub fn load(options: &InventoryOptions) -> (Inventory, Diagnostics) {
         let mut diagnostics = Diagnostics::default();
         let mut inventory = Inventory {
@@ -170,18 +172,6 @@ impl Inventory {
             }
         }
 
-        for path in &options.inventory_files {
-            match read_source(path) {
-                Ok(source) => {
-                    let base = path.parent().unwrap_or(std::path::Path::new("."));
-                    let (groups, found) = Parser::new(&source, base).inventory();
-                    diagnostics.extend(found);
-                    inventory.has_sources = true;
-                    diagnostics.extend(inventory.define_groups(&groups, &source));
-                }
-                Err(e) => diagnostics.push(e),
-            }
-        }
         (inventory, diagnostics)
     }
 
@@ -247,6 +237,13 @@ impl Inventory {
             host.last_seen = peer.last_seen;
         }
         Tailscale::Running
+    }
+
+    /// Merges the groups of one `--inventory` file, parsed from `source`. The file is a source
+    /// of hosts: from now on, names that match no host are reported.
+    pub fn merge_file(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
+        self.has_sources = true;
+        self.define_groups(groups, source)
     }
 
     /// Defines (or redefines) groups written in a playbook or an inventory file. Members are
