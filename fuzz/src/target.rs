@@ -10,7 +10,7 @@ use std::time::Duration;
 use tsync::cli::Inputs;
 use tsync::command::Prepared;
 use tsync::diagnostic::{Diagnostics, Source};
-use tsync::inventory::{Inventory, InventoryOptions, ssh_config, sshsync};
+use tsync::inventory::{Inventory, InventoryOptions, Scope, ssh_config, sshsync};
 use tsync::plan::{Plan, resolve_or_report};
 use tsync::report::diagnostics::render;
 use tsync::selector::Selector;
@@ -270,7 +270,8 @@ impl Context {
                 let selector = Selector::parse(text, Some(0), (0, text.len()).into())
                     .expect("a valid selector");
                 let mut found = Diagnostics::default();
-                resolve_or_report(&selector, &inventory, &Source::new("on", text), &mut found);
+                let scope = Scope::new(&inventory);
+                resolve_or_report(&selector, &scope, &Source::new("on", text), &mut found);
                 digest_diagnostics(&found, &mut digest);
             }
         }

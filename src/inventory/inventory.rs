@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use miette::SourceSpan;
 
+use super::group_entry::GroupEntry;
 use super::host::Host;
 use super::{ssh_config, sshsync, tailscale};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
@@ -51,16 +52,7 @@ impl Tailscale {
     }
 }
 
-#[derive(Debug, Clone)]
-struct GroupEntry {
-    members: BTreeSet<usize>,
-    /// Where it was defined, for messages.
-    origin: String,
-    /// Whether it selects by Tailscale tag, so an empty result can name the cause.
-    uses_tags: bool,
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Inventory {
     hosts: Vec<Host>,
     index: HashMap<String, usize>,
@@ -239,96 +231,74 @@ impl Inventory {
         Tailscale::Running
     }
 
-    /// Merges the groups of one `--inventory` file, parsed from `source`. The file is a source
-    /// of hosts: from now on, names that match no host are reported.
+    /// Merges the groups of one `--inventory` file, parsed from `source`, later groups
+    /// replacing earlier ones of the same name. The file is a source of hosts: from now on,
+    /// names that match no host are reported.
     pub fn merge_file(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
         self.has_sources = true;
-        self.define_groups(groups, source)
-    }
-
-    /// Defines (or redefines) groups written in a playbook or an inventory file. Members are
-    /// resolved now, against the hosts known; problems point into `source`.
-    pub fn define_groups(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
         let mut diagnostics = Diagnostics::default();
         for group in groups {
-            let mut members = BTreeSet::new();
-            for pattern in &group.hosts {
-                if pattern.value.contains(['*', '?', '[']) {
-                    members.extend(self.matching(&pattern.value));
-                } else if let Some(&i) = self.index.get(&pattern.value) {
-                    members.insert(i);
-                } else if self.has_sources {
-                    diagnostics.push(self.unknown_host(
-                        &pattern.value,
-                        pattern.span,
-                        source,
-                        false,
-                    ));
-                }
-            }
-            for tag in &group.tags {
-                if let Some(why) = self.tailscale.why_not() {
-                    diagnostics.push(
-                        Diagnostic::warning(
-                            "tag-without-tailscale",
-                            format!(
-                                "group `{}` selects by `{}`, but {why}",
-                                group.name.value, tag.value
-                            ),
-                        )
-                        .in_source(source)
-                        .label(tag.span, "no Tailscale tags known")
-                        .help(
-                            "only the group's host names and patterns count until Tailscale is up",
-                        ),
-                    );
-                }
-                members.extend(self.with_tag(&tag.value));
-            }
-            self.groups.insert(
-                group.name.value.clone(),
-                GroupEntry {
-                    members,
-                    origin: source.name.clone(),
-                    uses_tags: !group.tags.is_empty(),
-                },
-            );
+            let entry = self.group_entry(group, source, &mut diagnostics);
+            self.groups.insert(group.name.value.clone(), entry);
         }
         diagnostics
     }
 
-    /// "`x` is not a known host" with the closest name, pointing at `span` in `source`.
-    pub fn unknown_host(
+    /// A group written in a playbook or an inventory file, its members resolved against the
+    /// hosts known; problems point into `source`.
+    pub(super) fn group_entry(
         &self,
-        name: &str,
-        span: SourceSpan,
+        group: &Group,
         source: &Source,
-        groups_too: bool,
-    ) -> Diagnostic {
-        let candidates = self.hosts.iter().map(|h| h.name.as_str()).chain(
-            self.groups
-                .keys()
-                .map(String::as_str)
-                .filter(|_| groups_too),
-        );
+        diagnostics: &mut Diagnostics,
+    ) -> GroupEntry {
+        let mut members = BTreeSet::new();
+        for pattern in &group.hosts {
+            if pattern.value.contains(['*', '?', '[']) {
+                members.extend(self.matching(&pattern.value));
+            } else if let Some(&i) = self.index.get(&pattern.value) {
+                members.insert(i);
+            } else if self.has_sources {
+                diagnostics.push(self.unknown_host(&pattern.value, pattern.span, source));
+            }
+        }
+        for tag in &group.tags {
+            if let Some(why) = self.tailscale.why_not() {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "tag-without-tailscale",
+                        format!(
+                            "group `{}` selects by `{}`, but {why}",
+                            group.name.value, tag.value
+                        ),
+                    )
+                    .in_source(source)
+                    .label(tag.span, "no Tailscale tags known")
+                    .help("only the group's host names and patterns count until Tailscale is up"),
+                );
+            }
+            members.extend(self.with_tag(&tag.value));
+        }
+        GroupEntry {
+            members,
+            origin: source.name.clone(),
+            uses_tags: !group.tags.is_empty(),
+        }
+    }
+
+    /// "`x` is not a known host" with the closest host name, pointing at `span` in `source`.
+    fn unknown_host(&self, name: &str, span: SourceSpan, source: &Source) -> Diagnostic {
+        let candidates = self.hosts.iter().map(|h| h.name.as_str());
         let help = match did_you_mean(name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
             None => {
                 format!("add `Host {name}` to your ssh config, or define a group with that name")
             }
         };
-        let what = if groups_too { "host or group" } else { "host" };
-        Diagnostic::error(
-            if groups_too {
-                "unknown-name"
-            } else {
-                "unknown-host"
-            },
-            format!("`{name}` is not a known {what}"),
-        )
-        .in_source(source)
-        .label(span, format!("unknown {what}"))
-        .help(help)
+        Diagnostic::error("unknown-host", format!("`{name}` is not a known host"))
+            .in_source(source)
+            .label(span, "unknown host")
+            .help(help)
     }
 
     pub fn hosts(&self) -> &[Host] {
