@@ -10,8 +10,8 @@ use std::time::Duration;
 use tsync::cli::Inputs;
 use tsync::command::Prepared;
 use tsync::diagnostic::{Diagnostics, Source};
-use tsync::inventory::{Inventory, InventoryOptions, ssh_config, sshsync};
-use tsync::plan::Plan;
+use tsync::inventory::{Inventory, InventoryOptions, Scope, ssh_config, sshsync};
+use tsync::plan::{Plan, resolve_or_report};
 use tsync::report::diagnostics::render;
 use tsync::selector::Selector;
 
@@ -261,7 +261,6 @@ impl Context {
             Target::Tailscale => {
                 let (inventory, diagnostics) = Inventory::load(&InventoryOptions {
                     ssh_config: Some(fixture("fleet/ssh_config")),
-                    inventory_files: Vec::new(),
                     tailscale_status: Some(input.to_path_buf()),
                     no_tailscale: false,
                 });
@@ -271,7 +270,8 @@ impl Context {
                 let selector = Selector::parse(text, Some(0), (0, text.len()).into())
                     .expect("a valid selector");
                 let mut found = Diagnostics::default();
-                selector.resolve_or_report(&inventory, &Source::new("on", text), &mut found);
+                let scope = Scope::new(&inventory);
+                resolve_or_report(&selector, &scope, &Source::new("on", text), &mut found);
                 digest_diagnostics(&found, &mut digest);
             }
         }

@@ -1,12 +1,14 @@
 //! The second step of argument handling: flags → inventory, variables, `--limit`, and for each
 //! playbook its typed form and plan, with every diagnostic found on the way.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::Inputs;
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
-use crate::inventory::{Inventory, InventoryOptions};
-use crate::plan::Plan;
+use crate::inventory::ssh_config::Resolved;
+use crate::inventory::{Inventory, InventoryOptions, Scope};
+use crate::plan::{Plan, Selection};
 use crate::playbook::{Parser, read_source};
 use crate::selector::Selector;
 
@@ -20,12 +22,14 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(inputs: &Inputs) -> Prepared {
-        let (inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
+        let (mut inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
             ssh_config: inputs.ssh_config.clone(),
-            inventory_files: inputs.inventory.clone(),
             tailscale_status: inputs.tailscale_status.clone(),
             no_tailscale: inputs.no_tailscale,
         });
+        for path in &inputs.inventory {
+            merge_inventory_file(&mut inventory, path, &mut diagnostics);
+        }
         let mut vars = Vec::new();
         for var in &inputs.vars {
             match var.split_once('=') {
@@ -84,31 +88,62 @@ impl Prepared {
         let base = path.parent().unwrap_or(Path::new("."));
         let known: Vec<String> = self.vars.iter().map(|(k, _)| k.clone()).collect();
         let (playbook, found) = Parser::new(&source, base).playbook(&known);
-        let playbook_ok = !found.has_errors();
         diagnostics.extend(found);
         let Some(playbook) = playbook else {
             return (None, diagnostics);
         };
-        // Groups of one playbook must not leak into the next.
-        let mut inventory = self.inventory.clone();
-        let (plan, found) = Plan::build(
-            &playbook,
-            &mut inventory,
-            &self.vars,
-            self.limit(),
-            playbook_ok,
-        );
+        // The playbook's groups are laid over the shared inventory, not written into it, so
+        // they do not leak into the next playbook.
+        let mut scope = Scope::new(&self.inventory);
+        diagnostics.extend(scope.define_groups(&playbook.groups, &playbook.source));
+        let (selection, found) = Selection::new(&playbook, &scope, self.limit());
         diagnostics.extend(found);
+        // Commands can only be rendered from a playbook without errors (every variable known).
         if diagnostics.has_errors() {
             return (None, diagnostics);
         }
-        if plan.is_none() {
+        let Some(selection) = selection else {
             // Only `check` can do without hosts; everything else needs them resolved.
             diagnostics.push(
                 Diagnostic::error("no-inventory", format!("cannot plan `{}` without any known host", path.display()))
                     .help("pass --ssh-config FILE (or write ~/.ssh/config), --inventory FILE or --tailscale-status FILE"),
             );
-        }
+            return (None, diagnostics);
+        };
+        let facts = self.connection_facts(&selection, &mut diagnostics);
+        let (plan, found) = Plan::build(&playbook, selection, &self.inventory, &facts, &self.vars);
+        diagnostics.extend(found);
         (plan, diagnostics)
+    }
+
+    /// What `ssh -G` says about the selected hosts (address, user, port), looked up only when
+    /// the playbook uses it; a host ssh cannot resolve is a warning, and keeps the defaults.
+    fn connection_facts(
+        &self,
+        selection: &Selection,
+        diagnostics: &mut Diagnostics,
+    ) -> HashMap<usize, Resolved> {
+        if !selection.needs_connection_facts() {
+            return HashMap::new();
+        }
+        let (resolved, warnings) = self.inventory.resolve(selection.hosts());
+        for w in warnings {
+            diagnostics.push(Diagnostic::warning("ssh-config", w));
+        }
+        resolved
+    }
+}
+
+/// Reads one `--inventory` file (KDL, `group` nodes only) and merges its groups, after every
+/// other source so that they can name any known host.
+fn merge_inventory_file(inventory: &mut Inventory, path: &Path, diagnostics: &mut Diagnostics) {
+    match read_source(path) {
+        Ok(source) => {
+            let base = path.parent().unwrap_or(Path::new("."));
+            let (groups, found) = Parser::new(&source, base).inventory();
+            diagnostics.extend(found);
+            diagnostics.extend(inventory.merge_file(&groups, &source));
+        }
+        Err(e) => diagnostics.push(e),
     }
 }

@@ -1,5 +1,7 @@
 //! Every host and group tsync knows, merged from the user's sources in a fixed order:
 //! ssh config aliases, Tailscale peers, sshsync groups, inventory files, the playbook's groups.
+//! Inventory files are KDL like playbooks: the command layer reads and parses them, so the
+//! inventory only merges their groups and never depends on the playbook parser.
 //! A later group definition with the same name replaces an earlier one, so a playbook can
 //! redefine a group it shares with sshsync.
 
@@ -8,11 +10,12 @@ use std::path::PathBuf;
 
 use miette::SourceSpan;
 
+use super::group_entry::GroupEntry;
 use super::host::Host;
 use super::{ssh_config, sshsync, tailscale};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::glob::glob_match;
-use crate::playbook::{Group, Parser, read_source};
+use crate::playbook::Group;
 use crate::suggest::did_you_mean;
 
 /// Where to read hosts and groups from (the command line's inventory flags).
@@ -20,8 +23,6 @@ use crate::suggest::did_you_mean;
 pub struct InventoryOptions {
     /// `--ssh-config`; None means `~/.ssh/config` if it exists.
     pub ssh_config: Option<PathBuf>,
-    /// `--inventory`, in order.
-    pub inventory_files: Vec<PathBuf>,
     /// `--tailscale-status`: read this file instead of asking `tailscale`.
     pub tailscale_status: Option<PathBuf>,
     /// `--no-tailscale`.
@@ -51,16 +52,7 @@ impl Tailscale {
     }
 }
 
-#[derive(Debug, Clone)]
-struct GroupEntry {
-    members: BTreeSet<usize>,
-    /// Where it was defined, for messages.
-    origin: String,
-    /// Whether it selects by Tailscale tag, so an empty result can name the cause.
-    uses_tags: bool,
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Inventory {
     hosts: Vec<Host>,
     index: HashMap<String, usize>,
@@ -74,8 +66,10 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Reads every source; problems with a source are returned as diagnostics (errors for
-    /// sources the user named explicitly, warnings for the ones looked up by default).
+    /// Reads every source but the `--inventory` files (the command layer parses those and
+    /// hands their groups to [`merge_file`](Self::merge_file)); problems with a source are
+    /// returned as diagnostics (errors for sources the user named explicitly, warnings for
+    /// the ones looked up by default).
     pub fn load(options: &InventoryOptions) -> (Inventory, Diagnostics) {
         let mut diagnostics = Diagnostics::default();
         let mut inventory = Inventory {
@@ -170,18 +164,6 @@ impl Inventory {
             }
         }
 
-        for path in &options.inventory_files {
-            match read_source(path) {
-                Ok(source) => {
-                    let base = path.parent().unwrap_or(std::path::Path::new("."));
-                    let (groups, found) = Parser::new(&source, base).inventory();
-                    diagnostics.extend(found);
-                    inventory.has_sources = true;
-                    diagnostics.extend(inventory.define_groups(&groups, &source));
-                }
-                Err(e) => diagnostics.push(e),
-            }
-        }
         (inventory, diagnostics)
     }
 
@@ -249,89 +231,74 @@ impl Inventory {
         Tailscale::Running
     }
 
-    /// Defines (or redefines) groups written in a playbook or an inventory file. Members are
-    /// resolved now, against the hosts known; problems point into `source`.
-    pub fn define_groups(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
+    /// Merges the groups of one `--inventory` file, parsed from `source`, later groups
+    /// replacing earlier ones of the same name. The file is a source of hosts: from now on,
+    /// names that match no host are reported.
+    pub fn merge_file(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
+        self.has_sources = true;
         let mut diagnostics = Diagnostics::default();
         for group in groups {
-            let mut members = BTreeSet::new();
-            for pattern in &group.hosts {
-                if pattern.value.contains(['*', '?', '[']) {
-                    members.extend(self.matching(&pattern.value));
-                } else if let Some(&i) = self.index.get(&pattern.value) {
-                    members.insert(i);
-                } else if self.has_sources {
-                    diagnostics.push(self.unknown_host(
-                        &pattern.value,
-                        pattern.span,
-                        source,
-                        false,
-                    ));
-                }
-            }
-            for tag in &group.tags {
-                if let Some(why) = self.tailscale.why_not() {
-                    diagnostics.push(
-                        Diagnostic::warning(
-                            "tag-without-tailscale",
-                            format!(
-                                "group `{}` selects by `{}`, but {why}",
-                                group.name.value, tag.value
-                            ),
-                        )
-                        .in_source(source)
-                        .label(tag.span, "no Tailscale tags known")
-                        .help(
-                            "only the group's host names and patterns count until Tailscale is up",
-                        ),
-                    );
-                }
-                members.extend(self.with_tag(&tag.value));
-            }
-            self.groups.insert(
-                group.name.value.clone(),
-                GroupEntry {
-                    members,
-                    origin: source.name.clone(),
-                    uses_tags: !group.tags.is_empty(),
-                },
-            );
+            let entry = self.group_entry(group, source, &mut diagnostics);
+            self.groups.insert(group.name.value.clone(), entry);
         }
         diagnostics
     }
 
-    /// "`x` is not a known host" with the closest name, pointing at `span` in `source`.
-    pub fn unknown_host(
+    /// A group written in a playbook or an inventory file, its members resolved against the
+    /// hosts known; problems point into `source`.
+    pub(super) fn group_entry(
         &self,
-        name: &str,
-        span: SourceSpan,
+        group: &Group,
         source: &Source,
-        groups_too: bool,
-    ) -> Diagnostic {
-        let candidates = self.hosts.iter().map(|h| h.name.as_str()).chain(
-            self.groups
-                .keys()
-                .map(String::as_str)
-                .filter(|_| groups_too),
-        );
+        diagnostics: &mut Diagnostics,
+    ) -> GroupEntry {
+        let mut members = BTreeSet::new();
+        for pattern in &group.hosts {
+            if pattern.value.contains(['*', '?', '[']) {
+                members.extend(self.matching(&pattern.value));
+            } else if let Some(&i) = self.index.get(&pattern.value) {
+                members.insert(i);
+            } else if self.has_sources {
+                diagnostics.push(self.unknown_host(&pattern.value, pattern.span, source));
+            }
+        }
+        for tag in &group.tags {
+            if let Some(why) = self.tailscale.why_not() {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        "tag-without-tailscale",
+                        format!(
+                            "group `{}` selects by `{}`, but {why}",
+                            group.name.value, tag.value
+                        ),
+                    )
+                    .in_source(source)
+                    .label(tag.span, "no Tailscale tags known")
+                    .help("only the group's host names and patterns count until Tailscale is up"),
+                );
+            }
+            members.extend(self.with_tag(&tag.value));
+        }
+        GroupEntry {
+            members,
+            origin: source.name.clone(),
+            uses_tags: !group.tags.is_empty(),
+        }
+    }
+
+    /// "`x` is not a known host" with the closest host name, pointing at `span` in `source`.
+    fn unknown_host(&self, name: &str, span: SourceSpan, source: &Source) -> Diagnostic {
+        let candidates = self.hosts.iter().map(|h| h.name.as_str());
         let help = match did_you_mean(name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
             None => {
                 format!("add `Host {name}` to your ssh config, or define a group with that name")
             }
         };
-        let what = if groups_too { "host or group" } else { "host" };
-        Diagnostic::error(
-            if groups_too {
-                "unknown-name"
-            } else {
-                "unknown-host"
-            },
-            format!("`{name}` is not a known {what}"),
-        )
-        .in_source(source)
-        .label(span, format!("unknown {what}"))
-        .help(help)
+        Diagnostic::error("unknown-host", format!("`{name}` is not a known host"))
+            .in_source(source)
+            .label(span, "unknown host")
+            .help(help)
     }
 
     pub fn hosts(&self) -> &[Host] {

@@ -1,8 +1,18 @@
 //! Playbook + inventory → [`Plan`]: the stage DAG with resolved hosts and commands.
+//!
+//! Two phases, so that the planner starts no process: [`Selection::new`] orders the stages
+//! and picks their hosts; the caller then asks `ssh -G` about those hosts if the playbook
+//! needs it; [`Plan::build`] renders every command.
 
+mod host_vars;
 mod plan;
 mod planned_step;
 pub mod render;
+mod resolve;
+mod selection;
+mod stage_graph;
 
 pub use plan::{DEFAULT_STEP_TIMEOUT, Plan, PlannedStage};
 pub use planned_step::{PlannedStep, StepAction};
+pub use resolve::resolve_or_report;
+pub use selection::Selection;

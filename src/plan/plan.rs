@@ -2,17 +2,18 @@
 //! commands it will run on each of them. Built once, never changed; `plan` prints it and the
 //! runner executes it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use petgraph::algo::{tarjan_scc, toposort};
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
+use petgraph::graph::DiGraph;
 
+use super::host_vars::HostVars;
 use super::planned_step::{PlannedStep, StepAction, plan_step, render_error};
-use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use super::selection::{Selection, ad_hoc_hosts};
+use crate::diagnostic::{Diagnostics, Source};
+use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Check, Playbook, Rolling, Stage};
+use crate::playbook::{Check, Playbook, Rolling};
 use crate::selector::Selector;
 
 /// Default limit for a step without its own `timeout`: long enough for a build, short
@@ -53,92 +54,31 @@ pub struct PlannedStage {
 }
 
 impl Plan {
-    /// Builds the plan, reporting every problem found: cycles, selectors that name nothing
-    /// or match no host. When the parser already found errors (`playbook_ok` false) these
-    /// checks still run, so the user sees everything, but no plan is made.
+    /// Renders the commands of every stage for the hosts `selection` picked, reporting
+    /// values that cannot be placed. `facts` is what `ssh -G` said about the selected hosts,
+    /// looked up by the caller when [`Selection::needs_connection_facts`]; `inventory` is the
+    /// one the selection was made in.
     pub fn build(
         playbook: &Playbook,
-        inventory: &mut Inventory,
+        selection: Selection,
+        inventory: &Inventory,
+        facts: &HashMap<usize, Resolved>,
         cli_vars: &[(String, String)],
-        limit: Option<(&Selector, &Source)>,
-        playbook_ok: bool,
     ) -> (Option<Plan>, Diagnostics) {
         let source = &playbook.source;
-        let mut diagnostics = inventory.define_groups(&playbook.groups, source);
-
-        let (graph, order, waves) = match stage_graph(playbook) {
-            Ok(g) => g,
-            Err(cycles) => {
-                for cycle in cycles {
-                    diagnostics.push(cycle);
-                }
-                (DiGraph::new(), Vec::new(), Vec::new())
-            }
-        };
-
-        if !inventory.has_sources {
-            diagnostics.push(
-                Diagnostic::warning("no-inventory", "no hosts are known: host names and groups were not checked")
-                    .help("tsync reads ~/.ssh/config, sshsync's groups and Tailscale; or pass --ssh-config / --inventory"),
-            );
-            return (None, diagnostics);
-        }
-
-        let limited = limit.and_then(|(selector, limit_source)| {
-            selector.resolve_or_report(inventory, limit_source, &mut diagnostics)
-        });
-
-        let mut stage_hosts: Vec<BTreeSet<usize>> = Vec::new();
-        for stage in &playbook.stages {
-            let mut hosts = BTreeSet::new();
-            let mut failed = false;
-            for selector in &stage.on {
-                match selector.resolve_or_report(inventory, source, &mut diagnostics) {
-                    Some(h) => hosts.extend(h),
-                    None => failed = true,
-                }
-            }
-            if !failed && hosts.is_empty() && !stage.on.is_empty() {
-                diagnostics.push(no_hosts(stage, inventory, source));
-            }
-            if let Some(limited) = &limited {
-                hosts = hosts.intersection(limited).copied().collect();
-            }
-            stage_hosts.push(hosts);
-        }
-
-        // Commands can only be rendered from a playbook without errors (every variable known).
-        if diagnostics.has_errors() || !playbook_ok {
-            return (None, diagnostics);
-        }
-
+        let mut diagnostics = Diagnostics::default();
+        let Selection {
+            graph,
+            stage_hosts,
+            hosts: used,
+            ..
+        } = selection;
         // Hosts in the plan, renumbered densely in inventory order.
-        let used: BTreeSet<usize> = stage_hosts.iter().flatten().copied().collect();
         let renumber: HashMap<usize, usize> = used
             .iter()
             .enumerate()
             .map(|(new, &old)| (old, new))
             .collect();
-        let connection_vars = playbook
-            .stages
-            .iter()
-            .flat_map(|s| {
-                s.steps
-                    .iter()
-                    .flat_map(|st| st.templates())
-                    .chain(s.checks.iter().map(|c| c.template()))
-            })
-            .flat_map(|t| t.placeholders())
-            .any(|p| matches!(p.name.as_str(), "address" | "user" | "port"));
-        let resolved = if connection_vars {
-            let (resolved, warnings) = inventory.resolve(&used);
-            for w in warnings {
-                diagnostics.push(Diagnostic::warning("ssh-config", w));
-            }
-            resolved
-        } else {
-            HashMap::new()
-        };
 
         let mut vars: HashMap<&str, &str> = playbook
             .vars
@@ -154,19 +94,7 @@ impl Plan {
             .map(|(stage, hosts)| {
                 let per_host: Vec<HostVars> = hosts
                     .iter()
-                    .map(|&i| {
-                        let host = inventory.host(i);
-                        let r = resolved.get(&i);
-                        HostVars {
-                            host: host.name.clone(),
-                            address: r
-                                .map(|r| r.hostname.clone())
-                                .unwrap_or_else(|| host.destination().to_string()),
-                            user: r.map(|r| r.user.clone()).unwrap_or_default(),
-                            port: r.map(|r| r.port.to_string()).unwrap_or_else(|| "22".into()),
-                            stage: stage.name.value.clone(),
-                        }
-                    })
+                    .map(|&i| HostVars::new(inventory.host(i), facts.get(&i), &stage.name.value))
                     .collect();
                 PlannedStage {
                     name: stage.name.value.clone(),
@@ -204,9 +132,9 @@ impl Plan {
             description: playbook.description.clone(),
             hosts: used.iter().map(|&i| inventory.host(i).clone()).collect(),
             stages,
-            graph,
-            order,
-            waves,
+            graph: graph.graph,
+            order: graph.order,
+            waves: graph.waves,
             ssh_config: inventory.ssh_config.clone(),
             source: source.clone(),
         };
@@ -221,37 +149,11 @@ impl Plan {
         inventory: &Inventory,
         limit: Option<(&Selector, &Source)>,
     ) -> (Option<Plan>, Diagnostics) {
-        let mut diagnostics = Diagnostics::default();
         let source = Source::new("selector", selector);
-        let parsed = match Selector::parse(selector, Some(0), (0, selector.len()).into()) {
-            Ok(s) => s,
-            Err(e) => {
-                diagnostics.push(e.into_diagnostic(&source));
-                return (None, diagnostics);
-            }
-        };
-        let Some(mut hosts) = parsed.resolve_or_report(inventory, &source, &mut diagnostics) else {
+        let (hosts, diagnostics) = ad_hoc_hosts(selector, &source, inventory, limit);
+        let Some(hosts) = hosts else {
             return (None, diagnostics);
         };
-        if let Some((limit, limit_source)) = limit {
-            match limit.resolve_or_report(inventory, limit_source, &mut diagnostics) {
-                Some(l) => hosts = hosts.intersection(&l).copied().collect(),
-                None => return (None, diagnostics),
-            }
-        }
-        if hosts.is_empty() {
-            diagnostics.push(
-                Diagnostic::error("no-hosts", format!("`{selector}` selects no hosts"))
-                    .in_source(&source)
-                    .label((0, selector.len()).into(), "matches no host")
-                    .help(if inventory.has_sources {
-                        "check the name; hosts come from your ssh config, Tailscale and groups"
-                    } else {
-                        "no hosts are known: tsync reads ~/.ssh/config (or --ssh-config) and Tailscale"
-                    }),
-            );
-            return (None, diagnostics);
-        }
         let mut graph = DiGraph::new();
         graph.add_node(0);
         let plan = Plan {
@@ -305,176 +207,4 @@ impl Plan {
             })
             .collect()
     }
-}
-
-pub(super) struct HostVars {
-    host: String,
-    address: String,
-    user: String,
-    port: String,
-    stage: String,
-}
-
-impl HostVars {
-    pub(super) fn get<'a>(&'a self, name: &str, vars: &HashMap<&str, &'a str>) -> Option<&'a str> {
-        match name {
-            "host" => Some(&self.host),
-            "address" => Some(&self.address),
-            "user" => Some(&self.user),
-            "port" => Some(&self.port),
-            "stage" => Some(&self.stage),
-            _ => vars.get(name).copied(),
-        }
-    }
-}
-
-type StageGraph = (DiGraph<usize, ()>, Vec<usize>, Vec<Vec<usize>>);
-
-/// The `needs` DAG, the run order and the waves; or one diagnostic per cycle.
-fn stage_graph(playbook: &Playbook) -> Result<StageGraph, Vec<Diagnostic>> {
-    let mut graph = DiGraph::new();
-    for i in 0..playbook.stages.len() {
-        graph.add_node(i);
-    }
-    let position: HashMap<&str, usize> = playbook
-        .stages
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    for (i, stage) in playbook.stages.iter().enumerate() {
-        for need in &stage.needs {
-            // Unknown names and self-needs were reported by the parser.
-            if let Some(&j) = position.get(need.as_str()).filter(|&&j| j != i) {
-                graph.update_edge(NodeIndex::new(j), NodeIndex::new(i), ());
-            }
-        }
-    }
-    if toposort(&graph, None).is_err() {
-        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&graph)
-            .into_iter()
-            .filter(|scc| scc.len() > 1)
-            .map(|scc| scc.into_iter().map(|n| n.index()).collect())
-            .collect();
-        cycles.sort();
-        return Err(cycles
-            .into_iter()
-            .map(|scc| cycle_diagnostic(playbook, &graph, scc))
-            .collect());
-    }
-    // Wave = length of the longest chain of needs before a stage.
-    let mut wave = vec![0usize; playbook.stages.len()];
-    let topo = toposort(&graph, None).unwrap_or_default();
-    for node in &topo {
-        for edge in graph.edges(*node) {
-            let next = edge.target().index();
-            wave[next] = wave[next].max(wave[node.index()] + 1);
-        }
-    }
-    let depth = wave.iter().max().map_or(0, |m| m + 1);
-    let waves: Vec<Vec<usize>> = (0..depth)
-        .map(|w| (0..wave.len()).filter(|&i| wave[i] == w).collect())
-        .collect();
-    let order = waves.iter().flatten().copied().collect();
-    Ok((graph, order, waves))
-}
-
-/// Names every stage of a circle in order, each `needs` edge labelled where it is written.
-fn cycle_diagnostic(
-    playbook: &Playbook,
-    graph: &DiGraph<usize, ()>,
-    members: Vec<usize>,
-) -> Diagnostic {
-    let in_scc: BTreeSet<usize> = members.iter().copied().collect();
-    let start = *members.iter().min().expect("a cycle has members");
-    // Walk `needs` edges (graph edges reversed) inside the component until back at the start.
-    let needs_of = |i: usize| -> Vec<usize> {
-        let mut v: Vec<usize> = graph
-            .edges_directed(NodeIndex::new(i), petgraph::Direction::Incoming)
-            .map(|e| e.source().index())
-            .filter(|j| in_scc.contains(j))
-            .collect();
-        v.sort();
-        v
-    };
-    let mut path = vec![start];
-    let mut seen = BTreeSet::from([start]);
-    // Depth-first search for a simple circle through `start`.
-    fn search(
-        path: &mut Vec<usize>,
-        seen: &mut BTreeSet<usize>,
-        start: usize,
-        needs_of: &dyn Fn(usize) -> Vec<usize>,
-    ) -> bool {
-        let last = *path.last().expect("path starts non-empty");
-        for next in needs_of(last) {
-            if next == start {
-                return true;
-            }
-            if seen.insert(next) {
-                path.push(next);
-                if search(path, seen, start, needs_of) {
-                    return true;
-                }
-                path.pop();
-            }
-        }
-        false
-    }
-    search(&mut path, &mut seen, start, &needs_of);
-    let name = |i: usize| playbook.stages[i].name.value.as_str();
-    let circle: Vec<&str> = path
-        .iter()
-        .chain(std::iter::once(&start))
-        .map(|&i| name(i))
-        .collect();
-    let mut d = Diagnostic::error(
-        "cycle",
-        format!("stages need each other in a circle: {}", circle.join(" → ")),
-    )
-    .in_source(&playbook.source);
-    for (k, &i) in path.iter().enumerate() {
-        let next = path.get(k + 1).copied().unwrap_or(start);
-        let stage: &Stage = &playbook.stages[i];
-        if let Some(need) = stage.needs.iter().find(|n| n.value == name(next)) {
-            d = d.label(need.span, format!("`{}` needs `{}`", name(i), name(next)));
-        }
-    }
-    d.help("a stage can only need stages that run before it; remove one of these `needs`")
-}
-
-fn no_hosts(stage: &Stage, inventory: &Inventory, source: &Source) -> Diagnostic {
-    let mut d = Diagnostic::error(
-        "no-hosts",
-        format!("stage `{}` selects no hosts", stage.name.value),
-    )
-    .in_source(source);
-    for selector in &stage.on {
-        d = d.label(selector.span, "matches no host");
-    }
-    let tag_group = stage.on.iter().flat_map(|s| s.atoms()).any(|(atom, _)| {
-        matches!(atom, crate::selector::Atom::Name(n) if inventory.group(n).is_some_and(|(_, tags)| tags))
-    });
-    let known: Vec<&str> = inventory
-        .hosts()
-        .iter()
-        .take(8)
-        .map(|h| h.name.as_str())
-        .collect();
-    let help = if tag_group && inventory.tailscale != crate::inventory::Tailscale::Running {
-        "this group selects by Tailscale tag, and Tailscale is not running".to_string()
-    } else if known.is_empty() {
-        "the inventory has no hosts".to_string()
-    } else {
-        format!(
-            "known hosts: {}{}",
-            known.join(", "),
-            if inventory.hosts().len() > known.len() {
-                ", …"
-            } else {
-                ""
-            }
-        )
-    };
-    d.help(help)
 }

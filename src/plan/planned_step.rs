@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::plan::{DEFAULT_STEP_TIMEOUT, HostVars};
+use super::host_vars::HostVars;
+use super::plan::DEFAULT_STEP_TIMEOUT;
 use crate::diagnostic::{Diagnostic, Source};
 use crate::playbook::{Action, RenderError, Step, Template};
 use crate::shell::quote_word;

@@ -1,6 +1,6 @@
-//! Host selectors: the little language of `on "…"` and `--limit`.
+//! Host selectors: the little language of `on "…"` and `--limit`. A leaf: it parses and
+//! holds selectors; what they pick from an inventory is worked out by the plan module.
 
-mod resolve;
 mod selector;
 mod selector_error;
 

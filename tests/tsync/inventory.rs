@@ -274,3 +274,61 @@ fn tailscale_peers_without_dns_names_are_separate_hosts() {
     assert_eq!(pick("tag:db"), ["box-2"]);
     assert_eq!(pick("all"), ["box", "box-2"]);
 }
+
+#[test]
+fn a_playbooks_groups_stay_in_that_playbook() {
+    // Playbooks are planned over one shared inventory, with their own groups laid over it:
+    // a group a playbook redefines wins in that playbook only, and a group it adds is
+    // unknown to the next playbook of the same `check`.
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let redefines = write(
+        "redefines.kdl",
+        "group \"staging\" \"build-1\"\ngroup \"canary\" \"stage-1\"\n\
+         stage \"s\" {\n    on \"staging\"\n    run \"true\"\n}\n",
+    );
+    let shared = write(
+        "shared.kdl",
+        "stage \"s\" {\n    on \"staging & stage-2\"\n    run \"true\"\n}\n",
+    );
+    let borrows = write(
+        "borrows.kdl",
+        "stage \"s\" {\n    on \"canary\"\n    run \"true\"\n}\n",
+    );
+    let misspells = write(
+        "misspells.kdl",
+        "group \"canary\" \"stage-1\"\nstage \"s\" {\n    on \"canry\"\n    run \"true\"\n}\n",
+    );
+
+    let run = Test::new()
+        .args(["plan", "--format", "json"])
+        .fleet()
+        .args([&redefines])
+        .run()
+        .code(0);
+    assert_eq!(hosts(&run), ["build-1"]);
+    Test::new()
+        .args(["check"])
+        .fleet()
+        .args([&redefines, &shared])
+        .run()
+        .code(0);
+    Test::new()
+        .args(["check"])
+        .fleet()
+        .args([&redefines, &borrows])
+        .run()
+        .code(2)
+        .stderr_has("`canary` is not a known host or group");
+    Test::new()
+        .args(["check"])
+        .fleet()
+        .args([&misspells])
+        .run()
+        .code(2)
+        .stderr_has("did you mean `canary`?");
+}

@@ -1,49 +1,48 @@
-//! Selectors evaluated against an inventory: which hosts they pick.
+//! Selectors evaluated in a playbook's scope: which hosts they pick. The selector module
+//! only knows the language; what its words mean (groups, tags, globs over host names) is
+//! decided here, one layer above the inventory.
 
 use std::collections::BTreeSet;
 
-use super::selector::{Atom, Expr, Selector};
-use super::selector_error::SelectorError;
 use crate::diagnostic::{Diagnostics, Source};
-use crate::inventory::{Inventory, Tailscale};
+use crate::inventory::{Scope, Tailscale};
+use crate::selector::{Atom, Expr, Selector, SelectorError};
 use crate::suggest::did_you_mean;
 
-impl Selector {
-    /// The hosts this selector picks, as indices into the inventory. Every word that names
-    /// nothing known is reported, not just the first.
-    pub fn resolve(&self, inventory: &Inventory) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
-        let mut errors = Vec::new();
-        let hosts = eval(&self.expr, inventory, &mut errors);
-        if errors.is_empty() {
-            Ok(hosts)
-        } else {
-            Err(errors)
-        }
+/// The hosts `selector` picks in `scope`, as indices into the inventory. Every word that names nothing
+/// known is reported, not just the first.
+fn resolve(selector: &Selector, scope: &Scope) -> Result<BTreeSet<usize>, Vec<SelectorError>> {
+    let mut errors = Vec::new();
+    let hosts = eval(&selector.expr, scope, &mut errors);
+    if errors.is_empty() {
+        Ok(hosts)
+    } else {
+        Err(errors)
     }
+}
 
-    /// [`resolve`](Self::resolve), with every error turned into a diagnostic pointing into
-    /// `source`, the text the selector was written in.
-    pub fn resolve_or_report(
-        &self,
-        inventory: &Inventory,
-        source: &Source,
-        diagnostics: &mut Diagnostics,
-    ) -> Option<BTreeSet<usize>> {
-        match self.resolve(inventory) {
-            Ok(hosts) => Some(hosts),
-            Err(errors) => {
-                for e in errors {
-                    diagnostics.push(e.into_diagnostic(source));
-                }
-                None
+/// `resolve`, with every error turned into a diagnostic pointing into `source`, the text
+/// the selector was written in.
+pub fn resolve_or_report(
+    selector: &Selector,
+    scope: &Scope,
+    source: &Source,
+    diagnostics: &mut Diagnostics,
+) -> Option<BTreeSet<usize>> {
+    match resolve(selector, scope) {
+        Ok(hosts) => Some(hosts),
+        Err(errors) => {
+            for e in errors {
+                diagnostics.push(e.into_diagnostic(source));
             }
+            None
         }
     }
 }
 
-fn eval(expr: &Expr, inventory: &Inventory, errors: &mut Vec<SelectorError>) -> BTreeSet<usize> {
+fn eval(expr: &Expr, scope: &Scope, errors: &mut Vec<SelectorError>) -> BTreeSet<usize> {
     match expr {
-        Expr::Atom(atom, span) => match atom_hosts(atom, inventory) {
+        Expr::Atom(atom, span) => match atom_hosts(atom, scope) {
             Ok(hosts) => hosts,
             Err(error) => {
                 errors.push(error(*span));
@@ -51,24 +50,27 @@ fn eval(expr: &Expr, inventory: &Inventory, errors: &mut Vec<SelectorError>) -> 
             }
         },
         Expr::Not(inner) => {
-            let excluded = eval(inner, inventory, errors);
-            inventory.all().difference(&excluded).copied().collect()
+            let excluded = eval(inner, scope, errors);
+            scope
+                .inventory()
+                .all()
+                .difference(&excluded)
+                .copied()
+                .collect()
         }
         Expr::And(items) => {
-            let mut sets = items.iter().map(|e| eval(e, inventory, errors));
+            let mut sets = items.iter().map(|e| eval(e, scope, errors));
             let first = sets.next().unwrap_or_default();
             sets.fold(first, |acc, s| acc.intersection(&s).copied().collect())
         }
-        Expr::Or(items) => items
-            .iter()
-            .flat_map(|e| eval(e, inventory, errors))
-            .collect(),
+        Expr::Or(items) => items.iter().flat_map(|e| eval(e, scope, errors)).collect(),
     }
 }
 
 type Deferred = Box<dyn FnOnce(miette::SourceSpan) -> SelectorError>;
 
-fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Deferred> {
+fn atom_hosts(atom: &Atom, scope: &Scope) -> Result<BTreeSet<usize>, Deferred> {
+    let inventory = scope.inventory();
     let needs_tailscale = |word: String| -> Deferred {
         let why = inventory.tailscale.why_not().unwrap_or_default();
         Box::new(move |span| {
@@ -100,7 +102,7 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
         Atom::Os(os) if !tailscale_up => return Err(needs_tailscale(format!("os:{os}"))),
         Atom::Os(os) => inventory.with_os(os),
         Atom::Name(name) => {
-            if let Some((members, _)) = inventory.group(name) {
+            if let Some((members, _)) = scope.group(name) {
                 members.clone()
             } else if let Some(i) = inventory.host_index(name) {
                 BTreeSet::from([i])
@@ -109,7 +111,7 @@ fn atom_hosts(atom: &Atom, inventory: &Inventory) -> Result<BTreeSet<usize>, Def
                     .hosts()
                     .iter()
                     .map(|h| h.name.clone())
-                    .chain(inventory.groups().map(|(g, _, _)| g.to_string()))
+                    .chain(scope.group_names().map(str::to_string))
                     .collect();
                 let suggestion =
                     did_you_mean(name, candidates.iter().map(String::as_str)).map(str::to_string);
