@@ -12,7 +12,7 @@ mod resolve;
 mod selection;
 mod stage_graph;
 
-pub use plan::{DEFAULT_STEP_TIMEOUT, Plan, PlannedStage};
-pub use planned_step::{PlannedStep, StepAction};
+pub use plan::{Plan, PlannedStage};
+pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep, StepAction};
 pub use resolve::resolve_or_report;
 pub use selection::Selection;

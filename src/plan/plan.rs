@@ -16,10 +16,6 @@ use crate::inventory::{Host, Inventory};
 use crate::playbook::{Check, Playbook, Rolling};
 use crate::selector::Selector;
 
-/// Default limit for a step without its own `timeout`: long enough for a build, short
-/// enough that a hung host cannot hold a cron run forever.
-pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
 #[derive(Debug)]
 pub struct Plan {
     pub name: String,

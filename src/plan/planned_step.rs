@@ -6,10 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::host_vars::HostVars;
-use super::plan::DEFAULT_STEP_TIMEOUT;
 use crate::diagnostic::{Diagnostic, Source};
 use crate::playbook::{Action, RenderError, Step, Template};
 use crate::shell::quote_word;
+
+/// Default limit for a step without its own `timeout`: long enough for a build, short
+/// enough that a hung host cannot hold a cron run forever.
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Debug)]
 pub struct PlannedStep {

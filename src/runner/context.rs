@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OnceCell, Semaphore, mpsc, watch};
 
-use super::cancel::Cancel;
-use super::event::{CancelReason, Event};
+use super::cancel::{Cancel, CancelReason};
+use super::event::Event;
 use super::summary::HostTotals;
 use crate::plan::Plan;
 use crate::transport::{ConnectError, Connection, Connector};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::cancel::CancelReason;
 use super::step_outcome::StepOutcome;
 use super::stream::Stream;
 use super::summary::Summary;
@@ -96,33 +97,6 @@ pub enum Event {
     RunFinished {
         summary: Summary,
     },
-}
-
-/// Why a run is being cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum CancelReason {
-    /// Ctrl-C.
-    #[serde(rename = "SIGINT")]
-    Interrupt,
-    #[serde(rename = "SIGTERM")]
-    Terminate,
-    /// The terminal closed, or the ssh session to the controller dropped.
-    #[serde(rename = "SIGHUP")]
-    Hangup,
-    /// Writing the report failed (a closed pipe, a full disk).
-    #[serde(rename = "output_failed")]
-    OutputFailed,
-}
-
-impl std::fmt::Display for CancelReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CancelReason::Interrupt => "Ctrl-C",
-            CancelReason::Terminate => "SIGTERM",
-            CancelReason::Hangup => "SIGHUP",
-            CancelReason::OutputFailed => "a failed write to the output",
-        })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,8 +14,8 @@ mod step_output;
 mod stream;
 mod summary;
 
-pub use cancel::Cancel;
-pub use event::{CancelReason, Event, HostOutcome};
+pub use cancel::{Cancel, CancelReason};
+pub use event::{Event, HostOutcome};
 pub use runner::{EVENT_QUEUE, RunOptions, Runner};
 pub use step_outcome::{StepEnd, StepOutcome};
 pub use stream::Stream;

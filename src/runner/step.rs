@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
-use super::cancel::Cancel;
+use super::cancel::{Cancel, CancelReason};
 use super::context::Context;
-use super::event::{CancelReason, Event};
+use super::event::Event;
 use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
 use crate::plan::{PlannedStep, StepAction};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::event::CancelReason;
+use super::cancel::CancelReason;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {

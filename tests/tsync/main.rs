@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod connect;
 mod inventory;
+mod layers;
 mod output;
 mod plan;
 mod quoting;
