@@ -13,7 +13,9 @@ use crate::client_config::{self, ClientConfig};
 use crate::sshd::Sshd;
 use crate::sshd_config::SshdConfig;
 use crate::user::LoginUser;
-use crate::{HostOptions, LabError, LabHost, LabOptions, keys, proc_files, process_tree};
+use crate::{
+    HostOptions, HttpService, LabError, LabHost, LabOptions, keys, proc_files, process_tree,
+};
 
 /// `sshd`'s privilege separation directory on Debian; it refuses to start
 /// as root without it.
@@ -268,6 +270,21 @@ impl Lab {
         } else {
             self.srv(i)
         }
+    }
+
+    /// Starts an HTTP service on host `i`'s address (a free port), answering as the file
+    /// `health` in the host's `/srv` says (see [`HttpService`]), so a step on the host can
+    /// change its answers with `echo 500 > /srv/health`. It stops when dropped.
+    pub fn http_service(&self, i: usize) -> Result<HttpService, LabError> {
+        self.check(i)?;
+        let host = &self.hosts[i];
+        let what = format!("starting an HTTP service on {}", host.name);
+        let ip = host
+            .address
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+            .map_err(LabError::io(what.clone()))?;
+        HttpService::start(ip, self.srv(i).join("health")).map_err(LabError::io(what))
     }
 
     /// Host `i`'s `sshd` log, `DIR/hosts/NAME/sshd.log`.
