@@ -1,18 +1,21 @@
 //! One host's SSH connection: runs commands over channels of the shared master.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::os::fd::AsRawFd;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use openssh::{Session, Stdio};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, Semaphore};
 
 use super::pid_marker::{MarkerLine, PidMarker};
 use super::remote_command::RemoteCommand;
 use super::ssh_message::ssh_message;
+use super::tunnel::Tunnel;
 
 /// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
 /// command never fails for want of a channel.
@@ -29,6 +32,10 @@ pub struct Connection {
     channels: Semaphore,
     /// Shared by every connection of the run.
     marker: Arc<PidMarker>,
+    /// Where forwards' sockets go: the run's private control directory.
+    socket_dir: PathBuf,
+    /// Forwards already set up, by target, reused by every later probe.
+    tunnels: Mutex<HashMap<(String, u16), Tunnel>>,
 }
 
 /// Where a command's output goes, line by line.
@@ -74,12 +81,27 @@ pub enum ExecError {
 }
 
 impl Connection {
-    pub(super) fn new(session: Session, marker: Arc<PidMarker>) -> Connection {
+    pub(super) fn new(session: Session, marker: Arc<PidMarker>, socket_dir: PathBuf) -> Connection {
         Connection {
             session,
             channels: Semaphore::new(CHANNELS_PER_HOST),
             marker,
+            socket_dir,
+            tunnels: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A way to `host:port` as this host sees it, set up on first use and kept for the
+    /// connection's life.
+    pub async fn tunnel(&self, host: &str, port: u16) -> Result<Tunnel, String> {
+        let mut tunnels = self.tunnels.lock().await;
+        let key = (host.to_string(), port);
+        if let Some(tunnel) = tunnels.get(&key) {
+            return Ok(tunnel.clone());
+        }
+        let tunnel = Tunnel::open(&self.session, &self.socket_dir, host, port).await?;
+        tunnels.insert(key, tunnel.clone());
+        Ok(tunnel)
     }
 
     /// Runs `command` with the login shell of the host (as `ssh host 'command'` does), feeding

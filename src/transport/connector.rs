@@ -85,7 +85,11 @@ impl Connector {
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
         match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(Connection::new(session, self.marker.clone())),
+            Ok(Ok(session)) => Ok(Connection::new(
+                session,
+                self.marker.clone(),
+                self.control_dir.path().to_path_buf(),
+            )),
             Ok(Err(e)) => Err(ConnectError {
                 message: connect_message(destination, ssh_message(&e)),
             }),

@@ -3,9 +3,13 @@
 
 mod connection;
 mod connector;
+mod http_client;
 mod pid_marker;
 mod remote_command;
 mod ssh_message;
+mod tunnel;
 
 pub use connection::{Connection, ExecError, Executed, Output};
 pub use connector::{ConnectError, Connector};
+pub use http_client::{HttpAnswer, HttpClient};
+pub use tunnel::Tunnel;
