@@ -50,9 +50,9 @@ enum Answer {
 }
 
 impl HttpService {
-    /// Listens on `ip` at a free port, answering as the file `answers` says.
-    pub fn start(ip: IpAddr, answers: PathBuf) -> io::Result<HttpService> {
-        let listener = TcpListener::bind(SocketAddr::new(ip, 0))?;
+    /// Listens on `ip` at `port` (0 for a free one), answering as the file `answers` says.
+    pub fn start(ip: IpAddr, port: u16, answers: PathBuf) -> io::Result<HttpService> {
+        let listener = TcpListener::bind(SocketAddr::new(ip, port))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -222,7 +222,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("answers");
         std::fs::write(&file, "503 200").unwrap();
-        let service = HttpService::start("127.0.0.1".parse().unwrap(), file.clone()).unwrap();
+        let service = HttpService::start("127.0.0.1".parse().unwrap(), 0, file.clone()).unwrap();
         let get = || {
             let mut stream = TcpStream::connect(service.address()).unwrap();
             stream

@@ -276,6 +276,12 @@ impl Lab {
     /// `health` in the host's `/srv` says (see [`HttpService`]), so a step on the host can
     /// change its answers with `echo 500 > /srv/health`. It stops when dropped.
     pub fn http_service(&self, i: usize) -> Result<HttpService, LabError> {
+        self.http_service_at(i, 0)
+    }
+
+    /// As [`Lab::http_service`], on `port` (0 for a free one): services of several hosts
+    /// on one port number let a playbook write `http://{{address}}:PORT/`.
+    pub fn http_service_at(&self, i: usize, port: u16) -> Result<HttpService, LabError> {
         self.check(i)?;
         let host = &self.hosts[i];
         let what = format!("starting an HTTP service on {}", host.name);
@@ -284,7 +290,7 @@ impl Lab {
             .parse()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
             .map_err(LabError::io(what.clone()))?;
-        HttpService::start(ip, self.srv(i).join("health")).map_err(LabError::io(what))
+        HttpService::start(ip, port, self.srv(i).join("health")).map_err(LabError::io(what))
     }
 
     /// Host `i`'s `sshd` log, `DIR/hosts/NAME/sshd.log`.

@@ -28,23 +28,12 @@ pub fn run(path: &Path, inputs: &Inputs, execution: &Execution, color: Color) ->
     }
 }
 
-/// Health checks and rolling batches are part of the language already, but the runner does
-/// not execute them yet. Running such a playbook without them would skip exactly the gates
-/// its author relies on, so it is refused.
+/// Rolling batches are part of the language already, but the runner does not execute them
+/// yet. Running such a playbook on every host at once would skip exactly the gate its
+/// author relies on, so it is refused.
 fn not_yet_supported(plan: &crate::plan::Plan) -> Diagnostics {
     let mut found = Diagnostics::default();
     for stage in &plan.stages {
-        for check in &stage.checks {
-            found.push(
-                Diagnostic::error(
-                    "not-yet-supported",
-                    format!("`tsync apply` cannot run health checks yet (stage `{}`)", stage.name),
-                )
-                .in_source(&plan.source)
-                .label(check.span, "this check would not gate the stage")
-                .help("remove the check to apply without it, or use `tsync plan` to review the playbook"),
-            );
-        }
         if let Some(rolling) = &stage.rolling {
             found.push(
                 Diagnostic::error(

@@ -6,6 +6,7 @@
 
 mod host_vars;
 mod plan;
+mod planned_check;
 mod planned_step;
 pub mod render;
 mod resolve;
@@ -13,6 +14,7 @@ mod selection;
 mod stage_graph;
 
 pub use plan::{Plan, PlannedStage};
+pub use planned_check::{HttpProbe, PlannedCheck, PlannedProbe};
 pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep, StepAction};
 pub use resolve::resolve_or_report;
 pub use selection::Selection;

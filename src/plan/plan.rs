@@ -8,12 +8,13 @@ use std::time::Duration;
 use petgraph::graph::DiGraph;
 
 use super::host_vars::HostVars;
+use super::planned_check::{PlannedCheck, plan_check};
 use super::planned_step::{PlannedStep, StepAction, plan_step, render_error};
 use super::selection::{Selection, ad_hoc_hosts};
 use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Check, Playbook, Rolling};
+use crate::playbook::{Playbook, Rolling};
 use crate::selector::Selector;
 
 #[derive(Debug)]
@@ -45,7 +46,7 @@ pub struct PlannedStage {
     pub hosts: Vec<usize>,
     pub selectors: Vec<String>,
     pub steps: Vec<PlannedStep>,
-    pub checks: Vec<Check>,
+    pub checks: Vec<PlannedCheck>,
     pub rolling: Option<Rolling>,
 }
 
@@ -114,7 +115,17 @@ impl Plan {
                             }
                         })
                         .collect(),
-                    checks: stage.checks.clone(),
+                    checks: stage
+                        .checks
+                        .iter()
+                        .filter_map(|check| match plan_check(check, &per_host, &vars, source) {
+                            Ok(planned) => Some(planned),
+                            Err(e) => {
+                                diagnostics.push(e);
+                                None
+                            }
+                        })
+                        .collect(),
                     rolling: stage.rolling.clone(),
                 }
             })

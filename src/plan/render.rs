@@ -5,7 +5,7 @@ mod view;
 use std::fmt::Write;
 
 use super::plan::Plan;
-use crate::playbook::Probe;
+use super::planned_check::{PlannedCheck, PlannedProbe};
 
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -98,21 +98,29 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         }
     }
     for check in &stage.checks {
-        let what = match &check.probe {
-            Probe::Http { url, status } => format!("GET {} expects {status}", url.text.value),
-            Probe::Tcp { address } => format!("connect to {}", address.text.value),
-            Probe::Cmd { command } => format!("$ {}", command.text.value),
-        };
+        let retries = check.attempts - 1;
         let _ = writeln!(
             out,
-            "    check {} ({}): {what}; {} retr{} every {}, {} per try",
-            check.name.value,
-            check.probe.kind(),
-            check.retries,
-            if check.retries == 1 { "y" } else { "ies" },
+            "    check {} ({}): {}; {retries} retr{} every {}, {} per try",
+            check.name,
+            check.kind,
+            probe_text(check, &check.written),
+            if retries == 1 { "y" } else { "ies" },
             humantime::format_duration(check.interval),
             humantime::format_duration(check.timeout),
         );
+        // Filled-in probes, where placeholders made them differ from what is written.
+        let targets: Vec<String> = check.probes.iter().map(PlannedProbe::target).collect();
+        let first = targets.first();
+        if targets.iter().all(|t| Some(t) == first) {
+            if let Some(target) = first.filter(|t| **t != check.written) {
+                let _ = writeln!(out, "      {}", probe_text(check, target));
+            }
+        } else {
+            for (host, target) in names.iter().zip(&targets) {
+                let _ = writeln!(out, "      {host}: {}", probe_text(check, target));
+            }
+        }
     }
     if let Some(rolling) = &stage.rolling {
         let batches = rolling.batches(names.len());
@@ -126,6 +134,15 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         for (b, range) in batches.into_iter().enumerate() {
             let _ = writeln!(out, "      batch {}: {}", b + 1, names[range].join(", "));
         }
+    }
+}
+
+/// What a check's probe does, for `target` (as written, or filled in for one host).
+fn probe_text(check: &PlannedCheck, target: &str) -> String {
+    match check.probes.first() {
+        Some(PlannedProbe::Http(http)) => format!("GET {target} expects {}", http.expects()),
+        Some(PlannedProbe::Tcp { .. }) => format!("connect to {target}"),
+        Some(PlannedProbe::Cmd { .. }) | None => format!("$ {target}"),
     }
 }
 

@@ -4,7 +4,7 @@
 //! escape codes. Everything that comes from outside tsync (output, names, commands, ssh's
 //! messages) goes through [`printable`] first: the only escape codes written are tsync's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -26,7 +26,20 @@ pub struct Human<W: Write> {
     status_text: String,
     /// The last host whose output was shown, with its line prefix (`  web-1 │ `).
     prefix: (Option<Arc<str>>, String),
+    /// Checks under way, by host and check: the attempt reached, the attempts allowed, and
+    /// the last few attempts' results, shown if the check gives up.
+    checking: BTreeMap<(Arc<str>, Arc<str>), CheckProgress>,
 }
+
+#[derive(Default)]
+struct CheckProgress {
+    attempt: u32,
+    attempts: u32,
+    recent: VecDeque<String>,
+}
+
+/// Attempts shown when a check gives up.
+const RECENT_ATTEMPTS: usize = 3;
 
 const RESET: &str = "\x1b[0m";
 const RED: &str = "\x1b[31m";
@@ -47,6 +60,7 @@ impl<W: Write> Human<W> {
                 .max()
                 .unwrap_or(0),
             progress: HashMap::new(),
+            checking: BTreeMap::new(),
             status_shown: false,
             status_text: String::new(),
             prefix: (None, String::new()),
@@ -89,6 +103,11 @@ impl<W: Write> Human<W> {
             .map(|(stage, (done, all))| format!("{stage} {done}/{all} hosts"))
             .collect();
         parts.sort();
+        parts.extend(
+            self.checking
+                .iter()
+                .map(|((host, check), p)| format!("{host} {check} {}/{}", p.attempt, p.attempts)),
+        );
         let text = format!("… {}", parts.join(", "));
         if self.status_shown && text == self.status_text {
             return Ok(());
@@ -184,6 +203,64 @@ impl<W: Write> Reporter for Human<W> {
                 }
             }
             Event::StepFinished { .. } => {}
+            Event::CheckAttempt {
+                host,
+                check,
+                attempt,
+                attempts,
+                result,
+                elapsed_secs,
+                ..
+            } => {
+                let progress = self
+                    .checking
+                    .entry((host.clone(), check.clone()))
+                    .or_default();
+                progress.attempt = *attempt;
+                progress.attempts = *attempts;
+                if progress.recent.len() == RECENT_ATTEMPTS {
+                    progress.recent.pop_front();
+                }
+                progress.recent.push_back(format!(
+                    "attempt {attempt}/{attempts} ({}): {}",
+                    secs(*elapsed_secs),
+                    result.describe()
+                ));
+            }
+            Event::CheckFinished {
+                stage,
+                host,
+                check,
+                target,
+                ok,
+                attempts,
+                error,
+                duration_secs,
+            } => {
+                let progress = self.checking.remove(&(host.clone(), check.clone()));
+                if *ok {
+                    if *attempts > 1 {
+                        let text = format!(
+                            "✓ {host}: {stage} check {check} passed after {attempts} attempts ({})",
+                            secs(*duration_secs)
+                        );
+                        let text = self.paint(DIM, &printable(&text));
+                        self.line(&text)?;
+                    }
+                } else {
+                    let text = format!(
+                        "✗ {host}: {stage} check {check} ({target}) failed after {}: {}",
+                        secs(*duration_secs),
+                        error.as_deref().unwrap_or("failed")
+                    );
+                    let text = self.paint(RED, &printable(&text));
+                    self.line(&text)?;
+                    for attempt in progress.iter().flat_map(|p| &p.recent) {
+                        let l = format!("    {}", printable(attempt));
+                        self.line(&l)?;
+                    }
+                }
+            }
             Event::StepTimedOut {
                 host,
                 stage,

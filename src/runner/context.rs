@@ -9,7 +9,7 @@ use super::cancel::{Cancel, CancelReason};
 use super::event::Event;
 use super::summary::HostTotals;
 use crate::plan::Plan;
-use crate::transport::{ConnectError, Connection, Connector};
+use crate::transport::{ConnectError, Connection, Connector, HttpClient};
 
 pub(super) struct Context {
     pub(super) plan: Arc<Plan>,
@@ -19,6 +19,8 @@ pub(super) struct Context {
     /// Hosts whose connection broke during the run, with ssh's message.
     pub(super) lost: Mutex<Vec<Option<String>>>,
     pub(super) jobs: Semaphore,
+    /// Makes the requests of http checks; its TLS settings are built once per run.
+    pub(super) http: HttpClient,
     pub(super) totals: Mutex<Vec<HostTotals>>,
     /// The plan's names, shared by every event that carries them.
     pub(super) stage_names: Vec<Arc<str>>,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::cancel::CancelReason;
+use super::probe_result::ProbeResult;
 use super::step_outcome::StepOutcome;
 use super::stream::Stream;
 use super::summary::Summary;
@@ -60,6 +61,33 @@ pub enum Event {
         duration_secs: f64,
         #[serde(skip_serializing_if = "String::is_empty")]
         stderr: String,
+    },
+    /// One attempt of a health check on a host, passed or not.
+    CheckAttempt {
+        stage: Arc<str>,
+        host: Arc<str>,
+        check: Arc<str>,
+        /// Counted from 1, out of `attempts` at most.
+        attempt: u32,
+        attempts: u32,
+        #[serde(flatten)]
+        result: ProbeResult,
+        elapsed_secs: f64,
+    },
+    /// A health check on a host gave its verdict: passed, or gave up.
+    CheckFinished {
+        stage: Arc<str>,
+        host: Arc<str>,
+        check: Arc<str>,
+        /// What it probed, filled in: the URL, the address or the command.
+        target: String,
+        ok: bool,
+        /// Attempts made.
+        attempts: u32,
+        /// Why it gave up, when it did (the last attempt's result is in its `check_attempt`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        duration_secs: f64,
     },
     StepTimedOut {
         stage: Arc<str>,

@@ -4,8 +4,11 @@
 //! runs one step on one host and is the one place that dispatches on a step's action.
 
 mod cancel;
+mod check;
 mod context;
 mod event;
+mod probe;
+mod probe_result;
 mod runner;
 mod stage;
 mod step;
@@ -16,6 +19,7 @@ mod summary;
 
 pub use cancel::{Cancel, CancelReason};
 pub use event::{Event, HostOutcome};
+pub use probe_result::ProbeResult;
 pub use runner::{EVENT_QUEUE, RunOptions, Runner};
 pub use step_outcome::{StepEnd, StepOutcome};
 pub use stream::Stream;

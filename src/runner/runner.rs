@@ -24,7 +24,7 @@ use super::stage::run_stage;
 use super::summary::{HostTotals, StageStatus, StageTotals, Summary};
 use crate::exit_code;
 use crate::plan::Plan;
-use crate::transport::{ConnectError, Connection, Connector};
+use crate::transport::{ConnectError, Connection, Connector, HttpClient};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -82,6 +82,7 @@ impl Runner {
             connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
             lost: Mutex::new(vec![None; plan.hosts.len()]),
             jobs: Semaphore::new(self.options.jobs.max(1)),
+            http: HttpClient::default(),
             totals: Mutex::new(
                 plan.hosts
                     .iter()

@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use super::cancel::Cancel;
+use super::check::run_check;
 use super::context::Context;
 use super::event::{Event, HostOutcome};
 use super::step::{StepResult, run_step};
@@ -108,6 +109,20 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
                 }
             });
             return (HostOutcome::Failed, k + 1);
+        }
+        for c in 0..planned.checks.len() {
+            let verdict = run_check(context, &connection, stage, position, c).await;
+            if !verdict.ok {
+                let check = &planned.checks[c].name;
+                context.tally(host, |t| {
+                    t.failed += 1;
+                    if let Some(why) = verdict.why {
+                        t.failure
+                            .get_or_insert(format!("{}: check `{check}`: {why}", planned.name));
+                    }
+                });
+                return (HostOutcome::Failed, steps);
+            }
         }
         (HostOutcome::Ok, steps)
     };

@@ -387,7 +387,7 @@ fn second_ctrl_c_stops_running_steps_and_leaves_nothing_behind() {
 }
 
 #[test]
-fn checks_and_rolling_are_refused_until_the_runner_executes_them() {
+fn rolling_is_refused_until_the_runner_executes_batches() {
     let lab = lab(1);
     let (_dir, file) = playbook(
         "stage \"s\" {\n    on \"all\"\n    rolling batch=1\n    run \"true\"\n    check \"up\" {\n        cmd \"true\"\n    }\n}\n",
@@ -398,7 +398,6 @@ fn checks_and_rolling_are_refused_until_the_runner_executes_them() {
         .lab(&lab)
         .run()
         .code(2)
-        .stderr_has("cannot run health checks yet")
         .stderr_has("cannot roll out in batches yet");
 }
 

@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod connect;
+mod gates;
 mod inventory;
 mod layers;
 mod output;

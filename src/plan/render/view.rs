@@ -44,6 +44,8 @@ pub struct CheckView<'a> {
     pub name: &'a str,
     pub probe: &'a str,
     pub target: &'a str,
+    /// Host name → the probe filled in for it.
+    pub targets: BTreeMap<&'a str, String>,
     pub retries: u32,
     pub interval_secs: f64,
     pub timeout_secs: f64,
@@ -104,10 +106,15 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                         .checks
                         .iter()
                         .map(|c| CheckView {
-                            name: &c.name.value,
-                            probe: c.probe.kind(),
-                            target: &c.template().text.value,
-                            retries: c.retries,
+                            name: &c.name,
+                            probe: c.kind,
+                            target: &c.written,
+                            targets: host_names
+                                .iter()
+                                .zip(&c.probes)
+                                .map(|(host, probe)| (*host, probe.target()))
+                                .collect(),
+                            retries: c.attempts - 1,
                             interval_secs: c.interval.as_secs_f64(),
                             timeout_secs: c.timeout.as_secs_f64(),
                         })

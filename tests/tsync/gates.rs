@@ -1,0 +1,168 @@
+//! Health checks gating stages, against labs of real sshd hosts and real HTTP services
+//! bound to the hosts' own addresses.
+
+use serde_json::Value;
+
+use crate::support::{Test, lab, playbook};
+
+fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == kind).collect()
+}
+
+/// A one-stage playbook on `on` with `check` as its only check, after a step that marks
+/// the host as deployed.
+fn gated(on: &str, check: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    playbook(&format!(
+        r#"
+stage "web" {{
+    on "{on}"
+    run "echo deployed"
+    {check}
+}}
+stage "after" {{
+    needs "web"
+    on "{on}"
+    run "echo after"
+}}
+"#
+    ))
+}
+
+#[test]
+fn a_check_that_passes_after_several_attempts_lets_the_run_go_on() {
+    let lab = lab(1);
+    let service = lab.http_service(0).unwrap();
+    std::fs::write(lab.srv(0).join("health"), "503 503 200").unwrap();
+    let url = format!("http://{}/up", service.address());
+    let (_dir, file) = gated(
+        "lab-1",
+        &format!(r#"check "health" {{ http "{url}"; retries 5; interval "50ms" }}"#),
+    );
+    let run = Test::new()
+        .args(["apply", "--output", "json"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(0);
+    let events = run.events();
+    let attempts = of_kind(&events, "check_attempt");
+    let seen: Vec<(u64, bool)> = attempts
+        .iter()
+        .map(|a| (a["status"].as_u64().unwrap(), a["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(seen, [(503, false), (503, false), (200, true)]);
+    assert_eq!(attempts[0]["attempts"], 6);
+    let finished = of_kind(&events, "check_finished");
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0]["ok"], true);
+    assert_eq!(finished[0]["target"], url.as_str());
+    assert_eq!(service.requests(), 3);
+    assert_eq!(of_kind(&events, "stage_started").len(), 2);
+}
+
+/// Services on every host of `lab`, all on one port number, so a playbook can probe
+/// `http://{{address}}:PORT/`.
+fn services(lab: &tsync_lab::Lab) -> (Vec<tsync_lab::HttpService>, u16) {
+    let first = lab.http_service(0).unwrap();
+    let port = first.address().port();
+    let mut all = vec![first];
+    for i in 1..lab.hosts().len() {
+        all.push(lab.http_service_at(i, port).unwrap());
+    }
+    (all, port)
+}
+
+#[test]
+fn a_check_that_never_passes_fails_the_host_shows_why_and_skips_dependents() {
+    let lab = lab(2);
+    let (_services, port) = services(&lab);
+    std::fs::write(lab.srv(1).join("health"), "500").unwrap();
+    let (_dir, file) = gated(
+        "lab-1, lab-2",
+        &format!(
+            r#"check "health" {{ http "http://{{{{address}}}}:{port}/up"; retries 2; interval "10ms" }}"#
+        ),
+    );
+    let run = Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3);
+    let lab2 = &lab.hosts()[1];
+    for needle in [
+        format!(
+            "✗ lab-2: web check health (http://{}:{port}/up) failed after",
+            lab2.address
+        ),
+        "failed 3 attempts".to_string(),
+        "attempt 3/3".to_string(),
+        r#"500, expected 200: "status 500 from the lab service""#.to_string(),
+        "- after skipped: it needs `web`, which failed".to_string(),
+    ] {
+        assert!(run.stdout.contains(&needle), "{needle}\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("lab-1: web check"), "{}", run.stdout);
+}
+
+#[test]
+fn a_hung_service_is_cut_off_by_the_timeout() {
+    let lab = lab(1);
+    let service = lab.http_service(0).unwrap();
+    std::fs::write(lab.srv(0).join("health"), "hang").unwrap();
+    let (_dir, file) = gated(
+        "lab-1",
+        &format!(
+            r#"check "health" {{ http "http://{}/up"; timeout "300ms" }}"#,
+            service.address()
+        ),
+    );
+    let run = Test::new()
+        .args(["apply", "--output", "json"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3);
+    let events = run.events();
+    let attempts = of_kind(&events, "check_attempt");
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0]["error"], "no answer within 300ms");
+    let elapsed = attempts[0]["elapsed_secs"].as_f64().unwrap();
+    assert!((0.3..5.0).contains(&elapsed), "{elapsed}");
+}
+
+#[test]
+fn tcp_and_cmd_probes_pass_and_fail_on_the_host() {
+    let lab = lab(1);
+    let service = lab.http_service(0).unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind((service.address().ip(), 0)).unwrap();
+        l.local_addr().unwrap()
+    };
+    let srv = lab.host_srv(0).display().to_string();
+    for (check, code) in [
+        (format!(r#"tcp "{}""#, service.address()), 0),
+        (format!(r#"tcp "{closed}""#), 3),
+        (format!(r#"cmd "test -f {srv}/deployed""#), 0),
+        (format!(r#"cmd "test -f {srv}/missing""#), 3),
+    ] {
+        let (_dir, file) = playbook(&format!(
+            r#"
+stage "web" {{
+    on "lab-1"
+    run "touch {srv}/deployed"
+    check "probe" {{ {check} }}
+}}
+"#
+        ));
+        let run = Test::new()
+            .args(["apply", "--output", "json"])
+            .args([&file])
+            .lab(&lab)
+            .run();
+        assert_eq!(run.code, code, "{check}\n{}", run.stdout);
+        let events = run.events();
+        let finished = of_kind(&events, "check_finished");
+        assert_eq!(finished[0]["ok"], code == 0, "{check}");
+    }
+}
