@@ -5,7 +5,6 @@ use std::path::Path;
 use crate::cli::{Execution, Inputs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::exit_code;
 use crate::report::diagnostics::{self, Color};
 
@@ -13,9 +12,6 @@ pub fn run(path: &Path, inputs: &Inputs, execution: &Execution, color: Color) ->
     let mut prepared = Prepared::new(inputs);
     let (plan, found) = prepared.plan(path);
     prepared.diagnostics.extend(found);
-    if let Some(plan) = &plan {
-        prepared.diagnostics.extend(not_yet_supported(plan));
-    }
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
         Some(plan) => execute(plan, execution, color),
@@ -26,28 +22,4 @@ pub fn run(path: &Path, inputs: &Inputs, execution: &Execution, color: Color) ->
             exit_code::INVALID_INPUT
         }
     }
-}
-
-/// Rolling batches are part of the language already, but the runner does not execute them
-/// yet. Running such a playbook on every host at once would skip exactly the gate its
-/// author relies on, so it is refused.
-fn not_yet_supported(plan: &crate::plan::Plan) -> Diagnostics {
-    let mut found = Diagnostics::default();
-    for stage in &plan.stages {
-        if let Some(rolling) = &stage.rolling {
-            found.push(
-                Diagnostic::error(
-                    "not-yet-supported",
-                    format!(
-                        "`tsync apply` cannot roll out in batches yet (stage `{}`)",
-                        stage.name
-                    ),
-                )
-                .in_source(&plan.source)
-                .label(rolling.span, "batches are not executed yet")
-                .help("remove `rolling` to run on every host of the stage at once"),
-            );
-        }
-    }
-    found
 }

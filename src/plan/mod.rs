@@ -10,6 +10,7 @@ mod planned_check;
 mod planned_step;
 pub mod render;
 mod resolve;
+mod rollout;
 mod selection;
 mod stage_graph;
 
@@ -17,4 +18,5 @@ pub use plan::{Plan, PlannedStage};
 pub use planned_check::{HttpProbe, PlannedCheck, PlannedProbe};
 pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep, StepAction};
 pub use resolve::resolve_or_report;
+pub use rollout::Rollout;
 pub use selection::Selection;

@@ -9,6 +9,7 @@ use petgraph::graph::DiGraph;
 
 use super::host_vars::HostVars;
 use super::planned_check::{PlannedCheck, plan_check};
+use super::rollout::Rollout;
 use super::planned_step::{PlannedStep, StepAction, plan_step, render_error};
 use super::selection::{Selection, ad_hoc_hosts};
 use crate::diagnostic::{Diagnostics, Source};
@@ -48,6 +49,8 @@ pub struct PlannedStage {
     pub steps: Vec<PlannedStep>,
     pub checks: Vec<PlannedCheck>,
     pub rolling: Option<Rolling>,
+    /// The batches and failure tolerance the runner follows.
+    pub rollout: Rollout,
 }
 
 impl Plan {
@@ -127,6 +130,7 @@ impl Plan {
                         })
                         .collect(),
                     rolling: stage.rolling.clone(),
+                    rollout: Rollout::new(stage.rolling.as_ref(), hosts.len()),
                 }
             })
             .collect();
@@ -180,6 +184,7 @@ impl Plan {
                 }],
                 checks: Vec::new(),
                 rolling: None,
+                rollout: Rollout::new(None, hosts.len()),
             }],
             graph,
             order: vec![0],

@@ -145,6 +145,30 @@ impl<W: Write> Reporter for Human<W> {
                 let text = self.paint(YELLOW, &format!("- {stage} skipped: {reason}"));
                 self.line(&text)?;
             }
+            Event::BatchStarted {
+                stage,
+                batch,
+                batches,
+                hosts,
+            } => {
+                let hosts = printable(&hosts.join(", ")).into_owned();
+                let text = self.paint(BOLD, &format!("  {stage} batch {batch}/{batches}"));
+                self.line(&format!("{text} on {hosts}"))?;
+            }
+            Event::RolloutStopped {
+                stage,
+                failed_hosts,
+                max_fail,
+                not_started,
+            } => {
+                let text = format!(
+                    "✗ {stage}: rollout stopped, {failed_hosts} host{} failed or unreachable (max-fail {max_fail}); not started: {}",
+                    plural(*failed_hosts),
+                    not_started.join(", ")
+                );
+                let text = self.paint(RED, &printable(&text));
+                self.line(&text)?;
+            }
             Event::StepStarted { .. } => {}
             // The one event per line of output: written straight into the buffer.
             Event::Output {
@@ -296,10 +320,20 @@ impl<W: Write> Reporter for Human<W> {
             Event::StageFinished {
                 stage,
                 ok,
+                failed_hosts,
                 duration_secs,
             } => {
                 self.progress.remove(&**stage);
-                let text = if *ok {
+                let text = if *ok && *failed_hosts > 0 {
+                    self.paint(
+                        YELLOW,
+                        &format!(
+                            "✓ {stage} ({}), {failed_hosts} failed host{} within max-fail",
+                            secs(*duration_secs),
+                            plural(*failed_hosts)
+                        ),
+                    )
+                } else if *ok {
                     self.paint(GREEN, &format!("✓ {stage} ({})", secs(*duration_secs)))
                 } else {
                     self.paint(RED, &format!("✗ {stage} failed ({})", secs(*duration_secs)))
@@ -361,6 +395,8 @@ impl<W: Write> Human<W> {
                 ("changed", YELLOW)
             } else if h.ok > 0 {
                 ("ok", GREEN)
+            } else if h.not_started > 0 {
+                ("not started", RED)
             } else {
                 ("skipped", DIM)
             };

@@ -32,6 +32,22 @@ pub enum Event {
         stage: Arc<str>,
         reason: String,
     },
+    /// A batch of a rolling stage starts on its hosts.
+    BatchStarted {
+        stage: Arc<str>,
+        /// Counted from 1, out of `batches`.
+        batch: usize,
+        batches: usize,
+        hosts: Vec<Arc<str>>,
+    },
+    /// More hosts of a rolling stage failed or were unreachable than `max-fail` allows:
+    /// the hosts of later batches are not started.
+    RolloutStopped {
+        stage: Arc<str>,
+        failed_hosts: usize,
+        max_fail: usize,
+        not_started: Vec<Arc<str>>,
+    },
     StepStarted {
         stage: Arc<str>,
         host: Arc<str>,
@@ -110,6 +126,8 @@ pub enum Event {
     StageFinished {
         stage: Arc<str>,
         ok: bool,
+        /// Hosts that failed or were unreachable; within `max-fail` the stage is still ok.
+        failed_hosts: usize,
         duration_secs: f64,
     },
     /// A signal asked the run to stop: the first Ctrl-C lets running steps finish (`forced`
@@ -136,4 +154,6 @@ pub enum HostOutcome {
     Unreachable,
     /// Not run: cancelled before it started.
     Skipped,
+    /// Not run: the rollout stopped before its batch.
+    NotStarted,
 }

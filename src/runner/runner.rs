@@ -202,7 +202,8 @@ impl Runner {
             let _ = events.send(vec![Event::Warning { message }]).await;
         }
         let hosts = totals.into_inner().expect("no panics while locked");
-        let failed = hosts.iter().any(|h| h.failed > 0);
+        // A rollout that stopped failed the run, even when only unreachable hosts stopped it.
+        let failed = hosts.iter().any(|h| h.failed > 0 || h.not_started > 0);
         let unreachable = hosts.iter().any(|h| h.unreachable > 0);
         let exit_code = if interrupted {
             exit_code::INTERRUPTED

@@ -14,39 +14,70 @@ use super::step::{StepResult, run_step};
 use super::step_outcome::StepOutcome;
 use super::summary::StageStatus;
 
-/// Runs one stage on all its hosts: ok when every host succeeded, failed otherwise.
+/// Runs one stage on its hosts, batch by batch: ok when its failed and unreachable hosts
+/// stay within `max-fail` (none by default), failed otherwise. When they exceed it, the
+/// hosts of later batches are not started.
 pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatus {
     let started = Instant::now();
     let planned = &context.plan.stages[stage];
+    let rollout = &planned.rollout;
+    let names = |positions: std::ops::Range<usize>| -> Vec<Arc<str>> {
+        planned.hosts[positions]
+            .iter()
+            .map(|&h| context.host_names[h].clone())
+            .collect()
+    };
     context
         .emit(Event::StageStarted {
             stage: context.stage_names[stage].clone(),
-            hosts: planned
-                .hosts
-                .iter()
-                .map(|&h| context.host_names[h].clone())
-                .collect(),
+            hosts: names(0..planned.hosts.len()),
         })
         .await;
-    let mut hosts = JoinSet::new();
-    for position in 0..planned.hosts.len() {
-        let context = context.clone();
-        hosts.spawn(async move { run_host(&context, stage, position).await });
-    }
-    let mut ok = true;
-    while let Some(outcome) = hosts.join_next().await {
-        match outcome {
-            Ok(HostOutcome::Ok) => {}
-            Ok(HostOutcome::Failed | HostOutcome::Unreachable | HostOutcome::Skipped) => {
-                ok = false;
+    let mut failures = 0;
+    let mut skipped = false;
+    let mut stopped = false;
+    for (b, batch) in rollout.batches.iter().enumerate() {
+        if b > 0 && !rollout.pause.is_zero() && !context.cancelled().graceful() {
+            tokio::select! {
+                () = tokio::time::sleep(rollout.pause) => {}
+                _ = context.until(Cancel::graceful) => {}
             }
-            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        }
+        if failures > rollout.max_fail {
+            not_started(&context, stage, failures, batch.start).await;
+            stopped = true;
+            break;
+        }
+        if planned.rolling.is_some() {
+            context
+                .emit(Event::BatchStarted {
+                    stage: context.stage_names[stage].clone(),
+                    batch: b + 1,
+                    batches: rollout.batches.len(),
+                    hosts: names(batch.clone()),
+                })
+                .await;
+        }
+        let mut hosts = JoinSet::new();
+        for position in batch.clone() {
+            let context = context.clone();
+            hosts.spawn(async move { run_host(&context, stage, position).await });
+        }
+        while let Some(outcome) = hosts.join_next().await {
+            match outcome {
+                Ok(HostOutcome::Ok) => {}
+                Ok(HostOutcome::Failed | HostOutcome::Unreachable) => failures += 1,
+                Ok(HostOutcome::Skipped | HostOutcome::NotStarted) => skipped = true,
+                Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+            }
         }
     }
+    let ok = !stopped && !skipped && failures <= rollout.max_fail;
     context
         .emit(Event::StageFinished {
             stage: context.stage_names[stage].clone(),
             ok,
+            failed_hosts: failures,
             duration_secs: started.elapsed().as_secs_f64(),
         })
         .await;
@@ -54,6 +85,35 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
         StageStatus::Ok
     } else {
         StageStatus::Failed
+    }
+}
+
+/// Stops the rollout of a stage before the host at position `from`: reports why and every
+/// host not started, and counts their steps as not run.
+async fn not_started(context: &Context, stage: usize, failures: usize, from: usize) {
+    let planned = &context.plan.stages[stage];
+    let rest = &planned.hosts[from..];
+    context
+        .emit(Event::RolloutStopped {
+            stage: context.stage_names[stage].clone(),
+            failed_hosts: failures,
+            max_fail: planned.rollout.max_fail,
+            not_started: rest.iter().map(|&h| context.host_names[h].clone()).collect(),
+        })
+        .await;
+    for &host in rest {
+        context.tally(host, |t| {
+            t.not_started += 1;
+            t.skipped += planned.steps.len();
+        });
+        context
+            .emit(Event::HostFinished {
+                stage: context.stage_names[stage].clone(),
+                host: context.host_names[host].clone(),
+                outcome: HostOutcome::NotStarted,
+                duration_secs: 0.0,
+            })
+            .await;
     }
 }
 

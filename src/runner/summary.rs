@@ -23,6 +23,8 @@ pub struct HostTotals {
     pub failed: usize,
     pub unreachable: usize,
     pub skipped: usize,
+    /// Stages whose rollout stopped before reaching this host.
+    pub not_started: usize,
     pub duration_secs: f64,
     /// The first failure, for the recap: stage, step and why.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -387,21 +387,6 @@ fn second_ctrl_c_stops_running_steps_and_leaves_nothing_behind() {
 }
 
 #[test]
-fn rolling_is_refused_until_the_runner_executes_batches() {
-    let lab = lab(1);
-    let (_dir, file) = playbook(
-        "stage \"s\" {\n    on \"all\"\n    rolling batch=1\n    run \"true\"\n    check \"up\" {\n        cmd \"true\"\n    }\n}\n",
-    );
-    Test::new()
-        .args(["apply"])
-        .args([&file])
-        .lab(&lab)
-        .run()
-        .code(2)
-        .stderr_has("cannot roll out in batches yet");
-}
-
-#[test]
 fn the_demo_playbook_applies_end_to_end() {
     let lab = lab(3);
     let run = Test::new()
