@@ -3,7 +3,7 @@
 mod amount;
 mod check;
 mod group;
-mod parser;
+mod parse;
 mod playbook;
 mod prescan;
 mod rolling;
@@ -15,7 +15,10 @@ mod template;
 pub use amount::Amount;
 pub use check::{Check, Probe};
 pub use group::Group;
-pub use parser::{BUILTIN_VARS, CHILDREN, MAX_DURATION, PROPERTIES, Parser, read_source};
+pub use parse::{
+    BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
+    ProbeKind, StageNode, StepKind, StepNode, TOP, read_source,
+};
 pub use playbook::Playbook;
 pub use rolling::Rolling;
 pub use spanned::Spanned;

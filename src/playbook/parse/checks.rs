@@ -1,0 +1,201 @@
+//! `check` nodes: one probe (`http`, `tcp`, `cmd`) and how it is retried. A new probe kind
+//! is a variant of [`ProbeKind`] and one reader function, dispatched in
+//! [`Parser::probe`].
+
+use kdl::KdlNode;
+use miette::SourceSpan;
+
+use super::node_kind::NodeKind;
+use super::parser::Parser;
+use super::stages::StageNode;
+use crate::diagnostic::Diagnostic;
+use crate::playbook::{Check, Probe, Spanned, Template};
+
+/// The kinds of probe a check makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    Http,
+    Tcp,
+    Cmd,
+}
+
+impl ProbeKind {
+    /// Every probe kind, in the order diagnostics list them.
+    pub const ALL: [ProbeKind; 3] = [ProbeKind::Http, ProbeKind::Tcp, ProbeKind::Cmd];
+
+    /// The node's name in KDL.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProbeKind::Http => "http",
+            ProbeKind::Tcp => "tcp",
+            ProbeKind::Cmd => "cmd",
+        }
+    }
+
+    /// The properties a probe of this kind takes.
+    pub fn properties(self) -> &'static [&'static str] {
+        match self {
+            ProbeKind::Http => &["status"],
+            ProbeKind::Tcp | ProbeKind::Cmd => &[],
+        }
+    }
+}
+
+/// The nodes inside `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckNode {
+    Probe(ProbeKind),
+    Retries,
+    Interval,
+    Timeout,
+}
+
+/// [`CheckNode::ALL`], built from [`ProbeKind::ALL`] so that a new probe kind is accepted
+/// in a check without a second list to keep in step.
+const CHECK_NODES: [CheckNode; 3 + ProbeKind::ALL.len()] = {
+    let mut all = [CheckNode::Retries; 3 + ProbeKind::ALL.len()];
+    let mut i = 0;
+    while i < ProbeKind::ALL.len() {
+        all[i] = CheckNode::Probe(ProbeKind::ALL[i]);
+        i += 1;
+    }
+    all[i] = CheckNode::Retries;
+    all[i + 1] = CheckNode::Interval;
+    all[i + 2] = CheckNode::Timeout;
+    all
+};
+
+impl NodeKind for CheckNode {
+    const PARENTS: &'static [&'static str] = &["check"];
+    const ALL: &'static [Self] = &CHECK_NODES;
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Probe(kind) => kind.name(),
+            Self::Retries => "retries",
+            Self::Interval => "interval",
+            Self::Timeout => "timeout",
+        }
+    }
+
+    fn properties(self) -> &'static [&'static str] {
+        match self {
+            Self::Probe(kind) => kind.properties(),
+            Self::Retries | Self::Interval | Self::Timeout => &[],
+        }
+    }
+}
+
+impl Parser<'_> {
+    pub(super) fn check(&mut self, node: &KdlNode, kind: StageNode) -> Option<Check> {
+        self.props(node, kind);
+        let name = self.one_string(node, "check name")?;
+        let mut probe: Option<(Probe, SourceSpan)> = None;
+        let mut retries = Check::DEFAULT_RETRIES;
+        let mut interval = Check::DEFAULT_INTERVAL;
+        let mut timeout = Check::DEFAULT_TIMEOUT;
+        for (kind, child) in self.children::<CheckNode>(node) {
+            self.no_children(child);
+            self.props(child, kind);
+            match kind {
+                CheckNode::Probe(probe_kind) => {
+                    let Some(target) = self.one_string(child, "probe target") else {
+                        continue;
+                    };
+                    let made = self.probe(child, probe_kind, target);
+                    if let Some((_, first)) = &probe {
+                        let first = *first;
+                        self.found.push(
+                            Diagnostic::error("two-probes", "a check probes one thing")
+                                .in_source(self.source)
+                                .label(child.name().span(), "second probe")
+                                .label(first, "first probe")
+                                .help("split it into two `check` nodes"),
+                        );
+                    } else if let Some(made) = made {
+                        probe = Some((made, child.name().span()));
+                    }
+                }
+                CheckNode::Retries => {
+                    if let Some(n) = self.one_integer(child, 0, 10_000) {
+                        retries = n;
+                    }
+                }
+                CheckNode::Interval | CheckNode::Timeout => {
+                    let args = self.args(child);
+                    let name = kind.name();
+                    if args.len() != 1 {
+                        self.missing_arg(child, "duration", &format!("{name} \"2s\""));
+                    } else if let Some(d) = self.duration(args[0], kind == CheckNode::Interval) {
+                        if kind == CheckNode::Interval {
+                            interval = d.value;
+                        } else {
+                            timeout = d.value;
+                        }
+                    }
+                }
+            }
+        }
+        let Some((probe, _)) = probe else {
+            self.error(
+                "missing-probe",
+                name.span,
+                format!("check `{}` does not say what to probe", name.value),
+                "no probe",
+                "add one of `http \"http://127.0.0.1:8080/health\"`, `tcp \"127.0.0.1:5432\"` or `cmd \"systemctl is-active web\"`",
+            );
+            return None;
+        };
+        Some(Check {
+            name,
+            probe,
+            retries,
+            interval,
+            timeout,
+            span: node.span(),
+        })
+    }
+
+    /// The probe a probe node makes of `target`, its argument.
+    fn probe(&mut self, node: &KdlNode, kind: ProbeKind, target: Spanned<String>) -> Option<Probe> {
+        let repr = self.repr_of(node, &target);
+        let repr = repr.as_deref();
+        match kind {
+            ProbeKind::Http => Some(self.http(node, target, repr)),
+            ProbeKind::Tcp => Some(Probe::Tcp {
+                address: Template::plain(target, repr),
+            }),
+            ProbeKind::Cmd => self
+                .shell_template(target, repr)
+                .map(|command| Probe::Cmd { command }),
+        }
+    }
+
+    /// `http "url" status=200`: a GET from the host itself.
+    fn http(&mut self, node: &KdlNode, url: Spanned<String>, repr: Option<&str>) -> Probe {
+        let status = node
+            .entry("status")
+            .and_then(|e| self.status(e))
+            .unwrap_or(200);
+        Probe::Http {
+            url: Template::plain(url, repr),
+            status,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_takes_every_probe_kind_and_each_kind_once() {
+        for kind in ProbeKind::ALL {
+            assert!(CheckNode::ALL.contains(&CheckNode::Probe(kind)));
+        }
+        let mut names: Vec<&str> = CheckNode::ALL.iter().map(|kind| kind.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CheckNode::ALL.len());
+    }
+}
