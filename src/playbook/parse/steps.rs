@@ -8,7 +8,6 @@ use kdl::{KdlEntry, KdlNode};
 
 use super::node_kind::NodeKind;
 use super::parser::Parser;
-use super::stages::StageNode;
 use super::values::value_span;
 use crate::playbook::{Action, Spanned, Step, Template};
 
@@ -78,7 +77,7 @@ impl NodeKind for StepNode {
 
 impl Parser<'_> {
     pub(super) fn step(&mut self, node: &KdlNode, kind: StepKind) -> Option<Step> {
-        self.props(node, StageNode::Step(kind));
+        self.known_props(node, kind.name(), kind.properties());
         let args = self.args(node);
         let action = match kind {
             StepKind::Run => self.run(node, &args),
