@@ -17,6 +17,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::playbook::Playbook;
 use crate::playbook::prescan::{MAX_DEPTH, Refusal, prescan};
 
+/// Reads one KDL file, a playbook or an inventory file, into typed values.
 pub struct Parser<'a> {
     pub(super) source: &'a Source,
     /// Where the load phase looks up `script` paths: the playbook's directory.
@@ -54,8 +55,8 @@ impl<'a> Parser<'a> {
     }
 
     /// The problems found, with `unread` (the load phase's: one per script step, in order,
-    /// `None` for a script that was read) each put where its script was parsed, so that a
-    /// file's problems are reported in the order they are written.
+    /// `None` for a script that was read) each put where its script was parsed: problems are
+    /// reported in the order parsing meets them, a script's with its step's.
     pub(super) fn finish(self, unread: Vec<Option<Diagnostic>>) -> Diagnostics {
         debug_assert_eq!(self.scripts.len(), unread.len(), "one load per script step");
         let mut unread = self
@@ -217,6 +218,7 @@ impl<'a> Parser<'a> {
         );
     }
 
+    /// Reports an error with one label.
     pub(super) fn error(
         &mut self,
         code: &'static str,
