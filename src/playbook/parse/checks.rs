@@ -32,6 +32,31 @@ impl ProbeKind {
         }
     }
 
+    /// A probe of this kind as written, for help texts.
+    fn example(self) -> &'static str {
+        match self {
+            ProbeKind::Http => "http \"http://127.0.0.1:8080/health\"",
+            ProbeKind::Tcp => "tcp \"127.0.0.1:5432\"",
+            ProbeKind::Cmd => "cmd \"systemctl is-active web\"",
+        }
+    }
+
+    /// An example of each kind: "`a`, `b` or `c`".
+    fn examples() -> String {
+        let mut text = String::new();
+        for (k, kind) in Self::ALL.iter().enumerate() {
+            if k > 0 {
+                text.push_str(if k + 1 == Self::ALL.len() {
+                    " or "
+                } else {
+                    ", "
+                });
+            }
+            text.push_str(&format!("`{}`", kind.example()));
+        }
+        text
+    }
+
     /// The properties a probe of this kind takes.
     pub fn properties(self) -> &'static [&'static str] {
         match self {
@@ -121,17 +146,14 @@ impl Parser<'_> {
                         retries = n;
                     }
                 }
-                CheckNode::Interval | CheckNode::Timeout => {
-                    let args = self.args(child);
-                    let name = kind.name();
-                    if args.len() != 1 {
-                        self.missing_arg(child, "duration", &format!("{name} \"2s\""));
-                    } else if let Some(d) = self.duration(args[0], kind == CheckNode::Interval) {
-                        if kind == CheckNode::Interval {
-                            interval = d.value;
-                        } else {
-                            timeout = d.value;
-                        }
+                CheckNode::Interval => {
+                    if let Some(d) = self.one_duration(child, true) {
+                        interval = d;
+                    }
+                }
+                CheckNode::Timeout => {
+                    if let Some(d) = self.one_duration(child, false) {
+                        timeout = d;
                     }
                 }
             }
@@ -142,7 +164,7 @@ impl Parser<'_> {
                 name.span,
                 format!("check `{}` does not say what to probe", name.value),
                 "no probe",
-                "add one of `http \"http://127.0.0.1:8080/health\"`, `tcp \"127.0.0.1:5432\"` or `cmd \"systemctl is-active web\"`",
+                format!("add one of {}", ProbeKind::examples()),
             );
             return None;
         };

@@ -113,6 +113,17 @@ impl Parser<'_> {
         self.integer(entry, min, max)
     }
 
+    /// Exactly one duration argument (see [`Parser::duration`]).
+    pub(super) fn one_duration(&mut self, node: &KdlNode, zero_ok: bool) -> Option<Duration> {
+        let args = self.args(node);
+        let [entry] = args.as_slice() else {
+            let example = format!("{} \"2s\"", node.name().value());
+            self.missing_arg(node, "duration", &example);
+            return None;
+        };
+        self.duration(entry, zero_ok).map(|d| d.value)
+    }
+
     pub(super) fn integer(&mut self, entry: &KdlEntry, min: u32, max: u32) -> Option<u32> {
         match entry.value() {
             KdlValue::Integer(i) if (i128::from(min)..=i128::from(max)).contains(i) => {
