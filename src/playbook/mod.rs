@@ -5,7 +5,6 @@ mod check;
 mod group;
 mod parse;
 mod playbook;
-mod prescan;
 mod rolling;
 mod spanned;
 mod stage;

@@ -7,6 +7,7 @@ mod groups;
 mod load;
 mod node_kind;
 mod parser;
+mod prescan;
 mod stages;
 mod steps;
 mod values;

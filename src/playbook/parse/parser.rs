@@ -13,9 +13,9 @@ use kdl::{KdlDocument, KdlNode};
 use miette::SourceSpan;
 
 use super::load::Loader;
+use super::prescan::{MAX_DEPTH, Refusal, prescan};
 use crate::diagnostic::{Diagnostic, Diagnostics, Source};
 use crate::playbook::Playbook;
-use crate::playbook::prescan::{MAX_DEPTH, Refusal, prescan};
 
 /// Reads one KDL file, a playbook or an inventory file, into typed values.
 pub struct Parser<'a> {
