@@ -1,5 +1,5 @@
 //! `check` nodes: one probe (`http`, `tcp`, `cmd`) and how it is retried. A new probe kind
-//! is a variant of [`ProbeKind`] and one reader function, dispatched in
+//! is a variant of [`ProbeKind`] and one reader function here, dispatched in
 //! [`Parser::probe`].
 
 use kdl::KdlNode;
@@ -9,62 +9,7 @@ use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::stages::StageNode;
 use crate::diagnostic::Diagnostic;
-use crate::playbook::{Check, Probe, Spanned, Template};
-
-/// The kinds of probe a check makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeKind {
-    Http,
-    Tcp,
-    Cmd,
-}
-
-impl ProbeKind {
-    /// Every probe kind, in the order diagnostics list them.
-    pub const ALL: [ProbeKind; 3] = [ProbeKind::Http, ProbeKind::Tcp, ProbeKind::Cmd];
-
-    /// The node's name in KDL.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProbeKind::Http => "http",
-            ProbeKind::Tcp => "tcp",
-            ProbeKind::Cmd => "cmd",
-        }
-    }
-
-    /// A probe of this kind as written, for help texts.
-    fn example(self) -> &'static str {
-        match self {
-            ProbeKind::Http => "http \"http://127.0.0.1:8080/health\"",
-            ProbeKind::Tcp => "tcp \"127.0.0.1:5432\"",
-            ProbeKind::Cmd => "cmd \"systemctl is-active web\"",
-        }
-    }
-
-    /// An example of each kind: "`a`, `b` or `c`".
-    fn examples() -> String {
-        let mut text = String::new();
-        for (k, kind) in Self::ALL.iter().enumerate() {
-            if k > 0 {
-                text.push_str(if k + 1 == Self::ALL.len() {
-                    " or "
-                } else {
-                    ", "
-                });
-            }
-            text.push_str(&format!("`{}`", kind.example()));
-        }
-        text
-    }
-
-    /// The properties a probe of this kind takes.
-    pub fn properties(self) -> &'static [&'static str] {
-        match self {
-            ProbeKind::Http => &["status"],
-            ProbeKind::Tcp | ProbeKind::Cmd => &[],
-        }
-    }
-}
+use crate::playbook::{Check, Probe, ProbeKind, Spanned, Template};
 
 /// The nodes inside `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +109,7 @@ impl Parser<'_> {
                 name.span,
                 format!("check `{}` does not say what to probe", name.value),
                 "no probe",
-                format!("add one of {}", ProbeKind::examples()),
+                format!("add one of {}", probe_examples()),
             );
             return None;
         };
@@ -204,6 +149,22 @@ impl Parser<'_> {
             status,
         }
     }
+}
+
+/// An example of each probe kind, for help texts: "`a`, `b` or `c`".
+fn probe_examples() -> String {
+    let mut text = String::new();
+    for (k, kind) in ProbeKind::ALL.iter().enumerate() {
+        if k > 0 {
+            text.push_str(if k + 1 == ProbeKind::ALL.len() {
+                " or "
+            } else {
+                ", "
+            });
+        }
+        text.push_str(&format!("`{}`", kind.example()));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -12,12 +12,12 @@ mod stages;
 mod steps;
 mod values;
 
-pub use checks::{CheckNode, ProbeKind};
+pub use checks::CheckNode;
 pub use document::{BUILTIN_VARS, DocumentNode, PlaybookNode};
 pub use groups::GroupNode;
 pub use load::read_source;
 pub use node_kind::{NodeKind, TOP};
 pub use parser::Parser;
 pub use stages::StageNode;
-pub use steps::{StepKind, StepNode};
+pub use steps::StepNode;
 pub use values::MAX_DURATION;

@@ -8,9 +8,8 @@ use kdl::KdlNode;
 use super::document::DocumentNode;
 use super::node_kind::NodeKind;
 use super::parser::Parser;
-use super::steps::StepKind;
 use super::values::{text_offset, value_span};
-use crate::playbook::{Amount, Rolling, Stage};
+use crate::playbook::{Amount, Rolling, Stage, StepKind};
 use crate::selector::Selector;
 
 /// The nodes inside `stage`.

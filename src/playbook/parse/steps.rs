@@ -1,6 +1,6 @@
 //! Step nodes (`run`, `script`): what each kind reads from its arguments, and what all steps
 //! share (`cwd`, `timeout`, `env`). A new step kind is a variant of [`StepKind`] and one
-//! reader function, dispatched in [`Parser::step`].
+//! reader function here, dispatched in [`Parser::step`].
 
 use std::path::PathBuf;
 
@@ -9,36 +9,7 @@ use kdl::{KdlEntry, KdlNode};
 use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::value_span;
-use crate::playbook::{Action, Spanned, Step, Template};
-
-/// The kinds of step a stage runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepKind {
-    /// A shell command.
-    Run,
-    /// A script file from the controller, with arguments.
-    Script,
-}
-
-impl StepKind {
-    /// Every step kind, in the order diagnostics list them.
-    pub const ALL: [StepKind; 2] = [StepKind::Run, StepKind::Script];
-
-    /// The node's name in KDL.
-    pub const fn name(self) -> &'static str {
-        match self {
-            StepKind::Run => "run",
-            StepKind::Script => "script",
-        }
-    }
-
-    /// The properties a step of this kind takes.
-    pub fn properties(self) -> &'static [&'static str] {
-        match self {
-            StepKind::Run | StepKind::Script => &["cwd", "timeout"],
-        }
-    }
-}
+use crate::playbook::{Action, Spanned, Step, StepKind, Template};
 
 /// The nodes inside a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
