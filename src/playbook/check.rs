@@ -45,11 +45,52 @@ impl Check {
 }
 
 impl Probe {
+    /// The probe's kind, named as in the playbook.
     pub fn kind(&self) -> &'static str {
         match self {
-            Probe::Http { .. } => "http",
-            Probe::Tcp { .. } => "tcp",
-            Probe::Cmd { .. } => "cmd",
+            Probe::Http { .. } => ProbeKind::Http,
+            Probe::Tcp { .. } => ProbeKind::Tcp,
+            Probe::Cmd { .. } => ProbeKind::Cmd,
+        }
+        .name()
+    }
+}
+
+/// The kinds of probe a check makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    Http,
+    Tcp,
+    Cmd,
+}
+
+impl ProbeKind {
+    /// Every probe kind, in the order diagnostics list them.
+    pub const ALL: [ProbeKind; 3] = [ProbeKind::Http, ProbeKind::Tcp, ProbeKind::Cmd];
+
+    /// The node's name in KDL.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProbeKind::Http => "http",
+            ProbeKind::Tcp => "tcp",
+            ProbeKind::Cmd => "cmd",
+        }
+    }
+
+    /// A probe of this kind as written, for help texts.
+    pub fn example(self) -> &'static str {
+        match self {
+            ProbeKind::Http => "http \"http://127.0.0.1:8080/health\"",
+            ProbeKind::Tcp => "tcp \"127.0.0.1:5432\"",
+            ProbeKind::Cmd => "cmd \"systemctl is-active web\"",
+        }
+    }
+
+    /// The properties a probe of this kind takes.
+    pub fn properties(self) -> &'static [&'static str] {
+        match self {
+            ProbeKind::Http => &["status"],
+            ProbeKind::Tcp | ProbeKind::Cmd => &[],
         }
     }
 }

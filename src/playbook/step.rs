@@ -27,18 +27,56 @@ pub enum Action {
     /// copied to the host, so nothing is left behind.
     Script {
         path: Spanned<PathBuf>,
-        /// Read when the playbook is loaded, so a missing file is a checking error.
+        /// Read by the load phase right after parsing, so a missing file is a checking
+        /// error.
         body: String,
         args: Vec<Template>,
     },
 }
 
-impl Step {
-    pub fn kind(&self) -> &'static str {
-        match self.action {
-            Action::Run(_) => "run",
-            Action::Script { .. } => "script",
+impl Action {
+    /// What kind of step this is.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Action::Run(_) => StepKind::Run,
+            Action::Script { .. } => StepKind::Script,
         }
+    }
+}
+
+/// The kinds of step a stage runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// A shell command.
+    Run,
+    /// A script file from the controller, with arguments.
+    Script,
+}
+
+impl StepKind {
+    /// Every step kind, in the order diagnostics list them.
+    pub const ALL: [StepKind; 2] = [StepKind::Run, StepKind::Script];
+
+    /// The node's name in KDL.
+    pub const fn name(self) -> &'static str {
+        match self {
+            StepKind::Run => "run",
+            StepKind::Script => "script",
+        }
+    }
+
+    /// The properties a step of this kind takes.
+    pub fn properties(self) -> &'static [&'static str] {
+        match self {
+            StepKind::Run | StepKind::Script => &["cwd", "timeout"],
+        }
+    }
+}
+
+impl Step {
+    /// The step's kind, named as in the playbook.
+    pub fn kind(&self) -> &'static str {
+        self.action.kind().name()
     }
 
     /// Every template of this step, for checking variables.
