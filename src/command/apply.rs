@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::cli::{Execution, Inputs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
-use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::exit_code;
 use crate::report::diagnostics::{self, Color};
 
@@ -37,7 +37,7 @@ fn not_yet_supported(plan: &crate::plan::Plan) -> Diagnostics {
         for check in &stage.checks {
             found.push(
                 Diagnostic::error(
-                    "not-yet-supported",
+                    Code::NotYetSupported,
                     format!("`tsync apply` cannot run health checks yet (stage `{}`)", stage.name),
                 )
                 .in_source(&plan.source)
@@ -48,7 +48,7 @@ fn not_yet_supported(plan: &crate::plan::Plan) -> Diagnostics {
         if let Some(rolling) = &stage.rolling {
             found.push(
                 Diagnostic::error(
-                    "not-yet-supported",
+                    Code::NotYetSupported,
                     format!(
                         "`tsync apply` cannot roll out in batches yet (stage `{}`)",
                         stage.name

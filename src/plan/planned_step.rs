@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::host_vars::HostVars;
-use crate::diagnostic::{Diagnostic, Source};
+use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::playbook::{Action, RenderError, Step, Template};
 use crate::shell::quote_word;
 
@@ -105,13 +105,13 @@ pub(super) fn plan_step(
 pub(super) fn render_error(error: RenderError, source: &Source) -> Diagnostic {
     let message = error.to_string();
     match error {
-        RenderError::Undefined(_) => Diagnostic::error("undefined-variable", message),
-        RenderError::Nul { span, .. } => Diagnostic::error("unsafe-value", message)
+        RenderError::Undefined(_) => Diagnostic::error(Code::UndefinedVariable, message),
+        RenderError::Nul { span, .. } => Diagnostic::error(Code::UnsafeValue, message)
             .in_source(source)
             .label(span, "this placeholder")
             .help("remove the NUL character from the value"),
         RenderError::EndsHereDoc { span, .. } => {
-            Diagnostic::error("unsafe-value", message)
+            Diagnostic::error(Code::UnsafeValue, message)
                 .in_source(source)
                 .label(span, "this placeholder")
                 .help("choose an end word for the here-document that no value can hold, or pass the value another way")

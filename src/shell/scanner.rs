@@ -19,6 +19,7 @@ mod here_document;
 mod interpreters;
 #[cfg(test)]
 mod tests;
+mod word;
 
 /// A command as tsync holds it: literal text with placeholders (holes) between.
 #[derive(Debug, Clone, Copy)]

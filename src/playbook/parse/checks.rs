@@ -8,7 +8,7 @@ use miette::SourceSpan;
 use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::stages::StageNode;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::playbook::{Check, Probe, ProbeKind, Spanned, Template};
 
 /// The nodes inside `check`.
@@ -76,7 +76,7 @@ impl Parser<'_> {
                     if let Some((_, first)) = &probe {
                         let first = *first;
                         self.found.push(
-                            Diagnostic::error("two-probes", "a check probes one thing")
+                            Diagnostic::error(Code::TwoProbes, "a check probes one thing")
                                 .in_source(self.source)
                                 .label(child.name().span(), "second probe")
                                 .label(first, "first probe")
@@ -105,7 +105,7 @@ impl Parser<'_> {
         }
         let Some((probe, _)) = probe else {
             self.error(
-                "missing-probe",
+                Code::MissingProbe,
                 name.span,
                 format!("check `{}` does not say what to probe", name.value),
                 "no probe",

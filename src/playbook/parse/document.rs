@@ -10,7 +10,7 @@ use miette::SourceSpan;
 use super::node_kind::{NodeKind, TOP};
 use super::parser::Parser;
 use super::values::value_span;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::playbook::{Playbook, Spanned, is_var_name};
 use crate::suggest::did_you_mean;
 
@@ -125,9 +125,12 @@ impl Parser<'_> {
         self.check_variables(&playbook, known_vars);
         if playbook.stages.is_empty() && !self.found.iter().any(Diagnostic::is_error) {
             self.found.push(
-                Diagnostic::warning("no-stages", "this playbook has no stages: it does nothing")
-                    .in_source(self.source)
-                    .help("add a `stage \"name\" { on \"…\"; run \"…\" }` node"),
+                Diagnostic::warning(
+                    Code::NoStages,
+                    "this playbook has no stages: it does nothing",
+                )
+                .in_source(self.source)
+                .help("add a `stage \"name\" { on \"…\"; run \"…\" }` node"),
             );
         }
         playbook
@@ -170,7 +173,7 @@ impl Parser<'_> {
             self.no_children(child);
             if !is_var_name(&name.value) {
                 self.error(
-                    "bad-variable-name",
+                    Code::BadVariableName,
                     name.span,
                     format!("`{}` is not a valid variable name", name.value),
                     "bad name",
@@ -180,7 +183,7 @@ impl Parser<'_> {
             }
             if BUILTIN_VARS.contains(&name.value.as_str()) {
                 self.error(
-                    "builtin-variable",
+                    Code::BuiltinVariable,
                     name.span,
                     format!("`{}` is a built-in variable", name.value),
                     "set by tsync for each host",
@@ -195,7 +198,7 @@ impl Parser<'_> {
                 let first = *first;
                 self.found.push(
                     Diagnostic::error(
-                        "duplicate-variable",
+                        Code::DuplicateVariable,
                         format!("variable `{}` is set twice", name.value),
                     )
                     .in_source(self.source)
@@ -208,7 +211,7 @@ impl Parser<'_> {
             let args = self.args(child);
             if args.len() != 1 {
                 self.error(
-                    "wrong-arguments",
+                    Code::WrongArguments,
                     child.span(),
                     format!("variable `{}` needs exactly one value", name.value),
                     format!("{} values given", args.len()),
@@ -242,9 +245,9 @@ impl Parser<'_> {
                 self.found.push(
                     Diagnostic::error(
                         if what == "stage" {
-                            "duplicate-stage"
+                            Code::DuplicateStage
                         } else {
-                            "duplicate-group"
+                            Code::DuplicateGroup
                         },
                         format!("{what} `{}` is defined twice", name.value),
                     )
@@ -265,7 +268,7 @@ impl Parser<'_> {
             for need in &stage.needs {
                 if need.value == stage.name.value {
                     self.error(
-                        "self-need",
+                        Code::SelfNeed,
                         need.span,
                         format!("stage `{}` needs itself", need.value),
                         "this stage",
@@ -277,7 +280,7 @@ impl Parser<'_> {
                         None => format!("stages in this playbook: {}", names.join(", ")),
                     };
                     self.error(
-                        "unknown-stage",
+                        Code::UnknownStage,
                         need.span,
                         format!(
                             "stage `{}` needs `{}`, which is not a stage",
@@ -316,7 +319,7 @@ impl Parser<'_> {
                 None => format!("define it in `vars {{ {name} \"…\" }}` or pass `--var {name}=…`"),
             };
             self.error(
-                "undefined-variable",
+                Code::UndefinedVariable,
                 span,
                 format!("variable `{name}` is not defined"),
                 "undefined",

@@ -5,7 +5,7 @@ use kdl::KdlNode;
 use super::document::DocumentNode;
 use super::node_kind::NodeKind;
 use super::parser::Parser;
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Code, Diagnostics};
 use crate::playbook::{Group, Spanned};
 
 /// The nodes inside `group`.
@@ -45,7 +45,7 @@ impl Parser<'_> {
                 groups.extend(self.group(node));
             } else {
                 self.error(
-                    "unknown-node",
+                    Code::UnknownNode,
                     node.name().span(),
                     format!("unknown node `{}` in inventory", node.name().value()),
                     "not allowed in an inventory file",
@@ -90,7 +90,7 @@ impl Parser<'_> {
         }
         if group.hosts.is_empty() && group.tags.is_empty() {
             self.error(
-                "empty-group",
+                Code::EmptyGroup,
                 group.name.span,
                 format!("group `{}` has no members", group.name.value),
                 "empty group",
@@ -118,7 +118,7 @@ impl Parser<'_> {
         };
         if let Some(why) = bad {
             self.error(
-                "bad-group-name",
+                Code::BadGroupName,
                 name.span,
                 format!("`{}` cannot be a group name: {why}", name.value),
                 "bad group name",

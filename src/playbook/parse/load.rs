@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, Source};
+use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::limited_read::{LimitedReadError, read_limited, size};
 use crate::playbook::{Action, Playbook};
 
@@ -16,23 +16,26 @@ pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
     let name = path.display().to_string();
     let bytes = read_limited(path, MAX_BYTES as u64).map_err(|e| match e {
         LimitedReadError::TooLarge { .. } => Diagnostic::error(
-            "too-large",
+            Code::TooLarge,
             format!("`{name}` is larger than a playbook can be"),
         )
         .help(format!(
             "playbooks are limited to {}",
             size(MAX_BYTES as u64)
         )),
-        LimitedReadError::Io(e) => Diagnostic::error("io", format!("cannot read `{name}`: {e}"))
-            .help(if e.kind() == std::io::ErrorKind::NotFound {
-                "check the path; playbooks are usually in playbooks/"
-            } else {
-                "check the file's permissions"
-            }),
+        LimitedReadError::Io(e) => {
+            Diagnostic::error(Code::Io, format!("cannot read `{name}`: {e}")).help(
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    "check the path; playbooks are usually in playbooks/"
+                } else {
+                    "check the file's permissions"
+                },
+            )
+        }
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Diagnostic::error(
-            "not-utf8",
+            Code::NotUtf8,
             format!(
                 "`{name}` is not UTF-8 text (invalid byte at offset {})",
                 e.utf8_error().valid_up_to()
@@ -77,7 +80,7 @@ impl<'a> Loader<'a> {
                     }
                     Err(e) => Some(
                         Diagnostic::error(
-                            "missing-script",
+                            Code::MissingScript,
                             format!("cannot read script `{}`: {e}", path.value.display()),
                         )
                         .in_source(self.source)

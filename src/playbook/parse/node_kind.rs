@@ -9,7 +9,7 @@ use kdl::KdlNode;
 use miette::SourceSpan;
 
 use super::parser::Parser;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 
 /// How diagnostics name the document itself, as the parent of top-level nodes.
@@ -70,7 +70,7 @@ impl Parser<'_> {
             None => format!("allowed {place}: {}", allowed.join(", ")),
         };
         self.error(
-            "unknown-node",
+            Code::UnknownNode,
             node.name().span(),
             format!("unknown node `{name}` {place}"),
             "unknown node",
@@ -92,7 +92,7 @@ impl Parser<'_> {
             if let Some(first) = seen.insert(name.value(), name.span()) {
                 self.found.push(
                     Diagnostic::error(
-                        "duplicate-property",
+                        Code::DuplicateProperty,
                         format!("`{}` is given twice", name.value()),
                     )
                     .in_source(self.source)
@@ -108,7 +108,7 @@ impl Parser<'_> {
                     None => format!("`{context}` takes {}", allowed.join(", ")),
                 };
                 self.error(
-                    "unknown-property",
+                    Code::UnknownProperty,
                     name.span(),
                     format!("unknown property `{}` on `{context}`", name.value()),
                     "unknown property",

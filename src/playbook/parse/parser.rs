@@ -14,7 +14,7 @@ use miette::SourceSpan;
 
 use super::load::Loader;
 use super::prescan::{MAX_DEPTH, Refusal, prescan};
-use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::playbook::Playbook;
 
 /// Reads one KDL file, a playbook or an inventory file, into typed values.
@@ -94,7 +94,7 @@ impl<'a> Parser<'a> {
                             .into()
                     });
                     self.found.push(
-                        Diagnostic::error("kdl-syntax", lowercase_first(&message))
+                        Diagnostic::error(Code::KdlSyntax, lowercase_first(&message))
                             .in_source(self.source)
                             .label(d.span, d.label.unwrap_or_default())
                             .help(help),
@@ -109,28 +109,28 @@ impl<'a> Parser<'a> {
     fn refuse(&mut self, refusal: Refusal) {
         let (code, span, message, label, help) = match refusal {
             Refusal::DeepBlocks(at) => (
-                "too-deep",
+                Code::TooDeep,
                 (at, 1).into(),
                 format!("blocks nest deeper than {MAX_DEPTH} levels"),
                 "this block is too deep",
                 "a playbook needs at most three levels of `{ … }`; is a `}` missing?",
             ),
             Refusal::DeepComments(at) => (
-                "too-deep",
+                Code::TooDeep,
                 (at, 2).into(),
                 format!("`/* */` comments nest deeper than {MAX_DEPTH} levels"),
                 "this comment is too deep",
                 "comments nest: each `/*` needs its own `*/`; is one missing?",
             ),
             Refusal::LongSlashdash(at) => (
-                "too-deep",
+                Code::TooDeep,
                 (at, 2).into(),
                 format!("more than {MAX_DEPTH} `/-` in one node"),
                 "one too many",
                 "one `/-` comments out the node, value or block after it; remove the others",
             ),
             Refusal::UnclosedString(span) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 span,
                 "unclosed string".to_string(),
                 "this string is never closed",
@@ -138,14 +138,14 @@ impl<'a> Parser<'a> {
                  on lines of their own around it",
             ),
             Refusal::UnclosedComment(at) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 (at, 2).into(),
                 "unclosed `/*` comment".to_string(),
                 "this comment is never closed",
                 "end the comment with `*/`",
             ),
             Refusal::BadEscape(span) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 span,
                 "unknown escape in a string".to_string(),
                 "not an escape KDL knows",
@@ -153,14 +153,14 @@ impl<'a> Parser<'a> {
                  write \\\\ or use a raw string: #\"…\"#",
             ),
             Refusal::Disallowed(at, c) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 (at, c.len_utf8()).into(),
                 format!("character U+{:04X} is not allowed in KDL", u32::from(c)),
                 "not allowed, even in a string",
                 "remove it; to put a control character in a value, escape it: \"\\u{1b}\"",
             ),
             Refusal::Glued(at) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 (at, 1).into(),
                 "no space before this value".to_string(),
                 "glued to what comes before",
@@ -168,14 +168,14 @@ impl<'a> Parser<'a> {
                  `run \"make\" cwd=\"/srv\"`",
             ),
             Refusal::StrayClose(at) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 (at, 1).into(),
                 "`}` closes no block".to_string(),
                 "no `{` before it is still open",
                 "remove it, or add the `{` it was meant to close",
             ),
             Refusal::Unexpected(at, c) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 (at, c.len_utf8()).into(),
                 if c.is_control() || c.is_whitespace() {
                     "unexpected line break".to_string()
@@ -195,7 +195,7 @@ impl<'a> Parser<'a> {
                 },
             ),
             Refusal::BadMultiline(span) => (
-                "kdl-syntax",
+                Code::KdlSyntax,
                 span,
                 "text follows `\"\"\"` on its line".to_string(),
                 "a multi-line string starts here",
@@ -208,7 +208,7 @@ impl<'a> Parser<'a> {
     pub(super) fn duplicate_node(&mut self, node: &KdlNode, first: SourceSpan, help: &str) {
         self.found.push(
             Diagnostic::error(
-                "duplicate-node",
+                Code::DuplicateNode,
                 format!("`{}` is given twice", node.name().value()),
             )
             .in_source(self.source)
@@ -221,7 +221,7 @@ impl<'a> Parser<'a> {
     /// Reports an error with one label.
     pub(super) fn error(
         &mut self,
-        code: &'static str,
+        code: Code,
         span: SourceSpan,
         message: impl Into<String>,
         label: impl Into<String>,

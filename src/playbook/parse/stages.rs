@@ -1,6 +1,7 @@
 //! `stage` nodes and what is inside them that is not a step or a check: `description`,
 //! `needs`, `on` and `rolling`.
 
+use crate::diagnostic::Code;
 use std::time::Duration;
 
 use kdl::KdlNode;
@@ -118,7 +119,7 @@ impl Parser<'_> {
         }
         if !on_seen {
             self.error(
-                "missing-on",
+                Code::MissingOn,
                 stage.name.span,
                 format!(
                     "stage `{}` does not say which hosts it runs on",
@@ -164,7 +165,7 @@ impl Parser<'_> {
         if batch == Amount::Percent(0.0) {
             let at = node.entry("batch").map(value_span).unwrap_or(node.span());
             self.error(
-                "bad-amount",
+                Code::BadAmount,
                 at,
                 "a batch of 0% never finishes",
                 "0%",

@@ -2,6 +2,7 @@
 //! share (`cwd`, `timeout`, `env`). A new step kind is a variant of [`StepKind`] and one
 //! reader function here, dispatched in [`Parser::step`].
 
+use crate::diagnostic::Code;
 use std::path::PathBuf;
 
 use kdl::{KdlEntry, KdlNode};
@@ -81,7 +82,7 @@ impl Parser<'_> {
         let command = self.string(first, "a command")?;
         if let Some(extra) = args.get(1) {
             self.error(
-                "wrong-arguments",
+                Code::WrongArguments,
                 value_span(extra),
                 "`run` takes one command string",
                 "extra argument",
@@ -134,7 +135,7 @@ impl Parser<'_> {
                         let name_span = entry.name().map(|n| n.span()).unwrap_or(entry.span());
                         if !is_env_name(&name) {
                             self.error(
-                                "bad-env-name",
+                                Code::BadEnvName,
                                 name_span,
                                 format!("`{name}` is not a valid environment variable name"),
                                 "bad name",

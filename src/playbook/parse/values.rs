@@ -1,6 +1,7 @@
 //! Reading a node's entries: its arguments and the scalar values in them (strings, whole
 //! numbers, durations, amounts), each reporting what is wrong with a label on the entry.
 
+use crate::diagnostic::Code;
 use std::time::Duration;
 
 use kdl::{KdlEntry, KdlNode, KdlValue};
@@ -25,7 +26,7 @@ impl Parser<'_> {
     pub(super) fn no_args(&mut self, node: &KdlNode) {
         if let Some(extra) = self.args(node).first() {
             self.error(
-                "wrong-arguments",
+                Code::WrongArguments,
                 value_span(extra),
                 format!("`{}` takes no arguments", node.name().value()),
                 "unexpected argument",
@@ -37,7 +38,7 @@ impl Parser<'_> {
     pub(super) fn no_children(&mut self, node: &KdlNode) {
         if node.children().is_some_and(|c| !c.nodes().is_empty()) {
             self.error(
-                "unexpected-children",
+                Code::UnexpectedChildren,
                 node.name().span(),
                 format!("`{}` takes no `{{ … }}` block", node.name().value()),
                 "has a block",
@@ -48,7 +49,7 @@ impl Parser<'_> {
 
     pub(super) fn missing_arg(&mut self, node: &KdlNode, what: &str, example: &str) {
         self.error(
-            "missing-argument",
+            Code::MissingArgument,
             node.name().span(),
             format!("`{}` needs a {what}", node.name().value()),
             format!("{what} missing"),
@@ -66,7 +67,7 @@ impl Parser<'_> {
             [one] => self.string(one, what),
             [_, extra, ..] => {
                 self.error(
-                    "wrong-arguments",
+                    Code::WrongArguments,
                     value_span(extra),
                     format!("`{}` takes one {what}", node.name().value()),
                     "extra argument",
@@ -102,7 +103,7 @@ impl Parser<'_> {
         let args = self.args(node);
         let [entry] = args.as_slice() else {
             self.error(
-                "wrong-arguments",
+                Code::WrongArguments,
                 node.name().span(),
                 format!("`{}` takes exactly one number", node.name().value()),
                 format!("{} values given", args.len()),
@@ -131,7 +132,7 @@ impl Parser<'_> {
             }
             KdlValue::Integer(i) => {
                 self.error(
-                    "out-of-range",
+                    Code::OutOfRange,
                     value_span(entry),
                     format!("{i} is out of range"),
                     "out of range",
@@ -162,7 +163,7 @@ impl Parser<'_> {
             KdlValue::String(s) => match humantime::parse_duration(s) {
                 Ok(d) if d.is_zero() && !zero_ok => {
                     self.error(
-                        "bad-duration",
+                        Code::BadDuration,
                         span,
                         "a timeout of zero would fail every attempt",
                         "zero",
@@ -172,7 +173,7 @@ impl Parser<'_> {
                 }
                 Ok(d) if d > MAX_DURATION => {
                     self.error(
-                        "bad-duration",
+                        Code::BadDuration,
                         span,
                         format!("`{s}` is longer than a day"),
                         "too long",
@@ -183,7 +184,7 @@ impl Parser<'_> {
                 Ok(d) => Some(Spanned::new(d, span)),
                 Err(e) => {
                     self.error(
-                        "bad-duration",
+                        Code::BadDuration,
                         span,
                         format!("`{s}` is not a duration: {e}"),
                         "bad duration",
@@ -194,7 +195,7 @@ impl Parser<'_> {
             },
             KdlValue::Integer(i) => {
                 self.error(
-                    "bad-duration",
+                    Code::BadDuration,
                     span,
                     format!("{i} has no unit"),
                     "which unit?",
@@ -215,7 +216,7 @@ impl Parser<'_> {
                 Ok(a) => Some(a),
                 Err(message) => {
                     self.error(
-                        "bad-amount",
+                        Code::BadAmount,
                         value_span(entry),
                         message,
                         "bad percentage",
@@ -248,7 +249,7 @@ impl Parser<'_> {
             _ => format!("write {expected}"),
         };
         self.error(
-            "wrong-type",
+            Code::WrongType,
             value_span(entry),
             format!("expected {expected}, found {found_kind}"),
             format!("{found_kind} here"),
@@ -266,7 +267,7 @@ impl Parser<'_> {
             Err(refused) => {
                 for r in refused {
                     self.error(
-                        "unsafe-placeholder",
+                        Code::UnsafePlaceholder,
                         r.span,
                         format!(
                             "`{{{{{}}}}}` stands {}, where its value cannot be quoted safely",

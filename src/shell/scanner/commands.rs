@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use super::here_document::Body;
 use super::interpreters::{command_refusals, reads_code_from_stdin};
+use super::word::Word;
 use super::{Frame, Scanner};
 use crate::shell::refusal::Ambiguity;
 use crate::shell::{Refusal, Spot};
@@ -18,15 +19,6 @@ pub(super) struct Commands {
     pub(super) pipeline: Pipeline,
     /// Here-documents whose text starts after the next newline, in order.
     pub(super) pending: VecDeque<Body>,
-}
-
-/// A word of a command, as the command will see it.
-#[derive(Default)]
-pub(super) struct Word {
-    /// The word's characters with quotes removed; holes count as U+FFFC.
-    pub(super) text: String,
-    pub(super) holes: Vec<usize>,
-    pub(super) started: bool,
 }
 
 /// A simple command: its words so far.

@@ -1,7 +1,7 @@
 //! Commands that run a word they are given, or their standard input, as code: a hole there
 //! is refused whatever its quotes, since the value would be read twice.
 
-use super::commands::Word;
+use super::word::Word;
 use crate::shell::Refusal;
 
 const SHELLS: &[&str] = &[
