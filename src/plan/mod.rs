@@ -13,6 +13,6 @@ mod selection;
 mod stage_graph;
 
 pub use plan::{Plan, PlannedStage};
-pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep, StepAction};
+pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep};
 pub use resolve::resolve_or_report;
 pub use selection::Selection;

@@ -82,7 +82,7 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         let _ = writeln!(
             out,
             "    {} {}  (timeout {})",
-            step.action.kind(),
+            step.kind.name(),
             step.written,
             humantime::format_duration(step.timeout)
         );

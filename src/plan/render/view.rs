@@ -90,7 +90,7 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                         .steps
                         .iter()
                         .map(|s| StepView {
-                            kind: s.action.kind(),
+                            kind: s.kind.name(),
                             written: &s.written,
                             timeout_secs: s.timeout.as_secs_f64(),
                             commands: host_names

@@ -2,6 +2,7 @@
 //! it names (the load phase), so that parsing itself never touches the disk.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::limited_read::{LimitedReadError, read_limited, size};
@@ -75,7 +76,7 @@ impl<'a> Loader<'a> {
                     .and_then(|b| String::from_utf8(b).map_err(|_| "it is not UTF-8 text".into()))
                 {
                     Ok(text) => {
-                        *body = text;
+                        *body = Arc::from(text);
                         None
                     }
                     Err(e) => Some(

@@ -4,6 +4,7 @@
 
 use crate::diagnostic::Code;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use kdl::{KdlEntry, KdlNode};
 
@@ -114,7 +115,7 @@ impl Parser<'_> {
             .collect();
         Some(Action::Script {
             path: Spanned::new(PathBuf::from(path.value), path.span),
-            body: String::new(),
+            body: Arc::from(""),
             args,
         })
     }
