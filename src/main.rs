@@ -3,7 +3,7 @@
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
-use tsync::cli::{Cli, Command, glued_help};
+use tsync::cli::{Cli, glued_help};
 use tsync::command;
 
 fn main() {
@@ -20,25 +20,5 @@ fn main() {
             .exit();
     }
     let cli = Cli::parse_from(args);
-    let code = match &cli.command {
-        Command::Check { playbooks, inputs } => command::check::run(playbooks, inputs, cli.color),
-        Command::Plan {
-            playbook,
-            format,
-            inputs,
-        } => command::plan::run(playbook, *format, inputs, cli.color),
-        Command::Apply {
-            playbook,
-            inputs,
-            execution,
-        } => command::apply::run(playbook, inputs, execution, cli.color),
-        Command::Run {
-            selector,
-            command,
-            timeout,
-            inputs,
-            execution,
-        } => command::run::run(selector, command, *timeout, inputs, execution, cli.color),
-    };
-    std::process::exit(code);
+    std::process::exit(command::run(&cli));
 }

@@ -1,5 +1,6 @@
 //! `tsync check`: every problem of every playbook, in one run.
 
+use crate::diagnostic::Code;
 use std::path::PathBuf;
 
 use crate::cli::Inputs;
@@ -13,7 +14,7 @@ pub fn run(playbooks: &[PathBuf], inputs: &Inputs, color: Color) -> i32 {
     let mut clean = 0;
     for path in playbooks {
         let (_, mut found) = prepared.plan(path);
-        found.drop_code("no-inventory", true);
+        found.drop_code(Code::NoInventory, true);
         if !found.has_errors() {
             clean += 1;
         }

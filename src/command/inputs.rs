@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::Inputs;
-use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Inventory, InventoryOptions, Scope};
 use crate::plan::{Plan, Selection};
@@ -36,7 +36,7 @@ impl Prepared {
                 Some((name, _)) if crate::playbook::BUILTIN_VARS.contains(&name) => diagnostics
                     .push(
                         Diagnostic::error(
-                            "builtin-variable",
+                            Code::BuiltinVariable,
                             format!("`--var {var}` sets a built-in variable"),
                         )
                         .help(format!(
@@ -48,7 +48,7 @@ impl Prepared {
                     vars.push((name.to_string(), value.to_string()));
                 }
                 _ => diagnostics.push(
-                    Diagnostic::error("bad-var", format!("`--var {var}` is not NAME=VALUE"))
+                    Diagnostic::error(Code::BadVar, format!("`--var {var}` is not NAME=VALUE"))
                         .help("write `--var app-dir=/srv/web`; names start with a letter or `_`"),
                 ),
             }
@@ -105,7 +105,7 @@ impl Prepared {
         let Some(selection) = selection else {
             // Only `check` can do without hosts; everything else needs them resolved.
             diagnostics.push(
-                Diagnostic::error("no-inventory", format!("cannot plan `{}` without any known host", path.display()))
+                Diagnostic::error(Code::NoInventory, format!("cannot plan `{}` without any known host", path.display()))
                     .help("pass --ssh-config FILE (or write ~/.ssh/config), --inventory FILE or --tailscale-status FILE"),
             );
             return (None, diagnostics);
@@ -128,7 +128,7 @@ impl Prepared {
         }
         let (resolved, warnings) = self.inventory.resolve(selection.hosts());
         for w in warnings {
-            diagnostics.push(Diagnostic::warning("ssh-config", w));
+            diagnostics.push(Diagnostic::warning(Code::SshConfig, w));
         }
         resolved
     }

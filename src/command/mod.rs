@@ -1,4 +1,5 @@
-//! One module per command; each returns the process exit code.
+//! One module per command; each returns the process exit code. A new command is its
+//! variant in `cli.rs`, its module here with one arm in [`run`], and its file.
 
 pub mod apply;
 pub mod check;
@@ -8,3 +9,29 @@ pub mod plan;
 pub mod run;
 
 pub use inputs::Prepared;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the command `cli` asks for; returns the process exit code.
+pub fn run(cli: &Cli) -> i32 {
+    match &cli.command {
+        Command::Check { playbooks, inputs } => check::run(playbooks, inputs, cli.color),
+        Command::Plan {
+            playbook,
+            format,
+            inputs,
+        } => plan::run(playbook, *format, inputs, cli.color),
+        Command::Apply {
+            playbook,
+            inputs,
+            execution,
+        } => apply::run(playbook, inputs, execution, cli.color),
+        Command::Run {
+            selector,
+            command,
+            timeout,
+            inputs,
+            execution,
+        } => run::run(selector, command, *timeout, inputs, execution, cli.color),
+    }
+}

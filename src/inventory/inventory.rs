@@ -13,7 +13,7 @@ use miette::SourceSpan;
 use super::group_entry::GroupEntry;
 use super::host::Host;
 use super::{ssh_config, sshsync, tailscale};
-use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::glob::glob_match;
 use crate::playbook::Group;
 use crate::suggest::did_you_mean;
@@ -106,7 +106,7 @@ impl Inventory {
                     }
                 }
                 Err(ssh_config::SshConfigError::Missing { .. }) if !explicit => {}
-                Err(e) => diagnostics.push(source_problem(explicit, "ssh-config", &e)),
+                Err(e) => diagnostics.push(source_problem(explicit, Code::SshConfig, &e)),
             }
         }
 
@@ -123,7 +123,7 @@ impl Inventory {
                 Err(e) => {
                     diagnostics.push(source_problem(
                         options.tailscale_status.is_some(),
-                        "tailscale",
+                        Code::Tailscale,
                         &e,
                     ));
                     Tailscale::Unavailable(format!("Tailscale could not be asked ({e})"))
@@ -142,7 +142,7 @@ impl Inventory {
                                     set.insert(i);
                                 }
                                 None => diagnostics.push(Diagnostic::warning(
-                                    "unknown-host",
+                                    Code::UnknownHost,
                                     format!(
                                         "sshsync group `{name}` lists `{member}`, which is not in the ssh config"
                                     ),
@@ -160,7 +160,7 @@ impl Inventory {
                     }
                 }
                 Err(sshsync::SshsyncError::Missing { .. }) => {}
-                Err(e) => diagnostics.push(source_problem(false, "sshsync", &e)),
+                Err(e) => diagnostics.push(source_problem(false, Code::Sshsync, &e)),
             }
         }
 
@@ -185,7 +185,7 @@ impl Inventory {
         if !status.is_running() {
             diagnostics.push(
                 Diagnostic::warning(
-                    "tailscale-not-running",
+                    Code::TailscaleNotRunning,
                     format!(
                         "Tailscale is {}: its peers, tags and online states are left out",
                         status.backend_state
@@ -266,7 +266,7 @@ impl Inventory {
             if let Some(why) = self.tailscale.why_not() {
                 diagnostics.push(
                     Diagnostic::warning(
-                        "tag-without-tailscale",
+                        Code::TagWithoutTailscale,
                         format!(
                             "group `{}` selects by `{}`, but {why}",
                             group.name.value, tag.value
@@ -295,7 +295,7 @@ impl Inventory {
                 format!("add `Host {name}` to your ssh config, or define a group with that name")
             }
         };
-        Diagnostic::error("unknown-host", format!("`{name}` is not a known host"))
+        Diagnostic::error(Code::UnknownHost, format!("`{name}` is not a known host"))
             .in_source(source)
             .label(span, "unknown host")
             .help(help)
@@ -389,11 +389,7 @@ fn home() -> Option<PathBuf> {
 /// A source that could not be read: an error when the user named it, a warning when tsync
 /// only looked in its default place. The message keeps the whole cause chain (the YAML
 /// scanner's or the OS's words) and the source's own help.
-fn source_problem(
-    explicit: bool,
-    code: &'static str,
-    error: &dyn miette::Diagnostic,
-) -> Diagnostic {
+fn source_problem(explicit: bool, code: Code, error: &dyn miette::Diagnostic) -> Diagnostic {
     let mut message = error.to_string();
     let mut cause = error.source();
     while let Some(c) = cause {

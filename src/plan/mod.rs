@@ -15,8 +15,8 @@ mod selection;
 mod stage_graph;
 
 pub use plan::{Plan, PlannedStage};
-pub use planned_check::{HttpProbe, PlannedCheck, PlannedProbe};
-pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep, StepAction};
+pub use planned_check::PlannedCheck;
+pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep};
 pub use resolve::resolve_or_report;
 pub use rollout::Rollout;
 pub use selection::Selection;

@@ -9,13 +9,13 @@ use petgraph::graph::DiGraph;
 
 use super::host_vars::HostVars;
 use super::planned_check::{PlannedCheck, plan_check};
+use super::planned_step::{PlannedStep, plan_step, render_error};
 use super::rollout::Rollout;
-use super::planned_step::{PlannedStep, StepAction, plan_step, render_error};
 use super::selection::{Selection, ad_hoc_hosts};
 use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Playbook, Rolling};
+use crate::playbook::{Action, Playbook, Rolling, StepKind};
 use crate::selector::Selector;
 
 #[derive(Debug)]
@@ -177,10 +177,11 @@ impl Plan {
                 hosts: (0..hosts.len()).collect(),
                 selectors: vec![selector.to_string()],
                 steps: vec![PlannedStep {
-                    action: StepAction::Run,
+                    kind: StepKind::Run,
                     written: command.to_string(),
                     timeout,
                     commands: vec![command.to_string(); hosts.len()],
+                    actions: vec![Action::Run(command.to_string()); hosts.len()],
                 }],
                 checks: Vec::new(),
                 rolling: None,

@@ -5,7 +5,7 @@ mod view;
 use std::fmt::Write;
 
 use super::plan::Plan;
-use super::planned_check::{PlannedCheck, PlannedProbe};
+use crate::playbook::Probe;
 
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -82,7 +82,7 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         let _ = writeln!(
             out,
             "    {} {}  (timeout {})",
-            step.action.kind(),
+            step.kind.name(),
             step.written,
             humantime::format_duration(step.timeout)
         );
@@ -103,22 +103,25 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
             out,
             "    check {} ({}): {}; {retries} retr{} every {}, {} per try",
             check.name,
-            check.kind,
-            probe_text(check, &check.written),
+            check.kind.name(),
+            check.written.describe(),
             if retries == 1 { "y" } else { "ies" },
             humantime::format_duration(check.interval),
             humantime::format_duration(check.timeout),
         );
         // Filled-in probes, where placeholders made them differ from what is written.
-        let targets: Vec<String> = check.probes.iter().map(PlannedProbe::target).collect();
-        let first = targets.first();
-        if targets.iter().all(|t| Some(t) == first) {
-            if let Some(target) = first.filter(|t| **t != check.written) {
-                let _ = writeln!(out, "      {}", probe_text(check, target));
+        let first = check.probes.first().map(Probe::target);
+        if check.probes.iter().all(|p| Some(p.target()) == first) {
+            if let Some(probe) = check
+                .probes
+                .first()
+                .filter(|p| p.target() != check.written.target())
+            {
+                let _ = writeln!(out, "      {}", probe.describe());
             }
         } else {
-            for (host, target) in names.iter().zip(&targets) {
-                let _ = writeln!(out, "      {host}: {}", probe_text(check, target));
+            for (host, probe) in names.iter().zip(&check.probes) {
+                let _ = writeln!(out, "      {host}: {}", probe.describe());
             }
         }
     }
@@ -134,15 +137,6 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         for (b, range) in batches.into_iter().enumerate() {
             let _ = writeln!(out, "      batch {}: {}", b + 1, names[range].join(", "));
         }
-    }
-}
-
-/// What a check's probe does, for `target` (as written, or filled in for one host).
-fn probe_text(check: &PlannedCheck, target: &str) -> String {
-    match check.probes.first() {
-        Some(PlannedProbe::Http(http)) => format!("GET {target} expects {}", http.expects()),
-        Some(PlannedProbe::Tcp { .. }) => format!("connect to {target}"),
-        Some(PlannedProbe::Cmd { .. }) | None => format!("$ {target}"),
     }
 }
 

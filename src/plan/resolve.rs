@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::diagnostic::{Diagnostics, Source};
+use crate::diagnostic::{Code, Diagnostics, Source};
 use crate::inventory::{Scope, Tailscale};
 use crate::selector::{Atom, Expr, Selector, SelectorError};
 use crate::suggest::did_you_mean;
@@ -79,7 +79,7 @@ fn atom_hosts(atom: &Atom, scope: &Scope) -> Result<BTreeSet<usize>, Deferred> {
                 span,
                 "a Tailscale fact",
             )
-            .code("needs-tailscale")
+            .code(Code::NeedsTailscale)
             .help("start Tailscale (`tailscale up`), pass `--tailscale-status FILE`, or select by name or group")
         })
     };
@@ -122,7 +122,7 @@ fn atom_hosts(atom: &Atom, scope: &Scope) -> Result<BTreeSet<usize>, Deferred> {
                         span,
                         "unknown host or group",
                     )
-                    .code("unknown-name");
+                    .code(Code::UnknownName);
                     match suggestion {
                         Some(s) => error.help(format!("did you mean `{s}`?")),
                         None => error.help(format!(

@@ -28,7 +28,11 @@ impl Rollout {
                 pause: rolling.pause,
             },
             None => Rollout {
-                batches: if hosts == 0 { Vec::new() } else { vec![0..hosts] },
+                batches: if hosts == 0 {
+                    Vec::new()
+                } else {
+                    std::iter::once(0..hosts).collect()
+                },
                 max_fail: 0,
                 pause: Duration::ZERO,
             },

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::resolve::resolve_or_report;
 use super::stage_graph::StageGraph;
-use crate::diagnostic::{Diagnostic, Diagnostics, Source};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::inventory::{Inventory, Scope, Tailscale};
 use crate::playbook::{Playbook, Stage};
 use crate::selector::{Atom, Selector};
@@ -44,7 +44,7 @@ impl Selection {
 
         if !scope.inventory().has_sources {
             diagnostics.push(
-                Diagnostic::warning("no-inventory", "no hosts are known: host names and groups were not checked")
+                Diagnostic::warning(Code::NoInventory, "no hosts are known: host names and groups were not checked")
                     .help("tsync reads ~/.ssh/config, sshsync's groups and Tailscale; or pass --ssh-config / --inventory"),
             );
             return (None, diagnostics);
@@ -136,7 +136,7 @@ pub(super) fn ad_hoc_hosts(
     }
     if hosts.is_empty() {
         diagnostics.push(
-            Diagnostic::error("no-hosts", format!("`{selector}` selects no hosts"))
+            Diagnostic::error(Code::NoHosts, format!("`{selector}` selects no hosts"))
                 .in_source(source)
                 .label((0, selector.len()).into(), "matches no host")
                 .help(if inventory.has_sources {
@@ -154,7 +154,7 @@ pub(super) fn ad_hoc_hosts(
 fn no_hosts(stage: &Stage, scope: &Scope, source: &Source) -> Diagnostic {
     let inventory = scope.inventory();
     let mut d = Diagnostic::error(
-        "no-hosts",
+        Code::NoHosts,
         format!("stage `{}` selects no hosts", stage.name.value),
     )
     .in_source(source);

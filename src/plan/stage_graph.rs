@@ -6,7 +6,7 @@ use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::playbook::{Playbook, Stage};
 
 /// The `needs` DAG of a playbook's stages, with the order and the waves they run in.
@@ -125,7 +125,7 @@ fn cycle_diagnostic(
         .map(|&i| name(i))
         .collect();
     let mut d = Diagnostic::error(
-        "cycle",
+        Code::Cycle,
         format!("stages need each other in a circle: {}", circle.join(" → ")),
     )
     .in_source(&playbook.source);

@@ -3,9 +3,8 @@
 mod amount;
 mod check;
 mod group;
-mod parser;
+mod parse;
 mod playbook;
-mod prescan;
 mod rolling;
 mod spanned;
 mod stage;
@@ -13,12 +12,15 @@ mod step;
 mod template;
 
 pub use amount::Amount;
-pub use check::{Check, Probe};
+pub use check::{Check, HttpExpect, Probe, ProbeKind, split_host_port};
 pub use group::Group;
-pub use parser::{BUILTIN_VARS, CHILDREN, MAX_DURATION, PROPERTIES, Parser, read_source};
+pub use parse::{
+    BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
+    StageNode, StepNode, TOP, read_source,
+};
 pub use playbook::Playbook;
 pub use rolling::Rolling;
 pub use spanned::Spanned;
 pub use stage::Stage;
-pub use step::{Action, Step};
+pub use step::{Action, Step, StepKind};
 pub use template::{RenderError, Template, is_var_name};

@@ -1,12 +1,14 @@
 //! One thing a stage does on each of its hosts, in the order written.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use miette::SourceSpan;
 
 use super::spanned::Spanned;
-use super::template::Template;
+use super::template::{RenderError, Template};
+use crate::shell::quote_word;
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -19,35 +21,124 @@ pub struct Step {
     pub span: SourceSpan,
 }
 
+/// What a step does. As parsed, its values are templates; [`Action::fill`] makes the
+/// `Action<String>` of one host, which the plan shows and the runner carries out. A new
+/// kind of step is a variant here (and in [`StepKind`]), its reader in `parse/steps.rs`,
+/// and the function that carries it out in `runner/step.rs`.
 #[derive(Debug, Clone)]
-pub enum Action {
+pub enum Action<T = Template> {
     /// A shell command run by the login shell of the host.
-    Run(Template),
+    Run(T),
     /// A script from the controller's disk, streamed to `sh -s` on the host: nothing is
     /// copied to the host, so nothing is left behind.
     Script {
         path: Spanned<PathBuf>,
-        /// Read when the playbook is loaded, so a missing file is a checking error.
-        body: String,
-        args: Vec<Template>,
+        /// Read by the load phase right after parsing, so a missing file is a checking
+        /// error; shared by every host.
+        body: Arc<str>,
+        args: Vec<T>,
     },
 }
 
-impl Step {
-    pub fn kind(&self) -> &'static str {
-        match self.action {
-            Action::Run(_) => "run",
-            Action::Script { .. } => "script",
+impl<T> Action<T> {
+    /// What kind of step this is.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Action::Run(_) => StepKind::Run,
+            Action::Script { .. } => StepKind::Script,
         }
+    }
+}
+
+impl Action {
+    /// Every template of the action.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            Action::Run(t) => vec![t],
+            Action::Script { args, .. } => args.iter().collect(),
+        }
+    }
+
+    /// The step as written: the command, or the script's path.
+    pub fn written(&self) -> String {
+        match self {
+            Action::Run(command) => command.text.value.clone(),
+            Action::Script { path, .. } => path.value.display().to_string(),
+        }
+    }
+
+    /// The action for one host, each template filled in by `fill`.
+    pub fn fill(
+        &self,
+        fill: impl Fn(&Template) -> Result<String, RenderError>,
+    ) -> Result<Action<String>, RenderError> {
+        Ok(match self {
+            Action::Run(command) => Action::Run(fill(command)?),
+            Action::Script { path, body, args } => Action::Script {
+                path: path.clone(),
+                body: body.clone(),
+                args: args.iter().map(&fill).collect::<Result<_, _>>()?,
+            },
+        })
+    }
+}
+
+impl Action<String> {
+    /// The shell command line that carries the action out on the host.
+    pub fn command(&self) -> String {
+        match self {
+            Action::Run(command) => command.clone(),
+            Action::Script { args, .. } => {
+                let mut command = "sh -s --".to_string();
+                for arg in args {
+                    command.push(' ');
+                    command.push_str(&quote_word(arg));
+                }
+                command
+            }
+        }
+    }
+}
+
+/// The kinds of step a stage runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// A shell command.
+    Run,
+    /// A script file from the controller, with arguments.
+    Script,
+}
+
+impl StepKind {
+    /// Every step kind, in the order diagnostics list them.
+    pub const ALL: [StepKind; 2] = [StepKind::Run, StepKind::Script];
+
+    /// The node's name in KDL.
+    pub const fn name(self) -> &'static str {
+        match self {
+            StepKind::Run => "run",
+            StepKind::Script => "script",
+        }
+    }
+
+    /// The properties a step of this kind takes.
+    pub fn properties(self) -> &'static [&'static str] {
+        match self {
+            StepKind::Run | StepKind::Script => &["cwd", "timeout"],
+        }
+    }
+}
+
+impl Step {
+    /// The step's kind, named as in the playbook.
+    pub fn kind(&self) -> &'static str {
+        self.action.kind().name()
     }
 
     /// Every template of this step, for checking variables.
     pub fn templates(&self) -> impl Iterator<Item = &Template> {
-        let action: Vec<&Template> = match &self.action {
-            Action::Run(t) => vec![t],
-            Action::Script { args, .. } => args.iter().collect(),
-        };
-        action
+        self.action
+            .templates()
             .into_iter()
             .chain(self.cwd.iter())
             .chain(self.env.iter().map(|(_, t)| t))

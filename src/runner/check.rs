@@ -98,7 +98,7 @@ pub(super) async fn run_check(
             stage: context.stage_names[stage].clone(),
             host: context.host_names[host].clone(),
             check: name,
-            target: probe.target(),
+            target: probe.target().clone(),
             ok,
             attempts: made,
             error: error.clone(),

@@ -9,7 +9,9 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 use super::probe_result::{ProbeResult, first_line};
-use crate::plan::{HttpProbe, PlannedProbe};
+use hyper::Uri;
+
+use crate::playbook::{HttpExpect, Probe, split_host_port};
 use crate::transport::{Connection, ExecError, HttpClient, Output};
 
 /// ssh closes a forwarded stream at once when the host cannot connect to the target; a
@@ -20,15 +22,15 @@ const TCP_SETTLE: Duration = Duration::from_millis(500);
 pub(super) async fn attempt(
     http: &HttpClient,
     connection: &Connection,
-    probe: &PlannedProbe,
+    probe: &Probe<String>,
     timeout: Duration,
 ) -> ProbeResult {
     let group = AtomicU32::new(0);
     let run = async {
         match probe {
-            PlannedProbe::Http(probe) => http_get(http, connection, probe).await,
-            PlannedProbe::Tcp { host, port } => tcp(connection, host, *port, timeout).await,
-            PlannedProbe::Cmd { command } => cmd(connection, command, &group).await,
+            Probe::Http { url, expect } => http_get(http, connection, url, expect).await,
+            Probe::Tcp { address } => tcp(connection, address, timeout).await,
+            Probe::Cmd { command } => cmd(connection, command, &group).await,
         }
     };
     match tokio::time::timeout(timeout, run).await {
@@ -46,26 +48,33 @@ pub(super) async fn attempt(
     }
 }
 
-async fn http_get(http: &HttpClient, connection: &Connection, probe: &HttpProbe) -> ProbeResult {
-    let host = probe.url.host().unwrap_or_default();
+async fn http_get(
+    http: &HttpClient,
+    connection: &Connection,
+    url: &str,
+    expect: &HttpExpect,
+) -> ProbeResult {
+    // The plan checked the URL.
+    let Ok(url) = url.parse::<Uri>() else {
+        return ProbeResult::failed(format!("`{url}` is not a URL"));
+    };
+    let host = url.host().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = probe
-        .url
-        .port_u16()
-        .unwrap_or(if probe.url.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        });
-    let answer = if probe.from_controller {
+    let default_port = if url.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let port = url.port_u16().unwrap_or(default_port);
+    let answer = if expect.from_controller {
         match TcpStream::connect((host, port)).await {
-            Ok(stream) => http.get(stream, &probe.url, probe.insecure).await,
+            Ok(stream) => http.get(stream, &url, expect.insecure).await,
             Err(e) => Err(format!("cannot connect from here: {e}")),
         }
     } else {
         match connection.tunnel(host, port).await {
             Ok(tunnel) => match tunnel.connect().await {
-                Ok(stream) => http.get(stream, &probe.url, probe.insecure).await,
+                Ok(stream) => http.get(stream, &url, expect.insecure).await,
                 Err(e) => Err(format!("cannot open the tunnel: {e}")),
             },
             Err(e) => Err(e),
@@ -75,8 +84,8 @@ async fn http_get(http: &HttpClient, connection: &Connection, probe: &HttpProbe)
         Ok(answer) => answer,
         Err(error) => return ProbeResult::failed(error),
     };
-    let status_ok = probe.passes(answer.status);
-    let body_ok = probe
+    let status_ok = expect.passes(answer.status);
+    let body_ok = expect
         .body_contains
         .as_ref()
         .is_none_or(|text| answer.body.contains(text.as_str()));
@@ -85,12 +94,12 @@ async fn http_get(http: &HttpClient, connection: &Connection, probe: &HttpProbe)
             Some(location) if (300..400).contains(&answer.status) => {
                 format!("redirected to {location} (redirects are not followed)")
             }
-            _ => format!("expected {}", probe.expects()),
+            _ => format!("expected {}", expect.expects()),
         })
     } else if !body_ok {
         Some(format!(
             "the body does not contain {:?}",
-            probe.body_contains.as_deref().unwrap_or_default()
+            expect.body_contains.as_deref().unwrap_or_default()
         ))
     } else {
         None
@@ -104,8 +113,12 @@ async fn http_get(http: &HttpClient, connection: &Connection, probe: &HttpProbe)
     }
 }
 
-async fn tcp(connection: &Connection, host: &str, port: u16, timeout: Duration) -> ProbeResult {
-    let tunnel = match connection.tunnel(host, port).await {
+async fn tcp(connection: &Connection, address: &str, timeout: Duration) -> ProbeResult {
+    // The plan checked the address.
+    let Some((host, port)) = split_host_port(address) else {
+        return ProbeResult::failed(format!("`{address}` is not HOST:PORT"));
+    };
+    let tunnel = match connection.tunnel(&host, port).await {
         Ok(tunnel) => tunnel,
         Err(e) => return ProbeResult::failed(e),
     };

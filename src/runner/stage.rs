@@ -98,7 +98,10 @@ async fn not_started(context: &Context, stage: usize, failures: usize, from: usi
             stage: context.stage_names[stage].clone(),
             failed_hosts: failures,
             max_fail: planned.rollout.max_fail,
-            not_started: rest.iter().map(|&h| context.host_names[h].clone()).collect(),
+            not_started: rest
+                .iter()
+                .map(|&h| context.host_names[h].clone())
+                .collect(),
         })
         .await;
     for &host in rest {

@@ -9,7 +9,7 @@ use super::context::Context;
 use super::event::Event;
 use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
-use crate::plan::{PlannedStep, StepAction};
+use crate::playbook::Action;
 use crate::transport::{Connection, ExecError, Executed, Output};
 
 /// How a step ended on one host, for the host's tally.
@@ -43,14 +43,20 @@ pub(super) async fn run_step(
             stage: context.stage_names[stage].clone(),
             host: context.host_names[host].clone(),
             step: k + 1,
-            kind: step.action.kind().to_string(),
+            kind: step.kind.name().to_string(),
             command: command.clone(),
         })
         .await;
     let started = Instant::now();
     let mut output = StepOutput::new(context, stage, host, k + 1);
     let group = AtomicU32::new(0);
-    let act = act(step, connection, command, &group, &mut output);
+    let act = act(
+        &step.actions[position],
+        connection,
+        command,
+        &group,
+        &mut output,
+    );
     let ended = tokio::select! {
         r = tokio::time::timeout(step.timeout, act) => match r {
             Ok(r) => Ended::Ran(r),
@@ -127,15 +133,15 @@ pub(super) async fn run_step(
 /// The remote process group goes into `group` as soon as it is known, so that a step given
 /// up on can be stopped.
 async fn act(
-    step: &PlannedStep,
+    action: &Action<String>,
     connection: &Connection,
     command: &str,
     group: &AtomicU32,
     output: &mut StepOutput<'_>,
 ) -> Result<Executed, ExecError> {
-    match &step.action {
-        StepAction::Run => run(connection, command, group, output).await,
-        StepAction::Script { body } => script(connection, command, body, group, output).await,
+    match action {
+        Action::Run(_) => run(connection, command, group, output).await,
+        Action::Script { body, .. } => script(connection, command, body, group, output).await,
     }
 }
 

@@ -10,6 +10,7 @@
 //! Every node keeps its span in the file it came from, so a resolution error (an unknown
 //! group, say) underlines just that word.
 
+use crate::diagnostic::Code;
 use std::fmt;
 
 use miette::SourceSpan;
@@ -277,7 +278,7 @@ impl Parser {
                     (at, 1).into(),
                     "too deep",
                 )
-                .code("selector-too-deep")
+                .code(Code::SelectorTooDeep)
                 .help("write fewer levels of `( … )` and `!`: `!!web` is just `web`"));
             }
             self.depth += 1;
@@ -423,7 +424,7 @@ mod tests {
         for open in ["(", "!", "!("] {
             let text = format!("{}web", open.repeat(100_000));
             let err = parse(&text).unwrap_err();
-            assert_eq!(err.code, "selector-too-deep");
+            assert_eq!(err.code, Code::SelectorTooDeep);
             assert_eq!(err.span.len(), 1);
             assert!(err.span.offset() >= MAX_DEPTH);
         }

@@ -2,12 +2,12 @@
 
 use miette::SourceSpan;
 
-use crate::diagnostic::{Diagnostic, Source};
+use crate::diagnostic::{Code, Diagnostic, Source};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelectorError {
     /// The diagnostic code: `bad-selector` for syntax, others for resolution problems.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub span: SourceSpan,
     pub label: String,
@@ -17,7 +17,7 @@ pub struct SelectorError {
 impl SelectorError {
     pub fn new(message: impl Into<String>, span: SourceSpan, label: impl Into<String>) -> Self {
         SelectorError {
-            code: "bad-selector",
+            code: Code::BadSelector,
             message: message.into(),
             span,
             label: label.into(),
@@ -30,7 +30,7 @@ impl SelectorError {
         self
     }
 
-    pub fn code(mut self, code: &'static str) -> Self {
+    pub fn code(mut self, code: Code) -> Self {
         self.code = code;
         self
     }

@@ -173,3 +173,42 @@ fn what_the_kdl_parser_is_not_given_is_explained() {
         .code(2);
     insta::assert_snapshot!("selector_too_deep", run.stderr);
 }
+
+#[test]
+fn an_unreadable_script_is_reported_where_it_is_written() {
+    // Scripts are read after parsing (the load phase); their problems must still come in the
+    // order of the file, among the parser's, and the script that exists must not be reported.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.sh"), "echo ok\n").unwrap();
+    std::fs::write(dir.path().join("binary.sh"), [0xff, 0xfe]).unwrap();
+    let file = dir.path().join("s.kdl");
+    std::fs::write(
+        &file,
+        "stage \"a\" {\n    on \"all\"\n    script \"missing.sh\" 5\n    run \"true\" bogus=1\n    \
+         script \"ok.sh\"\n}\nstage \"b\" {\n    on \"all\"\n    frob\n    \
+         script \"binary.sh\"\n}\n",
+    )
+    .unwrap();
+    let run = Test::new().args(["check"]).args([&file]).run().code(2);
+    let order: Vec<usize> = [
+        "cannot read script",
+        "a script argument",
+        "unknown property `bogus`",
+        "unknown node `frob`",
+        "it is not UTF-8 text",
+    ]
+    .iter()
+    .map(|needle| {
+        run.stderr
+            .find(needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in {}", run.stderr))
+    })
+    .collect();
+    assert!(order.is_sorted(), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("tsync::missing-script").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+}

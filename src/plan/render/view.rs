@@ -45,7 +45,7 @@ pub struct CheckView<'a> {
     pub probe: &'a str,
     pub target: &'a str,
     /// Host name → the probe filled in for it.
-    pub targets: BTreeMap<&'a str, String>,
+    pub targets: BTreeMap<&'a str, &'a str>,
     pub retries: u32,
     pub interval_secs: f64,
     pub timeout_secs: f64,
@@ -92,7 +92,7 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                         .steps
                         .iter()
                         .map(|s| StepView {
-                            kind: s.action.kind(),
+                            kind: s.kind.name(),
                             written: &s.written,
                             timeout_secs: s.timeout.as_secs_f64(),
                             commands: host_names
@@ -107,12 +107,12 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                         .iter()
                         .map(|c| CheckView {
                             name: &c.name,
-                            probe: c.kind,
-                            target: &c.written,
+                            probe: c.kind.name(),
+                            target: c.written.target(),
                             targets: host_names
                                 .iter()
                                 .zip(&c.probes)
-                                .map(|(host, probe)| (*host, probe.target()))
+                                .map(|(host, probe)| (*host, probe.target().as_str()))
                                 .collect(),
                             retries: c.attempts - 1,
                             interval_secs: c.interval.as_secs_f64(),

@@ -7,6 +7,8 @@ use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, NamedSource, Severity, SourceSpan};
 
+use super::code::Code;
+
 /// The text of one input file, shared by every diagnostic that points into it.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -35,7 +37,7 @@ const MAX_DRAWN_LINE: usize = 10_000;
 /// A problem in user input, pointing at where it is.
 #[derive(Debug)]
 pub struct Diagnostic {
-    code: &'static str,
+    code: Code,
     message: String,
     severity: Severity,
     source: Option<NamedSource<Arc<str>>>,
@@ -49,7 +51,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error in `source` at `span`; `code` names the kind of problem (documented in
     /// references/playbook.md) so users can search for it.
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             message: message.into(),
@@ -61,7 +63,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)
@@ -95,7 +97,7 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.code
     }
 
@@ -200,7 +202,7 @@ impl Diagnostics {
 
     /// Removes the diagnostics of one kind (`errors_only`: only its errors), for a command
     /// to which that kind does not apply.
-    pub fn drop_code(&mut self, code: &str, errors_only: bool) {
+    pub fn drop_code(&mut self, code: Code, errors_only: bool) {
         self.items
             .retain(|d| d.code != code || (errors_only && !d.is_error()));
     }

@@ -1,0 +1,23 @@
+//! KDL text → typed [`Playbook`](crate::playbook::Playbook): the parser, one file per group
+//! of node kinds, and the load phase that reads the files a playbook names.
+
+mod checks;
+mod document;
+mod groups;
+mod load;
+mod node_kind;
+mod parser;
+mod prescan;
+mod stages;
+mod steps;
+mod values;
+
+pub use checks::CheckNode;
+pub use document::{BUILTIN_VARS, DocumentNode, PlaybookNode};
+pub use groups::GroupNode;
+pub use load::read_source;
+pub use node_kind::{NodeKind, TOP};
+pub use parser::Parser;
+pub use stages::StageNode;
+pub use steps::StepNode;
+pub use values::MAX_DURATION;

@@ -1,0 +1,198 @@
+//! `stage` nodes and what is inside them that is not a step or a check: `description`,
+//! `needs`, `on` and `rolling`.
+
+use crate::diagnostic::Code;
+use std::time::Duration;
+
+use kdl::KdlNode;
+
+use super::document::DocumentNode;
+use super::node_kind::NodeKind;
+use super::parser::Parser;
+use super::values::{text_offset, value_span};
+use crate::playbook::{Amount, Rolling, Stage, StepKind};
+use crate::selector::Selector;
+
+/// The nodes inside `stage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageNode {
+    Description,
+    Needs,
+    On,
+    Step(StepKind),
+    Check,
+    Rolling,
+}
+
+/// [`StageNode::ALL`], built from [`StepKind::ALL`] so that a new step kind is accepted in
+/// a stage without a second list to keep in step.
+const STAGE_NODES: [StageNode; 5 + StepKind::ALL.len()] = {
+    let mut all = [StageNode::Description; 5 + StepKind::ALL.len()];
+    all[1] = StageNode::Needs;
+    all[2] = StageNode::On;
+    let mut i = 0;
+    while i < StepKind::ALL.len() {
+        all[3 + i] = StageNode::Step(StepKind::ALL[i]);
+        i += 1;
+    }
+    all[3 + i] = StageNode::Check;
+    all[4 + i] = StageNode::Rolling;
+    all
+};
+
+impl NodeKind for StageNode {
+    const PARENTS: &'static [&'static str] = &["stage"];
+    const ALL: &'static [Self] = &STAGE_NODES;
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Description => "description",
+            Self::Needs => "needs",
+            Self::On => "on",
+            Self::Step(kind) => kind.name(),
+            Self::Check => "check",
+            Self::Rolling => "rolling",
+        }
+    }
+
+    fn properties(self) -> &'static [&'static str] {
+        match self {
+            Self::Step(kind) => kind.properties(),
+            Self::Rolling => &["batch", "max-fail", "pause"],
+            Self::Description | Self::Needs | Self::On | Self::Check => &[],
+        }
+    }
+}
+
+impl Parser<'_> {
+    pub(super) fn stage(&mut self, node: &KdlNode, kind: DocumentNode) -> Option<Stage> {
+        self.props(node, kind);
+        let name = self.one_string(node, "stage name")?;
+        let mut stage = Stage {
+            name,
+            needs: Vec::new(),
+            on: Vec::new(),
+            steps: Vec::new(),
+            checks: Vec::new(),
+            rolling: None,
+            span: node.span(),
+        };
+        let mut on_seen = false;
+        for (kind, child) in self.children::<StageNode>(node) {
+            match kind {
+                StageNode::Description => {
+                    self.props(child, kind);
+                    self.no_children(child);
+                    self.one_string(child, "description");
+                }
+                StageNode::Needs => {
+                    self.props(child, kind);
+                    self.no_children(child);
+                    let needs = self.strings(child, "a stage name");
+                    stage.needs.extend(needs);
+                }
+                StageNode::On => {
+                    on_seen = true;
+                    self.props(child, kind);
+                    self.no_children(child);
+                    self.on(child, &mut stage);
+                }
+                StageNode::Step(step) => {
+                    if let Some(step) = self.step(child, step) {
+                        stage.steps.push(step);
+                    }
+                }
+                StageNode::Check => {
+                    if let Some(check) = self.check(child, kind) {
+                        stage.checks.push(check);
+                    }
+                }
+                StageNode::Rolling => {
+                    if let Some(previous) = &stage.rolling {
+                        let first = previous.span;
+                        self.duplicate_node(child, first, "a stage rolls out one way");
+                    } else {
+                        stage.rolling = self.rolling(child, kind);
+                    }
+                }
+            }
+        }
+        if !on_seen {
+            self.error(
+                Code::MissingOn,
+                stage.name.span,
+                format!(
+                    "stage `{}` does not say which hosts it runs on",
+                    stage.name.value
+                ),
+                "no `on` in this stage",
+                "add `on \"group-name\"` (or `on \"all\"`) inside the stage",
+            );
+        }
+        Some(stage)
+    }
+
+    /// The selectors of an `on` node, added to the stage's hosts.
+    fn on(&mut self, node: &KdlNode, stage: &mut Stage) {
+        for selector in self.strings(node, "a selector") {
+            let repr = self.repr_of(node, &selector);
+            match Selector::parse(
+                &selector.value,
+                text_offset(&selector, repr.as_deref()),
+                selector.span,
+            ) {
+                Ok(s) => stage.on.push(s),
+                Err(e) => self.found.push(e.into_diagnostic(self.source)),
+            }
+        }
+    }
+
+    fn rolling(&mut self, node: &KdlNode, kind: StageNode) -> Option<Rolling> {
+        self.no_args(node);
+        self.no_children(node);
+        self.props(node, kind);
+        let amount = |this: &mut Self, key: &str, default: Amount, min: u32| match node.entry(key) {
+            None => Some(default),
+            Some(entry) => this.amount(entry, min),
+        };
+        let batch = amount(self, "batch", Amount::Count(1), 1);
+        let max_fail = amount(self, "max-fail", Amount::Count(0), 0);
+        let pause = match node.entry("pause") {
+            None => Some(Duration::ZERO),
+            Some(e) => self.duration(e, true).map(|d| d.value),
+        };
+        let (batch, max_fail, pause) = (batch?, max_fail?, pause?);
+        if batch == Amount::Percent(0.0) {
+            let at = node.entry("batch").map(value_span).unwrap_or(node.span());
+            self.error(
+                Code::BadAmount,
+                at,
+                "a batch of 0% never finishes",
+                "0%",
+                "use a positive count or percentage",
+            );
+        }
+        Some(Rolling {
+            batch,
+            max_fail,
+            pause,
+            span: node.span(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_takes_every_step_kind_and_each_kind_once() {
+        for kind in StepKind::ALL {
+            assert!(StageNode::ALL.contains(&StageNode::Step(kind)));
+        }
+        let mut names: Vec<&str> = StageNode::ALL.iter().map(|kind| kind.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), StageNode::ALL.len());
+    }
+}
