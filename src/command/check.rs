@@ -1,10 +1,10 @@
 //! `tsync check`: every problem of every playbook, in one run.
 
-use crate::diagnostic::Code;
 use std::path::PathBuf;
 
 use crate::cli::Inputs;
 use crate::command::Prepared;
+use crate::diagnostic::Code;
 use crate::exit_code;
 use crate::report::diagnostics::{self, Color};
 

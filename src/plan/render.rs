@@ -101,13 +101,23 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         let retries = check.attempts - 1;
         let _ = writeln!(
             out,
-            "    check {} ({}): {}; {retries} retr{} every {}, {} per try",
+            "    check {} ({}): {}; {retries} retr{} every {}, {} per try{}{}",
             check.name,
             check.kind.name(),
             check.written.describe(),
             if retries == 1 { "y" } else { "ies" },
             humantime::format_duration(check.interval),
             humantime::format_duration(check.timeout),
+            if check.delay.is_zero() {
+                String::new()
+            } else {
+                format!(", first after {}", humantime::format_duration(check.delay))
+            },
+            if check.healthy > 1 {
+                format!(", healthy {} in a row", check.healthy)
+            } else {
+                String::new()
+            },
         );
         // Filled-in probes, where placeholders made them differ from what is written.
         let first = check.probes.first().map(Probe::target);
@@ -130,7 +140,7 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         let _ = writeln!(
             out,
             "    rolling: batches of {}, tolerating {} failed host(s), pause {}",
-            rolling.batch,
+            rolling.sizes(),
             rolling.max_fail,
             humantime::format_duration(rolling.pause)
         );

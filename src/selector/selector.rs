@@ -10,12 +10,12 @@
 //! Every node keeps its span in the file it came from, so a resolution error (an unknown
 //! group, say) underlines just that word.
 
-use crate::diagnostic::Code;
 use std::fmt;
 
 use miette::SourceSpan;
 
 use super::selector_error::SelectorError;
+use crate::diagnostic::Code;
 
 /// The deepest nesting of `( … )` and `!` read. Parsing, evaluating and dropping a selector
 /// recurse once per level, so a selector of thousands of `(` or `!` (from a file, a script or

@@ -166,3 +166,144 @@ stage "web" {{
         assert_eq!(finished[0]["ok"], code == 0, "{check}");
     }
 }
+
+/// A check on `lab-1`'s own service with `probe` as its probe: the run's JSON events.
+fn probe_once(lab: &tsync_lab::Lab, probe: &str, code: i32) -> Vec<Value> {
+    let (_dir, file) = gated("lab-1", &format!(r#"check "health" {{ {probe} }}"#));
+    Test::new()
+        .args(["apply", "--output", "json"])
+        .args([&file])
+        .lab(lab)
+        .run()
+        .code(code)
+        .events()
+}
+
+#[test]
+fn healthy_n_rejects_a_flapping_service_and_passes_a_steady_one() {
+    let lab = lab(1);
+    let service = lab.http_service(0).unwrap();
+    let url = format!("http://{}/up", service.address());
+    std::fs::write(lab.srv(0).join("health"), "cycle 200 500").unwrap();
+    let events = probe_once(
+        &lab,
+        &format!(r#"http "{url}"; healthy 3; retries 5; interval "10ms""#),
+        3,
+    );
+    let finished = of_kind(&events, "check_finished");
+    assert_eq!(
+        finished[0]["error"],
+        "not healthy 3 times in a row in 4 attempts"
+    );
+
+    std::fs::write(lab.srv(0).join("health"), "200").unwrap();
+    let before = service.requests();
+    probe_once(
+        &lab,
+        &format!(r#"http "{url}"; healthy 3; interval "10ms"; retries 2; delay "50ms""#),
+        0,
+    );
+    assert_eq!(service.requests() - before, 3);
+}
+
+#[test]
+fn statuses_bodies_and_redirects_are_judged_as_written() {
+    let lab = lab(1);
+    let service = lab.http_service(0).unwrap();
+    let url = format!("http://{}/up", service.address());
+    // The lab's 2xx body is `ok`.
+    probe_once(&lab, &format!(r#"http "{url}" body-contains="ok""#), 0);
+    let events = probe_once(&lab, &format!(r#"http "{url}" body-contains="ready""#), 3);
+    assert_eq!(
+        of_kind(&events, "check_attempt")[0]["error"],
+        r#"the body does not contain "ready""#
+    );
+    // A redirect to a login page is not healthy, unless asked for.
+    std::fs::write(lab.srv(0).join("health"), "301").unwrap();
+    let events = probe_once(&lab, &format!(r#"http "{url}""#), 3);
+    let attempt = of_kind(&events, "check_attempt")[0];
+    assert_eq!(attempt["status"], 301);
+    assert_eq!(
+        attempt["error"],
+        "redirected to /login (redirects are not followed)"
+    );
+    probe_once(&lab, &format!(r#"http "{url}" status="200 301""#), 0);
+    // From this machine instead of the host: the same service, reached directly.
+    std::fs::write(lab.srv(0).join("health"), "200").unwrap();
+    probe_once(&lab, &format!(r#"http "{url}" from="controller""#), 0);
+}
+
+/// `openssl s_server` with a fresh self-signed certificate on `ip`, answering every GET
+/// with 200; stopped when dropped.
+struct TlsServer {
+    child: std::process::Child,
+    address: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsServer {
+    fn start(ip: &str) -> TlsServer {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=lab", "-keyout", "key.pem", "-out", "cert.pem"])
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl is installed (scripts/setup)");
+        assert!(made.success());
+        let port = std::net::TcpListener::bind((ip, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address: std::net::SocketAddr = format!("{ip}:{port}").parse().unwrap();
+        let child = std::process::Command::new("openssl")
+            .args([
+                "s_server", "-quiet", "-www", "-cert", "cert.pem", "-key", "key.pem",
+            ])
+            .args(["-accept", &address.to_string()])
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(address).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "s_server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        TlsServer {
+            child,
+            address,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn https_with_a_self_signed_certificate_passes_only_when_insecure() {
+    let lab = lab(1);
+    let server = TlsServer::start(&lab.hosts()[0].address);
+    let url = format!("https://{}/", server.address);
+    probe_once(&lab, &format!(r#"http "{url}" insecure=#true"#), 0);
+    let events = probe_once(&lab, &format!(r#"http "{url}""#), 3);
+    let error = of_kind(&events, "check_attempt")[0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("TLS") || error.contains("CA"), "{error}");
+}

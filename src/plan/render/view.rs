@@ -49,11 +49,16 @@ pub struct CheckView<'a> {
     pub retries: u32,
     pub interval_secs: f64,
     pub timeout_secs: f64,
+    pub delay_secs: f64,
+    pub healthy: u32,
 }
 
 #[derive(Serialize)]
 pub struct RollingView {
+    /// The first batch's size.
     pub batch: Amount,
+    /// Every size as written; the last one repeats.
+    pub sizes: Vec<Amount>,
     pub max_fail: Amount,
     pub pause_secs: f64,
     /// Host names per batch, in order.
@@ -117,10 +122,13 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                             retries: c.attempts - 1,
                             interval_secs: c.interval.as_secs_f64(),
                             timeout_secs: c.timeout.as_secs_f64(),
+                            delay_secs: c.delay.as_secs_f64(),
+                            healthy: c.healthy,
                         })
                         .collect(),
                     rolling: stage.rolling.as_ref().map(|r| RollingView {
-                        batch: r.batch,
+                        batch: r.batch[0],
+                        sizes: r.batch.clone(),
                         max_fail: r.max_fail,
                         pause_secs: r.pause.as_secs_f64(),
                         batches: r

@@ -1,15 +1,15 @@
 //! `stage` nodes and what is inside them that is not a step or a check: `description`,
 //! `needs`, `on` and `rolling`.
 
-use crate::diagnostic::Code;
 use std::time::Duration;
 
-use kdl::KdlNode;
+use kdl::{KdlEntry, KdlNode, KdlValue};
 
 use super::document::DocumentNode;
 use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::{text_offset, value_span};
+use crate::diagnostic::Code;
 use crate::playbook::{Amount, Rolling, Stage, StepKind};
 use crate::selector::Selector;
 
@@ -147,6 +147,41 @@ impl Parser<'_> {
         }
     }
 
+    /// `batch=2`, `batch="25%"`, or sizes that grow: `batch="1 25% 100%"`.
+    fn batch_sizes(&mut self, entry: &KdlEntry) -> Option<Vec<Amount>> {
+        let KdlValue::String(text) = entry.value() else {
+            return self.amount(entry, 1).map(|a| vec![a]);
+        };
+        let words: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.len() == 1 && words[0].ends_with('%') {
+            return self.amount(entry, 1).map(|a| vec![a]);
+        }
+        let sizes: Option<Vec<Amount>> = words
+            .iter()
+            .map(|w| match w.parse::<u32>() {
+                Ok(n) if n >= 1 => Some(Amount::Count(n)),
+                Ok(_) => None,
+                Err(_) => Amount::parse_percent(w).ok(),
+            })
+            .collect();
+        match sizes {
+            Some(sizes) if !sizes.is_empty() => Some(sizes),
+            _ => {
+                self.error(
+                    Code::BadAmount,
+                    value_span(entry),
+                    format!("`{text}` is not a list of batch sizes"),
+                    "bad sizes",
+                    "write a count (2), a percentage (\"25%\"), or sizes that grow (\"1 25% 100%\")",
+                );
+                None
+            }
+        }
+    }
+
     fn rolling(&mut self, node: &KdlNode, kind: StageNode) -> Option<Rolling> {
         self.no_args(node);
         self.no_children(node);
@@ -155,14 +190,17 @@ impl Parser<'_> {
             None => Some(default),
             Some(entry) => this.amount(entry, min),
         };
-        let batch = amount(self, "batch", Amount::Count(1), 1);
+        let batch = match node.entry("batch") {
+            None => Some(vec![Amount::Count(1)]),
+            Some(entry) => self.batch_sizes(entry),
+        };
         let max_fail = amount(self, "max-fail", Amount::Count(0), 0);
         let pause = match node.entry("pause") {
             None => Some(Duration::ZERO),
             Some(e) => self.duration(e, true).map(|d| d.value),
         };
         let (batch, max_fail, pause) = (batch?, max_fail?, pause?);
-        if batch == Amount::Percent(0.0) {
+        if batch.contains(&Amount::Percent(0.0)) {
             let at = node.entry("batch").map(value_span).unwrap_or(node.span());
             self.error(
                 Code::BadAmount,

@@ -2,7 +2,6 @@
 //! share (`cwd`, `timeout`, `env`). A new step kind is a variant of [`StepKind`] and one
 //! reader function here, dispatched in [`Parser::step`].
 
-use crate::diagnostic::Code;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use kdl::{KdlEntry, KdlNode};
 use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::value_span;
+use crate::diagnostic::Code;
 use crate::playbook::{Action, Spanned, Step, StepKind, Template};
 
 /// The nodes inside a step.

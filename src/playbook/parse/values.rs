@@ -1,13 +1,13 @@
 //! Reading a node's entries: its arguments and the scalar values in them (strings, whole
 //! numbers, durations, amounts), each reporting what is wrong with a label on the entry.
 
-use crate::diagnostic::Code;
 use std::time::Duration;
 
 use kdl::{KdlEntry, KdlNode, KdlValue};
 use miette::SourceSpan;
 
 use super::parser::Parser;
+use crate::diagnostic::Code;
 use crate::playbook::{Amount, Spanned, Template};
 
 /// The longest duration accepted anywhere (timeouts, intervals, pauses, and the flags):
