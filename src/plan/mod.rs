@@ -18,5 +18,5 @@ pub use plan::{Plan, PlannedStage};
 pub use planned_check::PlannedCheck;
 pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep};
 pub use resolve::resolve_or_report;
-pub use rollout::Rollout;
+pub use rollout::{PlannedRollback, Rollout};
 pub use selection::Selection;

@@ -10,7 +10,7 @@ use petgraph::graph::DiGraph;
 use super::host_vars::HostVars;
 use super::planned_check::{PlannedCheck, plan_check};
 use super::planned_step::{PlannedStep, plan_step, render_error};
-use super::rollout::Rollout;
+use super::rollout::{PlannedRollback, Rollout};
 use super::selection::{Selection, ad_hoc_hosts};
 use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
@@ -51,6 +51,7 @@ pub struct PlannedStage {
     pub rolling: Option<Rolling>,
     /// The batches and failure tolerance the runner follows.
     pub rollout: Rollout,
+    pub rollback: Option<PlannedRollback>,
 }
 
 impl Plan {
@@ -131,6 +132,20 @@ impl Plan {
                         .collect(),
                     rolling: stage.rolling.clone(),
                     rollout: Rollout::new(stage.rolling.as_ref(), hosts.len()),
+                    rollback: stage.rollback.as_ref().map(|rollback| PlannedRollback {
+                        scope: rollback.scope,
+                        steps: rollback
+                            .steps
+                            .iter()
+                            .filter_map(|step| match plan_step(step, &per_host, &vars) {
+                                Ok(planned) => Some(planned),
+                                Err(e) => {
+                                    diagnostics.push(render_error(e, source));
+                                    None
+                                }
+                            })
+                            .collect(),
+                    }),
                 }
             })
             .collect();
@@ -186,6 +201,7 @@ impl Plan {
                 checks: Vec::new(),
                 rolling: None,
                 rollout: Rollout::new(None, hosts.len()),
+                rollback: None,
             }],
             graph,
             order: vec![0],

@@ -5,7 +5,8 @@ mod view;
 use std::fmt::Write;
 
 use super::plan::Plan;
-use crate::playbook::Probe;
+use super::planned_step::PlannedStep;
+use crate::playbook::{Probe, RollbackScope};
 
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -79,23 +80,7 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         }
     );
     for step in &stage.steps {
-        let _ = writeln!(
-            out,
-            "    {} {}  (timeout {})",
-            step.kind.name(),
-            step.written,
-            humantime::format_duration(step.timeout)
-        );
-        let first = step.commands.first();
-        if step.commands.iter().all(|c| Some(c) == first) {
-            if let Some(command) = first.filter(|c| **c != step.written) {
-                let _ = writeln!(out, "      $ {command}");
-            }
-        } else {
-            for (host, command) in names.iter().zip(&step.commands) {
-                let _ = writeln!(out, "      {host}: $ {command}");
-            }
-        }
+        write_step(out, step, &names, "    ");
     }
     for check in &stage.checks {
         let retries = check.attempts - 1;
@@ -146,6 +131,41 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
         );
         for (b, range) in batches.into_iter().enumerate() {
             let _ = writeln!(out, "      batch {}: {}", b + 1, names[range].join(", "));
+        }
+    }
+    if let Some(rollback) = &stage.rollback {
+        let _ = writeln!(
+            out,
+            "    rollback on {}:",
+            match rollback.scope {
+                RollbackScope::Failed => "each failed host",
+                RollbackScope::Stage => "every host the stage changed, if the stage fails",
+            }
+        );
+        for step in &rollback.steps {
+            write_step(out, step, &names, "      ");
+        }
+    }
+}
+
+/// One step: what is written, its timeout, and the command per host where placeholders
+/// made it differ.
+fn write_step(out: &mut String, step: &PlannedStep, names: &[&str], indent: &str) {
+    let _ = writeln!(
+        out,
+        "{indent}{} {}  (timeout {})",
+        step.kind.name(),
+        step.written,
+        humantime::format_duration(step.timeout)
+    );
+    let first = step.commands.first();
+    if step.commands.iter().all(|c| Some(c) == first) {
+        if let Some(command) = first.filter(|c| **c != step.written) {
+            let _ = writeln!(out, "{indent}  $ {command}");
+        }
+    } else {
+        for (host, command) in names.iter().zip(&step.commands) {
+            let _ = writeln!(out, "{indent}  {host}: $ {command}");
         }
     }
 }

@@ -1,10 +1,12 @@
 //! How a planned stage rolls across its hosts: the batches, in order, and how many failed
-//! or unreachable hosts the whole stage tolerates before the rollout stops.
+//! or unreachable hosts the whole stage tolerates before the rollout stops; and how it
+//! rolls back.
 
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::playbook::Rolling;
+use super::planned_step::PlannedStep;
+use crate::playbook::{RollbackScope, Rolling};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
@@ -38,4 +40,11 @@ impl Rollout {
             },
         }
     }
+}
+
+/// A stage's `rollback`, its steps filled in for each of the stage's hosts.
+#[derive(Debug)]
+pub struct PlannedRollback {
+    pub scope: RollbackScope,
+    pub steps: Vec<PlannedStep>,
 }

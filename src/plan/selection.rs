@@ -80,8 +80,7 @@ impl Selection {
             .stages
             .iter()
             .flat_map(|s| {
-                s.steps
-                    .iter()
+                s.all_steps()
                     .flat_map(|st| st.templates())
                     .chain(s.checks.iter().map(|c| c.template()))
             })

@@ -5,6 +5,7 @@ mod check;
 mod group;
 mod parse;
 mod playbook;
+mod rollback;
 mod rolling;
 mod spanned;
 mod stage;
@@ -16,9 +17,10 @@ pub use check::{Check, HttpExpect, Probe, ProbeKind, split_host_port};
 pub use group::Group;
 pub use parse::{
     BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
-    StageNode, StepNode, TOP, read_source,
+    RollbackNode, StageNode, StepNode, TOP, read_source,
 };
 pub use playbook::Playbook;
+pub use rollback::{Rollback, RollbackScope};
 pub use rolling::Rolling;
 pub use spanned::Spanned;
 pub use stage::Stage;

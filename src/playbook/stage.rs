@@ -3,6 +3,7 @@
 use miette::SourceSpan;
 
 use super::check::Check;
+use super::rollback::Rollback;
 use super::rolling::Rolling;
 use super::spanned::Spanned;
 use super::step::Step;
@@ -17,5 +18,22 @@ pub struct Stage {
     pub steps: Vec<Step>,
     pub checks: Vec<Check>,
     pub rolling: Option<Rolling>,
+    pub rollback: Option<Rollback>,
     pub span: SourceSpan,
+}
+
+impl Stage {
+    /// Every step of the stage: its own, then its rollback's.
+    pub fn all_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps
+            .iter()
+            .chain(self.rollback.iter().flat_map(|r| r.steps.iter()))
+    }
+
+    /// As [`Stage::all_steps`], to fill in what loading reads.
+    pub fn all_steps_mut(&mut self) -> impl Iterator<Item = &mut Step> {
+        self.steps
+            .iter_mut()
+            .chain(self.rollback.iter_mut().flat_map(|r| r.steps.iter_mut()))
+    }
 }

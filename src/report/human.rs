@@ -169,6 +169,28 @@ impl<W: Write> Reporter for Human<W> {
                 let text = self.paint(RED, &printable(&text));
                 self.line(&text)?;
             }
+            Event::RollbackStarted { stage, host } => {
+                let text = self.paint(YELLOW, &format!("↺ {host}: {stage} rolling back"));
+                self.line(&text)?;
+            }
+            Event::RollbackFinished {
+                stage,
+                host,
+                ok,
+                error,
+                duration_secs,
+            } => {
+                let text = if *ok {
+                    self.paint(
+                        YELLOW,
+                        &format!("↺ {host}: {stage} rolled back ({})", secs(*duration_secs)),
+                    )
+                } else {
+                    let why = printable(error.as_deref().unwrap_or("failed")).into_owned();
+                    self.paint(RED, &format!("✗ {host}: {stage} rollback failed: {why}"))
+                };
+                self.line(&text)?;
+            }
             Event::StepStarted { .. } => {}
             // The one event per line of output: written straight into the buffer.
             Event::Output {
@@ -411,6 +433,11 @@ impl<W: Write> Human<W> {
                 h.skipped,
                 secs(h.duration_secs)
             );
+            match h.rolled_back {
+                Some(true) => text.push_str(&format!("  {}", self.paint(YELLOW, "rolled back"))),
+                Some(false) => text.push_str(&format!("  {}", self.paint(RED, "rollback failed"))),
+                None => {}
+            }
             if let Some(failure) = &h.failure {
                 let indent = format!("\n  {:<width$}    ", "");
                 let lines: Vec<_> = failure.lines().map(printable).collect();

@@ -86,6 +86,11 @@ impl Context {
             .map_err(|e| e.message)
     }
 
+    /// The host's connection broke earlier in the run.
+    pub(super) fn is_lost(&self, host: usize) -> bool {
+        self.lost.lock().expect("no panics while locked")[host].is_some()
+    }
+
     pub(super) fn mark_lost(&self, host: usize, message: &str) {
         self.lost.lock().expect("no panics while locked")[host] = Some(message.to_string());
     }

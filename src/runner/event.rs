@@ -48,6 +48,23 @@ pub enum Event {
         max_fail: usize,
         not_started: Vec<Arc<str>>,
     },
+    /// A host's steps or checks failed (or, with `scope="stage"`, the stage failed after
+    /// changing it): the stage's rollback steps start on it. The step events that follow
+    /// for this host, up to its `rollback_finished`, are the rollback's.
+    RollbackStarted {
+        stage: Arc<str>,
+        host: Arc<str>,
+    },
+    /// The rollback of a host ended: every rollback step succeeded (`ok`), or one failed.
+    /// The host still counts as failed.
+    RollbackFinished {
+        stage: Arc<str>,
+        host: Arc<str>,
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        duration_secs: f64,
+    },
     StepStarted {
         stage: Arc<str>,
         host: Arc<str>,

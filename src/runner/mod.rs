@@ -9,6 +9,7 @@ mod context;
 mod event;
 mod probe;
 mod probe_result;
+mod rollback;
 mod runner;
 mod stage;
 mod step;

@@ -10,9 +10,11 @@ use super::cancel::Cancel;
 use super::check::run_check;
 use super::context::Context;
 use super::event::{Event, HostOutcome};
+use super::rollback::roll_back;
 use super::step::{StepResult, run_step};
 use super::step_outcome::StepOutcome;
 use super::summary::StageStatus;
+use crate::playbook::RollbackScope;
 
 /// Runs one stage on its hosts, batch by batch: ok when its failed and unreachable hosts
 /// stay within `max-fail` (none by default), failed otherwise. When they exceed it, the
@@ -36,6 +38,9 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
     let mut failures = 0;
     let mut skipped = false;
     let mut stopped = false;
+    // Hosts the stage changed, and hosts already rolled back, by position.
+    let mut changed = vec![false; planned.hosts.len()];
+    let mut rolled_back = vec![false; planned.hosts.len()];
     for (b, batch) in rollout.batches.iter().enumerate() {
         if b > 0 && !rollout.pause.is_zero() && !context.cancelled().graceful() {
             tokio::select! {
@@ -61,18 +66,45 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
         let mut hosts = JoinSet::new();
         for position in batch.clone() {
             let context = context.clone();
-            hosts.spawn(async move { run_host(&context, stage, position).await });
+            hosts.spawn(async move { (position, run_host(&context, stage, position).await) });
         }
-        while let Some(outcome) = hosts.join_next().await {
+        let mut failed = Vec::new();
+        while let Some(done) = hosts.join_next().await {
+            let (position, (outcome, changed_host)) = done
+                .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()));
+            changed[position] = changed_host;
             match outcome {
-                Ok(HostOutcome::Ok) => {}
-                Ok(HostOutcome::Failed | HostOutcome::Unreachable) => failures += 1,
-                Ok(HostOutcome::Skipped | HostOutcome::NotStarted) => skipped = true,
-                Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+                HostOutcome::Ok => {}
+                HostOutcome::Failed => {
+                    failures += 1;
+                    failed.push(position);
+                }
+                HostOutcome::Unreachable => failures += 1,
+                HostOutcome::Skipped | HostOutcome::NotStarted => skipped = true,
             }
         }
+        // Failed hosts are put back before anything else starts; unreachable ones cannot be.
+        if planned.rollback.is_some() && !failed.is_empty() {
+            failed.sort_unstable();
+            roll_back(&context, stage, &failed).await;
+            failed.iter().for_each(|&p| rolled_back[p] = true);
+        }
     }
-    let ok = !stopped && !skipped && failures <= rollout.max_fail;
+    let stage_failed = stopped || failures > rollout.max_fail;
+    if stage_failed
+        && planned
+            .rollback
+            .as_ref()
+            .is_some_and(|r| r.scope == RollbackScope::Stage)
+    {
+        let touched: Vec<usize> = (0..planned.hosts.len())
+            .filter(|&p| changed[p] && !rolled_back[p] && !context.is_lost(planned.hosts[p]))
+            .collect();
+        if !touched.is_empty() {
+            roll_back(&context, stage, &touched).await;
+        }
+    }
+    let ok = !stage_failed && !skipped;
     context
         .emit(Event::StageFinished {
             stage: context.stage_names[stage].clone(),
@@ -121,10 +153,12 @@ async fn not_started(context: &Context, stage: usize, failures: usize, from: usi
 }
 
 /// Runs a stage's steps on the host at `position` in the stage's host list.
-async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
+/// Returns how the host ended and whether any step changed it.
+async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutcome, bool) {
     let planned = &context.plan.stages[stage];
     let host = planned.hosts[position];
     let steps = planned.steps.len();
+    let mut changed_any = false;
 
     let outcome = async {
         let _job = tokio::select! {
@@ -149,8 +183,16 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
             if context.cancelled().graceful() {
                 return (HostOutcome::Skipped, k);
             }
-            let StepResult { outcome, changed } =
-                run_step(context, &connection, stage, position, k).await;
+            let StepResult { outcome, changed } = run_step(
+                context,
+                &connection,
+                stage,
+                position,
+                &planned.steps[k],
+                k + 1,
+            )
+            .await;
+            changed_any |= changed;
             if outcome.ok() {
                 context.tally(host, |t| {
                     t.ok += 1;
@@ -204,7 +246,7 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> HostOutco
             duration_secs: started.elapsed().as_secs_f64(),
         })
         .await;
-    outcome
+    (outcome, changed_any)
 }
 
 /// Reports a host that could not be reached, or whose connection broke, and counts it.

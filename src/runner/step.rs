@@ -9,6 +9,7 @@ use super::context::Context;
 use super::event::Event;
 use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
+use crate::plan::PlannedStep;
 use crate::playbook::Action;
 use crate::transport::{Connection, ExecError, Executed, Output};
 
@@ -26,29 +27,30 @@ enum Ended {
     Cancelled(CancelReason),
 }
 
-/// Runs step `k` of a stage on the host at `position` in the stage's host list.
+/// Runs `step` of a stage, numbered `number` in its events, on the host at `position` in
+/// the stage's host list.
 pub(super) async fn run_step(
     context: &Context,
     connection: &Connection,
     stage: usize,
     position: usize,
-    k: usize,
+    step: &PlannedStep,
+    number: usize,
 ) -> StepResult {
     let planned = &context.plan.stages[stage];
-    let step = &planned.steps[k];
     let host = planned.hosts[position];
     let command = &step.commands[position];
     context
         .emit(Event::StepStarted {
             stage: context.stage_names[stage].clone(),
             host: context.host_names[host].clone(),
-            step: k + 1,
+            step: number,
             kind: step.kind.name().to_string(),
             command: command.clone(),
         })
         .await;
     let started = Instant::now();
-    let mut output = StepOutput::new(context, stage, host, k + 1);
+    let mut output = StepOutput::new(context, stage, host, number);
     let group = AtomicU32::new(0);
     let act = act(
         &step.actions[position],
@@ -99,7 +101,7 @@ pub(super) async fn run_step(
                 .emit(Event::StepTimedOut {
                     stage: context.stage_names[stage].clone(),
                     host: context.host_names[host].clone(),
-                    step: k + 1,
+                    step: number,
                     command: command.clone(),
                     timeout_secs: step.timeout.as_secs_f64(),
                 })
@@ -118,7 +120,7 @@ pub(super) async fn run_step(
         .emit(Event::StepFinished {
             stage: context.stage_names[stage].clone(),
             host: context.host_names[host].clone(),
-            step: k + 1,
+            step: number,
             command: command.clone(),
             outcome: outcome.clone(),
             changed,

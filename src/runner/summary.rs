@@ -26,6 +26,9 @@ pub struct HostTotals {
     /// Stages whose rollout stopped before reaching this host.
     pub not_started: usize,
     pub duration_secs: f64,
+    /// Whether the host was rolled back, and whether that worked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<bool>,
     /// The first failure, for the recap: stage, step and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,

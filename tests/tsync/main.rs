@@ -11,6 +11,7 @@ mod output;
 mod plan;
 mod quoting;
 mod robustness;
+mod rollback;
 mod rollout;
 mod run;
 mod schema;

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kdl::{KdlDocument, KdlNode};
 use tsync::playbook::{
-    CheckNode, DocumentNode, GroupNode, NodeKind, PlaybookNode, StageNode, StepNode, TOP,
+    CheckNode, DocumentNode, GroupNode, NodeKind, PlaybookNode, RollbackNode, StageNode, StepNode,
+    TOP,
 };
 
 fn schema() -> KdlDocument {
@@ -69,6 +70,7 @@ impl Tables {
         tables.add::<StageNode>();
         tables.add::<StepNode>();
         tables.add::<CheckNode>();
+        tables.add::<RollbackNode>();
         tables
     }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::Plan;
-use crate::playbook::Amount;
+use crate::plan::{Plan, PlannedStep};
+use crate::playbook::{Amount, RollbackScope};
 
 /// JSON form of a plan (`tsync plan --format json`).
 #[derive(Serialize)]
@@ -28,6 +28,14 @@ pub struct StageView<'a> {
     pub checks: Vec<CheckView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rolling: Option<RollingView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct RollbackView<'a> {
+    pub scope: RollbackScope,
+    pub steps: Vec<StepView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -96,16 +104,7 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                     steps: stage
                         .steps
                         .iter()
-                        .map(|s| StepView {
-                            kind: s.kind.name(),
-                            written: &s.written,
-                            timeout_secs: s.timeout.as_secs_f64(),
-                            commands: host_names
-                                .iter()
-                                .copied()
-                                .zip(s.commands.iter().map(String::as_str))
-                                .collect(),
-                        })
+                        .map(|s| step_view(s, &host_names))
                         .collect(),
                     checks: stage
                         .checks
@@ -126,6 +125,10 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                             healthy: c.healthy,
                         })
                         .collect(),
+                    rollback: stage.rollback.as_ref().map(|r| RollbackView {
+                        scope: r.scope,
+                        steps: r.steps.iter().map(|s| step_view(s, &host_names)).collect(),
+                    }),
                     rolling: stage.rolling.as_ref().map(|r| RollingView {
                         batch: r.batch[0],
                         sizes: r.batch.clone(),
@@ -139,6 +142,19 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                     }),
                 }
             })
+            .collect(),
+    }
+}
+
+fn step_view<'a>(step: &'a PlannedStep, host_names: &[&'a str]) -> StepView<'a> {
+    StepView {
+        kind: step.kind.name(),
+        written: &step.written,
+        timeout_secs: step.timeout.as_secs_f64(),
+        commands: host_names
+            .iter()
+            .copied()
+            .zip(step.commands.iter().map(String::as_str))
             .collect(),
     }
 }

@@ -300,8 +300,7 @@ impl Parser<'_> {
         names.extend(known.iter().map(String::as_str));
         let templates = playbook.stages.iter().flat_map(|stage| {
             stage
-                .steps
-                .iter()
+                .all_steps()
                 .flat_map(|s| s.templates())
                 .chain(stage.checks.iter().map(|c| c.template()))
         });

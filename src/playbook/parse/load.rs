@@ -63,7 +63,7 @@ impl<'a> Loader<'a> {
     /// the script into the step. Returns one entry per script step, in the order written:
     /// why it could not be read, or `None`.
     pub fn load(&self, playbook: &mut Playbook) -> Vec<Option<Diagnostic>> {
-        let steps = playbook.stages.iter_mut().flat_map(|s| s.steps.iter_mut());
+        let steps = playbook.stages.iter_mut().flat_map(|s| s.all_steps_mut());
         steps
             .filter_map(|step| match &mut step.action {
                 Action::Script { path, body, .. } => Some((path, body)),

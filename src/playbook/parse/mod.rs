@@ -18,6 +18,6 @@ pub use groups::GroupNode;
 pub use load::read_source;
 pub use node_kind::{NodeKind, TOP};
 pub use parser::Parser;
-pub use stages::StageNode;
+pub use stages::{RollbackNode, StageNode};
 pub use steps::StepNode;
 pub use values::MAX_DURATION;

@@ -10,7 +10,7 @@ use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::{text_offset, value_span};
 use crate::diagnostic::Code;
-use crate::playbook::{Amount, Rolling, Stage, StepKind};
+use crate::playbook::{Amount, Rollback, RollbackScope, Rolling, Stage, Step, StepKind};
 use crate::selector::Selector;
 
 /// The nodes inside `stage`.
@@ -22,12 +22,13 @@ pub enum StageNode {
     Step(StepKind),
     Check,
     Rolling,
+    Rollback,
 }
 
 /// [`StageNode::ALL`], built from [`StepKind::ALL`] so that a new step kind is accepted in
 /// a stage without a second list to keep in step.
-const STAGE_NODES: [StageNode; 5 + StepKind::ALL.len()] = {
-    let mut all = [StageNode::Description; 5 + StepKind::ALL.len()];
+const STAGE_NODES: [StageNode; 6 + StepKind::ALL.len()] = {
+    let mut all = [StageNode::Description; 6 + StepKind::ALL.len()];
     all[1] = StageNode::Needs;
     all[2] = StageNode::On;
     let mut i = 0;
@@ -37,6 +38,7 @@ const STAGE_NODES: [StageNode; 5 + StepKind::ALL.len()] = {
     }
     all[3 + i] = StageNode::Check;
     all[4 + i] = StageNode::Rolling;
+    all[5 + i] = StageNode::Rollback;
     all
 };
 
@@ -52,6 +54,7 @@ impl NodeKind for StageNode {
             Self::Step(kind) => kind.name(),
             Self::Check => "check",
             Self::Rolling => "rolling",
+            Self::Rollback => "rollback",
         }
     }
 
@@ -59,7 +62,41 @@ impl NodeKind for StageNode {
         match self {
             Self::Step(kind) => kind.properties(),
             Self::Rolling => &["batch", "max-fail", "pause"],
+            Self::Rollback => &["scope"],
             Self::Description | Self::Needs | Self::On | Self::Check => &[],
+        }
+    }
+}
+
+/// The nodes inside `rollback`: steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackNode {
+    Step(StepKind),
+}
+
+const ROLLBACK_NODES: [RollbackNode; StepKind::ALL.len()] = {
+    let mut all = [RollbackNode::Step(StepKind::ALL[0]); StepKind::ALL.len()];
+    let mut i = 0;
+    while i < StepKind::ALL.len() {
+        all[i] = RollbackNode::Step(StepKind::ALL[i]);
+        i += 1;
+    }
+    all
+};
+
+impl NodeKind for RollbackNode {
+    const PARENTS: &'static [&'static str] = &["rollback"];
+    const ALL: &'static [Self] = &ROLLBACK_NODES;
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Step(kind) => kind.name(),
+        }
+    }
+
+    fn properties(self) -> &'static [&'static str] {
+        match self {
+            Self::Step(kind) => kind.properties(),
         }
     }
 }
@@ -75,6 +112,7 @@ impl Parser<'_> {
             steps: Vec::new(),
             checks: Vec::new(),
             rolling: None,
+            rollback: None,
             span: node.span(),
         };
         let mut on_seen = false;
@@ -113,6 +151,14 @@ impl Parser<'_> {
                         self.duplicate_node(child, first, "a stage rolls out one way");
                     } else {
                         stage.rolling = self.rolling(child, kind);
+                    }
+                }
+                StageNode::Rollback => {
+                    if let Some(previous) = &stage.rollback {
+                        let first = previous.span;
+                        self.duplicate_node(child, first, "a stage has one rollback");
+                    } else {
+                        stage.rollback = self.rollback(child, kind);
                     }
                 }
             }
@@ -180,6 +226,42 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// `rollback scope="failed" { run "…" }`: the steps that put a host back.
+    fn rollback(&mut self, node: &KdlNode, kind: StageNode) -> Option<Rollback> {
+        self.no_args(node);
+        self.props(node, kind);
+        let scope = match node.entry("scope") {
+            None => RollbackScope::Failed,
+            Some(entry) => match entry.value() {
+                KdlValue::String(s) if s == "failed" => RollbackScope::Failed,
+                KdlValue::String(s) if s == "stage" => RollbackScope::Stage,
+                other => {
+                    self.wrong_type(entry, "\"failed\" or \"stage\"", other);
+                    RollbackScope::Failed
+                }
+            },
+        };
+        let steps: Vec<Step> = self
+            .children::<RollbackNode>(node)
+            .into_iter()
+            .filter_map(|(RollbackNode::Step(kind), child)| self.step(child, kind))
+            .collect();
+        if steps.is_empty() && node.children().is_none_or(|c| c.nodes().is_empty()) {
+            self.error(
+                Code::MissingArgument,
+                node.name().span(),
+                "a rollback without steps puts nothing back",
+                "no steps",
+                "add the steps inside braces: rollback { run \"ln -sfn releases/previous current\" }",
+            );
+        }
+        Some(Rollback {
+            steps,
+            scope,
+            span: node.span(),
+        })
     }
 
     fn rolling(&mut self, node: &KdlNode, kind: StageNode) -> Option<Rolling> {
