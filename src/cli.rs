@@ -50,6 +50,10 @@ pub enum Command {
     /// Run a playbook: its stages in order, each on its hosts in parallel
     Apply {
         playbook: PathBuf,
+        /// Touch nothing: connect to every host, evaluate guards and checks read-only, and
+        /// show what a real run would do, host by host
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         inputs: Inputs,
         #[command(flatten)]

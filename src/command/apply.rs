@@ -8,13 +8,19 @@ use crate::command::execute::execute;
 use crate::exit_code;
 use crate::report::diagnostics::{self, Color};
 
-pub fn run(path: &Path, inputs: &Inputs, execution: &Execution, color: Color) -> i32 {
+pub fn run(
+    path: &Path,
+    dry_run: bool,
+    inputs: &Inputs,
+    execution: &Execution,
+    color: Color,
+) -> i32 {
     let mut prepared = Prepared::new(inputs);
     let (plan, found) = prepared.plan(path);
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
-        Some(plan) => execute(plan, execution, color),
+        Some(plan) => execute(plan, execution, dry_run, color),
         None => {
             if let Some(counts) = diagnostics::summary(&prepared.diagnostics) {
                 eprintln!("not applied: {counts}");

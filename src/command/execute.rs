@@ -13,7 +13,9 @@ use crate::report::diagnostics::Color;
 use crate::report::{Reporter, Reporters};
 use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner};
 
-pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
+/// Runs `plan` (or, with `dry_run`, shows what running it would do) and returns the exit
+/// code.
+pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -28,6 +30,7 @@ pub fn execute(plan: Plan, execution: &Execution, color: Color) -> i32 {
         jobs: execution.jobs,
         connect_timeout: execution.connect_timeout,
         max_connecting: execution.max_connecting,
+        dry_run,
     };
     let host_names: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
     let (events, received) = mpsc::channel::<Vec<Event>>(EVENT_QUEUE);

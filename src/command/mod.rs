@@ -23,9 +23,10 @@ pub fn run(cli: &Cli) -> i32 {
         } => plan::run(playbook, *format, inputs, cli.color),
         Command::Apply {
             playbook,
+            dry_run,
             inputs,
             execution,
-        } => apply::run(playbook, inputs, execution, cli.color),
+        } => apply::run(playbook, *dry_run, inputs, execution, cli.color),
         Command::Run {
             selector,
             command,

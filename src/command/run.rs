@@ -30,7 +30,7 @@ pub fn run(
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
-        Some(plan) => execute(plan, execution, color),
+        Some(plan) => execute(plan, execution, false, color),
         None => exit_code::INVALID_INPUT,
     }
 }

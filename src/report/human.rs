@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::Reporter;
 use super::printable::printable;
-use crate::runner::{CancelReason, Event, StepOutcome, Stream, Summary};
+use crate::runner::{CancelReason, Event, StepOutcome, Stream, Summary, Would};
 
 pub struct Human<W: Write> {
     out: W,
@@ -29,6 +29,8 @@ pub struct Human<W: Write> {
     /// Checks under way, by host and check: the attempt reached, the attempts allowed, and
     /// the last few attempts' results, shown if the check gives up.
     checking: BTreeMap<(Arc<str>, Arc<str>), CheckProgress>,
+    /// Dry run: steps that would run, by host.
+    would_run: BTreeMap<Arc<str>, usize>,
 }
 
 #[derive(Default)]
@@ -61,6 +63,7 @@ impl<W: Write> Human<W> {
                 .unwrap_or(0),
             progress: HashMap::new(),
             checking: BTreeMap::new(),
+            would_run: BTreeMap::new(),
             status_shown: false,
             status_text: String::new(),
             prefix: (None, String::new()),
@@ -189,6 +192,43 @@ impl<W: Write> Reporter for Human<W> {
                     let why = printable(error.as_deref().unwrap_or("failed")).into_owned();
                     self.paint(RED, &format!("✗ {host}: {stage} rollback failed: {why}"))
                 };
+                self.line(&text)?;
+            }
+            Event::StepPreview {
+                stage,
+                host,
+                step,
+                command,
+                would,
+                ..
+            } => {
+                let what = match would {
+                    Would::Run => {
+                        *self.would_run.entry(host.clone()).or_default() += 1;
+                        "would run"
+                    }
+                    Would::RunOnFailure => "would roll back with",
+                };
+                let text = format!("  {host}: {stage} step {step} {what}: {command}");
+                self.line(&printable(&text))?;
+            }
+            Event::CheckPreview {
+                stage,
+                host,
+                check,
+                target,
+                result,
+            } => {
+                let (style, verdict) = if result.ok {
+                    (GREEN, "healthy now")
+                } else {
+                    (YELLOW, "not healthy now")
+                };
+                let text = format!(
+                    "  {host}: {stage} check {check} ({target}) {verdict}: {}",
+                    result.describe()
+                );
+                let text = self.paint(style, &printable(&text));
                 self.line(&text)?;
             }
             Event::StepStarted { .. } => {}
@@ -405,6 +445,9 @@ impl<W: Write> Reporter for Human<W> {
 impl<W: Write> Human<W> {
     fn recap(&mut self, summary: &Summary) -> io::Result<()> {
         self.line("")?;
+        if summary.dry_run {
+            return self.dry_run_recap(summary);
+        }
         let title = self.paint(BOLD, "recap");
         self.line(&title)?;
         let width = self.width.max(4);
@@ -463,6 +506,26 @@ impl<W: Write> Human<W> {
             summary.hosts.len(),
             plural(summary.hosts.len()),
             secs(summary.duration_secs)
+        );
+        self.line(&text)
+    }
+}
+
+impl<W: Write> Human<W> {
+    /// What a real run would do, in one line: nothing was changed.
+    fn dry_run_recap(&mut self, summary: &Summary) -> io::Result<()> {
+        let steps: usize = self.would_run.values().sum();
+        let hosts = self.would_run.len();
+        let unreachable = summary.hosts.iter().filter(|h| h.unreachable > 0).count();
+        let verdict = if summary.interrupted {
+            self.paint(YELLOW, "dry run interrupted")
+        } else {
+            self.paint(BOLD, "dry run")
+        };
+        let text = format!(
+            "{verdict}: {steps} step{} would run on {hosts} host{}, 0 skipped, {unreachable} unreachable; nothing was changed",
+            plural(steps),
+            plural(hosts)
         );
         self.line(&text)
     }

@@ -21,6 +21,8 @@ pub(super) struct Context {
     pub(super) jobs: Semaphore,
     /// Makes the requests of http checks; its TLS settings are built once per run.
     pub(super) http: HttpClient,
+    /// A dry run: nothing that changes a host is sent.
+    pub(super) dry_run: bool,
     pub(super) totals: Mutex<Vec<HostTotals>>,
     /// The plan's names, shared by every event that carries them.
     pub(super) stage_names: Vec<Arc<str>>,
@@ -84,6 +86,21 @@ impl Context {
             .await
             .clone()
             .map_err(|e| e.message)
+    }
+
+    /// Reports a host that could not be reached, or whose connection broke, and counts it.
+    pub(super) async fn unreachable(&self, stage: usize, host: usize, error: String, what: &str) {
+        let name = &self.plan.stages[stage].name;
+        self.tally(host, |t| {
+            t.unreachable += 1;
+            t.failure.get_or_insert(format!("{name}: {what}: {error}"));
+        });
+        self.emit(Event::HostUnreachable {
+            stage: self.stage_names[stage].clone(),
+            host: self.host_names[host].clone(),
+            error,
+        })
+        .await;
     }
 
     /// The host's connection broke earlier in the run.

@@ -65,6 +65,25 @@ pub enum Event {
         error: Option<String>,
         duration_secs: f64,
     },
+    /// Dry run: what a real run would do with a step on a host, its command filled in.
+    StepPreview {
+        stage: Arc<str>,
+        host: Arc<str>,
+        /// Counted from 1; a stage's rollback steps are numbered after its own steps.
+        step: usize,
+        kind: String,
+        command: String,
+        would: Would,
+    },
+    /// Dry run: a check probed once, showing the host's health as it is now.
+    CheckPreview {
+        stage: Arc<str>,
+        host: Arc<str>,
+        check: Arc<str>,
+        target: String,
+        #[serde(flatten)]
+        result: ProbeResult,
+    },
     StepStarted {
         stage: Arc<str>,
         host: Arc<str>,
@@ -160,6 +179,16 @@ pub enum Event {
     RunFinished {
         summary: Summary,
     },
+}
+
+/// What a real run would do with a step on a host, as a dry run sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Would {
+    /// Run it.
+    Run,
+    /// Run it only if the host fails: a rollback step.
+    RunOnFailure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

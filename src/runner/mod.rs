@@ -6,6 +6,7 @@
 mod cancel;
 mod check;
 mod context;
+mod dry_run;
 mod event;
 mod probe;
 mod probe_result;
@@ -19,7 +20,7 @@ mod stream;
 mod summary;
 
 pub use cancel::{Cancel, CancelReason};
-pub use event::{Event, HostOutcome};
+pub use event::{Event, HostOutcome, Would};
 pub use probe_result::ProbeResult;
 pub use runner::{EVENT_QUEUE, RunOptions, Runner};
 pub use step_outcome::{StepEnd, StepOutcome};

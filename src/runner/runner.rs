@@ -33,6 +33,8 @@ pub struct RunOptions {
     pub connect_timeout: Duration,
     /// SSH handshakes in flight at once.
     pub max_connecting: usize,
+    /// Change nothing: connect, evaluate guards and checks, report what would run.
+    pub dry_run: bool,
 }
 
 /// How many batches of events may wait for the reporter. A batch holds at most about
@@ -83,6 +85,7 @@ impl Runner {
             lost: Mutex::new(vec![None; plan.hosts.len()]),
             jobs: Semaphore::new(self.options.jobs.max(1)),
             http: HttpClient::default(),
+            dry_run: self.options.dry_run,
             totals: Mutex::new(
                 plan.hosts
                     .iter()
@@ -216,6 +219,7 @@ impl Runner {
         };
         let summary = Summary {
             ok: exit_code == exit_code::SUCCESS,
+            dry_run: self.options.dry_run,
             interrupted,
             duration_secs: started.elapsed().as_secs_f64(),
             exit_code,

@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 use super::cancel::Cancel;
 use super::check::run_check;
 use super::context::Context;
+use super::dry_run::preview_host;
 use super::event::{Event, HostOutcome};
 use super::rollback::roll_back;
 use super::step::{StepResult, run_step};
@@ -42,7 +43,9 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
     let mut changed = vec![false; planned.hosts.len()];
     let mut rolled_back = vec![false; planned.hosts.len()];
     for (b, batch) in rollout.batches.iter().enumerate() {
-        if b > 0 && !rollout.pause.is_zero() && !context.cancelled().graceful() {
+        // A dry run shows every batch, without waiting between them.
+        if b > 0 && !rollout.pause.is_zero() && !context.cancelled().graceful() && !context.dry_run
+        {
             tokio::select! {
                 () = tokio::time::sleep(rollout.pause) => {}
                 _ = context.until(Cancel::graceful) => {}
@@ -66,7 +69,14 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
         let mut hosts = JoinSet::new();
         for position in batch.clone() {
             let context = context.clone();
-            hosts.spawn(async move { (position, run_host(&context, stage, position).await) });
+            hosts.spawn(async move {
+                let done = if context.dry_run {
+                    (preview_host(&context, stage, position).await, false)
+                } else {
+                    run_host(&context, stage, position).await
+                };
+                (position, done)
+            });
         }
         let mut failed = Vec::new();
         while let Some(done) = hosts.join_next().await {
@@ -175,7 +185,7 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
         let connection = match connection {
             Ok(c) => c,
             Err(error) => {
-                unreachable(context, stage, host, error, "unreachable").await;
+                context.unreachable(stage, host, error, "unreachable").await;
                 return (HostOutcome::Unreachable, 0);
             }
         };
@@ -202,7 +212,9 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
             }
             if let StepOutcome::ConnectionLost { message } = outcome {
                 context.mark_lost(host, &message);
-                unreachable(context, stage, host, message, "connection lost").await;
+                context
+                    .unreachable(stage, host, message, "connection lost")
+                    .await;
                 return (HostOutcome::Unreachable, k + 1);
             }
             let why = outcome.failure(&planned.steps[k].written);
@@ -247,20 +259,4 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
         })
         .await;
     (outcome, changed_any)
-}
-
-/// Reports a host that could not be reached, or whose connection broke, and counts it.
-async fn unreachable(context: &Context, stage: usize, host: usize, error: String, what: &str) {
-    let name = &context.plan.stages[stage].name;
-    context.tally(host, |t| {
-        t.unreachable += 1;
-        t.failure.get_or_insert(format!("{name}: {what}: {error}"));
-    });
-    context
-        .emit(Event::HostUnreachable {
-            stage: context.stage_names[stage].clone(),
-            host: context.host_names[host].clone(),
-            error,
-        })
-        .await;
 }

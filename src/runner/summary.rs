@@ -6,6 +6,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub ok: bool,
+    /// A dry run: nothing ran; `ok` says a real run could start.
+    pub dry_run: bool,
     pub interrupted: bool,
     pub duration_secs: f64,
     pub exit_code: i32,

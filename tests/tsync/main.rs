@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod connect;
+mod dry_run;
 mod gates;
 mod inventory;
 mod layers;
