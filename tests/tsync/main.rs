@@ -18,3 +18,4 @@ mod run;
 mod schema;
 mod stopping;
 mod support;
+mod workflows;
