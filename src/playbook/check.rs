@@ -61,6 +61,9 @@ pub struct HttpExpect {
     pub insecure: bool,
     /// Made from tsync's own machine instead of the host's position (public endpoints).
     pub from_controller: bool,
+    /// Follow redirects (up to 5) and judge the last answer; off by default, so that a 301
+    /// to a login page never passes as healthy.
+    pub follow_redirects: bool,
 }
 
 impl HttpExpect {
@@ -135,6 +138,9 @@ impl Probe<String> {
                 let mut text = format!("GET {url} expects {}", expect.expects());
                 if let Some(body) = &expect.body_contains {
                     text.push_str(&format!(" and a body containing {body:?}"));
+                }
+                if expect.follow_redirects {
+                    text.push_str(", following redirects");
                 }
                 if expect.from_controller {
                     text.push_str(", from this machine");
@@ -216,7 +222,13 @@ impl ProbeKind {
     /// The properties a probe of this kind takes.
     pub fn properties(self) -> &'static [&'static str] {
         match self {
-            ProbeKind::Http => &["status", "body-contains", "insecure", "from"],
+            ProbeKind::Http => &[
+                "status",
+                "body-contains",
+                "insecure",
+                "from",
+                "follow-redirects",
+            ],
             ProbeKind::Tcp | ProbeKind::Cmd => &[],
         }
     }

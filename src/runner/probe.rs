@@ -18,6 +18,9 @@ use crate::transport::{Connection, ExecError, HttpClient, Output};
 /// stream still open after this long has its channel open.
 const TCP_SETTLE: Duration = Duration::from_millis(500);
 
+/// Redirects followed at most, with `follow-redirects=#true`.
+const MAX_REDIRECTS: u32 = 5;
+
 /// Runs `probe` once on the host of `connection`.
 pub(super) async fn attempt(
     http: &HttpClient,
@@ -55,34 +58,27 @@ async fn http_get(
     expect: &HttpExpect,
 ) -> ProbeResult {
     // The plan checked the URL.
-    let Ok(url) = url.parse::<Uri>() else {
+    let Ok(mut url) = url.parse::<Uri>() else {
         return ProbeResult::failed(format!("`{url}` is not a URL"));
     };
-    let host = url.host().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let default_port = if url.scheme_str() == Some("https") {
-        443
-    } else {
-        80
-    };
-    let port = url.port_u16().unwrap_or(default_port);
-    let answer = if expect.from_controller {
-        match TcpStream::connect((host, port)).await {
-            Ok(stream) => http.get(stream, &url, expect.insecure).await,
-            Err(e) => Err(format!("cannot connect from here: {e}")),
+    let mut hops = 0;
+    let answer = loop {
+        let answer = match get_once(http, connection, &url, expect).await {
+            Ok(answer) => answer,
+            Err(error) => return ProbeResult::failed(error),
+        };
+        let next = answer
+            .location
+            .as_deref()
+            .filter(|_| expect.follow_redirects && (300..400).contains(&answer.status))
+            .and_then(|location| redirect_target(&url, location));
+        match next {
+            Some(next) if hops < MAX_REDIRECTS => {
+                hops += 1;
+                url = next;
+            }
+            _ => break answer,
         }
-    } else {
-        match connection.tunnel(host, port).await {
-            Ok(tunnel) => match tunnel.connect().await {
-                Ok(stream) => http.get(stream, &url, expect.insecure).await,
-                Err(e) => Err(format!("cannot open the tunnel: {e}")),
-            },
-            Err(e) => Err(e),
-        }
-    };
-    let answer = match answer {
-        Ok(answer) => answer,
-        Err(error) => return ProbeResult::failed(error),
     };
     let status_ok = expect.passes(answer.status);
     let body_ok = expect
@@ -91,8 +87,11 @@ async fn http_get(
         .is_none_or(|text| answer.body.contains(text.as_str()));
     let error = if !status_ok {
         Some(match &answer.location {
-            Some(location) if (300..400).contains(&answer.status) => {
+            Some(location) if (300..400).contains(&answer.status) && !expect.follow_redirects => {
                 format!("redirected to {location} (redirects are not followed)")
+            }
+            Some(location) if (300..400).contains(&answer.status) => {
+                format!("still redirected to {location} after {MAX_REDIRECTS} redirects")
             }
             _ => format!("expected {}", expect.expects()),
         })
@@ -111,6 +110,48 @@ async fn http_get(
         body: first_line(&answer.body),
         error,
     }
+}
+
+/// One GET of `url`, from the host's position or from here.
+async fn get_once(
+    http: &HttpClient,
+    connection: &Connection,
+    url: &Uri,
+    expect: &HttpExpect,
+) -> Result<crate::transport::HttpAnswer, String> {
+    let host = url.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let default_port = if url.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let port = url.port_u16().unwrap_or(default_port);
+    if expect.from_controller {
+        match TcpStream::connect((host, port)).await {
+            Ok(stream) => http.get(stream, url, expect.insecure).await,
+            Err(e) => Err(format!("cannot connect from here: {e}")),
+        }
+    } else {
+        let tunnel = connection.tunnel(host, port).await?;
+        match tunnel.connect().await {
+            Ok(stream) => http.get(stream, url, expect.insecure).await,
+            Err(e) => Err(format!("cannot open the tunnel: {e}")),
+        }
+    }
+}
+
+/// Where a redirect from `from` to `location` (absolute, or a path on the same server)
+/// leads.
+fn redirect_target(from: &Uri, location: &str) -> Option<Uri> {
+    let target: Uri = location.parse().ok()?;
+    if target.scheme().is_some() {
+        return Some(target);
+    }
+    let mut parts = target.into_parts();
+    parts.scheme = from.scheme().cloned();
+    parts.authority = from.authority().cloned();
+    Uri::from_parts(parts).ok()
 }
 
 async fn tcp(connection: &Connection, address: &str, timeout: Duration) -> ProbeResult {

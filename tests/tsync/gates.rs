@@ -228,6 +228,11 @@ fn statuses_bodies_and_redirects_are_judged_as_written() {
         "redirected to /login (redirects are not followed)"
     );
     probe_once(&lab, &format!(r#"http "{url}" status="200 301""#), 0);
+    // Followed when asked: the login page's answer is judged.
+    std::fs::write(lab.srv(0).join("health"), "301 200").unwrap();
+    let before = service.requests();
+    probe_once(&lab, &format!(r#"http "{url}" follow-redirects=#true"#), 0);
+    assert_eq!(service.requests() - before, 2);
     // From this machine instead of the host: the same service, reached directly.
     std::fs::write(lab.srv(0).join("health"), "200").unwrap();
     probe_once(&lab, &format!(r#"http "{url}" from="controller""#), 0);

@@ -173,6 +173,9 @@ impl Parser<'_> {
         if let Some(entry) = node.entry("insecure") {
             expect.insecure = self.boolean(entry).unwrap_or(false);
         }
+        if let Some(entry) = node.entry("follow-redirects") {
+            expect.follow_redirects = self.boolean(entry).unwrap_or(false);
+        }
         if let Some(entry) = node.entry("from") {
             expect.from_controller = match entry.value() {
                 KdlValue::String(s) if s == "host" => false,
