@@ -18,6 +18,10 @@ pub struct HostOptions {
     /// (`$SSH_ORIGINAL_COMMAND`) in a child shell, as rc files, motd scripts and audit
     /// wrappers do. The command's shell is then not the session leader.
     pub noisy_login: bool,
+    /// The login's key is read from the host's own `/srv/.ssh/authorized_keys` (a copy of
+    /// the lab's), which the login may move away: a step can then cut off new logins to
+    /// this host, as a bad sshd or firewall change would, while open connections stay up.
+    pub keys_in_srv: bool,
 }
 
 impl Default for HostOptions {
@@ -29,6 +33,7 @@ impl Default for HostOptions {
             mem_total_kb: 8 * 1024 * 1024,
             mem_available_kb: 6 * 1024 * 1024,
             noisy_login: false,
+            keys_in_srv: false,
         }
     }
 }

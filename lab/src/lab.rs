@@ -425,6 +425,30 @@ impl HostSetup<'_> {
                 user.name
             )))?;
         }
+        // Where sshd finds the login's key: the lab's file, or the host's own copy.
+        let keys_in_srv = if self.full {
+            PathBuf::from("/srv/.ssh/authorized_keys")
+        } else {
+            srv.join(".ssh/authorized_keys")
+        };
+        if options.keys_in_srv {
+            let dir = srv.join(".ssh");
+            fs::create_dir_all(&dir)
+                .map_err(LabError::io(format!("creating {}", dir.display())))?;
+            let copy = dir.join("authorized_keys");
+            fs::copy(self.authorized_keys, &copy)
+                .map_err(LabError::io(format!("writing {}", copy.display())))?;
+            if self.full {
+                let user = self.user;
+                for path in [&dir, &copy] {
+                    chown(path, Some(user.uid), Some(user.gid)).map_err(LabError::io(format!(
+                        "handing {} to {}",
+                        path.display(),
+                        user.name
+                    )))?;
+                }
+            }
+        }
         let wrapper = self.host_dir.join("noisy-login");
         if options.noisy_login {
             write_file(&wrapper, NOISY_LOGIN)?;
@@ -434,7 +458,11 @@ impl HostSetup<'_> {
         let sshd_config = SshdConfig {
             listen: self.endpoint,
             host_key: &self.host_dir.join(HOST_KEY),
-            authorized_keys: self.authorized_keys,
+            authorized_keys: if options.keys_in_srv {
+                &keys_in_srv
+            } else {
+                self.authorized_keys
+            },
             user: &self.user.name,
             home: (!self.full).then_some(srv.as_path()),
             force_command: options.noisy_login.then_some(wrapper.as_path()),

@@ -16,7 +16,7 @@ mod stage_graph;
 
 pub use plan::{Plan, PlannedStage};
 pub use planned_check::PlannedCheck;
-pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedStep};
+pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedConfirm, PlannedStep};
 pub use resolve::resolve_or_report;
 pub use rollout::{PlannedRollback, Rollout};
 pub use selection::Selection;

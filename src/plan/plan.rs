@@ -197,6 +197,7 @@ impl Plan {
                     timeout,
                     commands: vec![command.to_string(); hosts.len()],
                     actions: vec![Action::Run(command.to_string()); hosts.len()],
+                    confirm: None,
                 }],
                 checks: Vec::new(),
                 rolling: None,

@@ -24,6 +24,15 @@ pub struct PlannedStep {
     pub commands: Vec<String>,
     /// The action filled in for each host, in the same order: what the runner carries out.
     pub actions: Vec<Action<String>>,
+    /// For a step with `confirm`: how long the host waits, and its revert command per host.
+    pub confirm: Option<PlannedConfirm>,
+}
+
+#[derive(Debug)]
+pub struct PlannedConfirm {
+    pub within: Duration,
+    /// The revert command for each host, in the stage's host order.
+    pub reverts: Vec<String>,
 }
 
 /// The step for each of `hosts`, its placeholders filled in.
@@ -34,6 +43,7 @@ pub(super) fn plan_step(
 ) -> Result<PlannedStep, RenderError> {
     let mut commands = Vec::with_capacity(hosts.len());
     let mut actions = Vec::with_capacity(hosts.len());
+    let mut reverts = Vec::new();
     for h in hosts {
         let render = |t: &Template| t.render(|name| h.get(name, vars));
         // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
@@ -47,6 +57,9 @@ pub(super) fn plan_step(
                 name.value,
                 quote_word(&render(value)?)
             ));
+        }
+        if let Some(confirm) = &step.confirm {
+            reverts.push(render(&confirm.revert)?);
         }
         let action = step.action.fill(render)?;
         command.push_str(&action.command());
@@ -63,6 +76,10 @@ pub(super) fn plan_step(
             .unwrap_or(DEFAULT_STEP_TIMEOUT),
         commands,
         actions,
+        confirm: step.confirm.as_ref().map(|c| PlannedConfirm {
+            within: c.within.value,
+            reverts,
+        }),
     })
 }
 

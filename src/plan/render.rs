@@ -158,6 +158,18 @@ fn write_step(out: &mut String, step: &PlannedStep, names: &[&str], indent: &str
         step.written,
         humantime::format_duration(step.timeout)
     );
+    if let Some(confirm) = &step.confirm {
+        let _ = writeln!(
+            out,
+            "{indent}  confirmed over a new connection within {}, or the host runs: {}",
+            humantime::format_duration(confirm.within),
+            confirm
+                .reverts
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default()
+        );
+    }
     let first = step.commands.first();
     if step.commands.iter().all(|c| Some(c) == first) {
         if let Some(command) = first.filter(|c| **c != step.written) {

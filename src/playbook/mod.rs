@@ -24,5 +24,5 @@ pub use rollback::{Rollback, RollbackScope};
 pub use rolling::Rolling;
 pub use spanned::Spanned;
 pub use stage::Stage;
-pub use step::{Action, Step, StepKind};
+pub use step::{Action, Confirm, Step, StepKind};
 pub use template::{RenderError, Template, is_var_name};

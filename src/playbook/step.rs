@@ -18,7 +18,19 @@ pub struct Step {
     pub timeout: Option<Spanned<Duration>>,
     /// Environment variables set for this step only.
     pub env: Vec<(Spanned<String>, Template)>,
+    /// For a step that can cut off tsync's own access: the host undoes it by itself unless
+    /// tsync reaches it again over a new connection in time.
+    pub confirm: Option<Confirm>,
     pub span: SourceSpan,
+}
+
+/// `confirm="30s" { revert "…" }`: deploy-rs's "magic rollback" for one step.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    /// How long the host waits for tsync's confirmation before it reverts.
+    pub within: Spanned<Duration>,
+    /// The command that undoes the step, run by the host itself.
+    pub revert: Template,
 }
 
 /// What a step does. As parsed, its values are templates; [`Action::fill`] makes the
@@ -124,7 +136,7 @@ impl StepKind {
     /// The properties a step of this kind takes.
     pub fn properties(self) -> &'static [&'static str] {
         match self {
-            StepKind::Run | StepKind::Script => &["cwd", "timeout"],
+            StepKind::Run | StepKind::Script => &["cwd", "timeout", "confirm"],
         }
     }
 }
@@ -142,5 +154,6 @@ impl Step {
             .into_iter()
             .chain(self.cwd.iter())
             .chain(self.env.iter().map(|(_, t)| t))
+            .chain(self.confirm.iter().map(|c| &c.revert))
     }
 }

@@ -347,6 +347,24 @@ impl<W: Write> Reporter for Human<W> {
                     }
                 }
             }
+            Event::Confirmation {
+                stage,
+                host,
+                step,
+                ok,
+                error,
+            } => {
+                let text = if *ok {
+                    self.paint(
+                        GREEN,
+                        &format!("✓ {host}: {stage} step {step} confirmed over a new connection"),
+                    )
+                } else {
+                    let why = printable(error.as_deref().unwrap_or("not confirmed")).into_owned();
+                    self.paint(RED, &format!("✗ {host}: {stage} step {step} {why}"))
+                };
+                self.line(&text)?;
+            }
             Event::StepTimedOut {
                 host,
                 stage,

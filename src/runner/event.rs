@@ -141,6 +141,16 @@ pub enum Event {
         error: Option<String>,
         duration_secs: f64,
     },
+    /// A step with `confirm` was confirmed over a new connection (`ok`), or was not and
+    /// the host reverts it by itself.
+    Confirmation {
+        stage: Arc<str>,
+        host: Arc<str>,
+        step: usize,
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
     StepTimedOut {
         stage: Arc<str>,
         host: Arc<str>,

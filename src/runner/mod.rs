@@ -5,6 +5,7 @@
 
 mod cancel;
 mod check;
+mod confirm;
 mod context;
 mod dry_run;
 mod event;

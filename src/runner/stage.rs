@@ -8,6 +8,7 @@ use tokio::task::JoinSet;
 
 use super::cancel::Cancel;
 use super::check::run_check;
+use super::confirm::confirm;
 use super::context::Context;
 use super::dry_run::preview_host;
 use super::event::{Event, HostOutcome};
@@ -169,6 +170,7 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
     let host = planned.hosts[position];
     let steps = planned.steps.len();
     let mut changed_any = false;
+    let mut armed = Vec::new();
 
     let outcome = async {
         let _job = tokio::select! {
@@ -193,7 +195,11 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
             if context.cancelled().graceful() {
                 return (HostOutcome::Skipped, k);
             }
-            let StepResult { outcome, changed } = run_step(
+            let StepResult {
+                outcome,
+                changed,
+                armed: watchdog,
+            } = run_step(
                 context,
                 &connection,
                 stage,
@@ -203,6 +209,7 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
             )
             .await;
             changed_any |= changed;
+            armed.extend(watchdog);
             if outcome.ok() {
                 context.tally(host, |t| {
                     t.ok += 1;
@@ -244,7 +251,37 @@ async fn run_host(context: &Context, stage: usize, position: usize) -> (HostOutc
         (HostOutcome::Ok, steps)
     };
     let started = Instant::now();
-    let (outcome, ran) = outcome.await;
+    let (mut outcome, ran) = outcome.await;
+    // Confirm the steps that asked for it, over a new connection, once everything passed;
+    // otherwise their watchdogs revert them.
+    for watchdog in &armed {
+        let result = if outcome == HostOutcome::Ok {
+            confirm(context, host, watchdog).await
+        } else {
+            Err(format!(
+                "not confirmed, as the host failed: it reverts step {} by itself within {}",
+                watchdog.step,
+                humantime::format_duration(watchdog.within)
+            ))
+        };
+        if let (Err(why), HostOutcome::Ok) = (&result, outcome) {
+            outcome = HostOutcome::Failed;
+            context.tally(host, |t| {
+                t.failed += 1;
+                t.failure
+                    .get_or_insert(format!("{}: step {}: {why}", planned.name, watchdog.step));
+            });
+        }
+        context
+            .emit(Event::Confirmation {
+                stage: context.stage_names[stage].clone(),
+                host: context.host_names[host].clone(),
+                step: watchdog.step,
+                ok: result.is_ok(),
+                error: result.err(),
+            })
+            .await;
+    }
     // Steps after a failure, or never started, are skipped.
     context.tally(host, |t| {
         t.skipped += steps - ran.min(steps);

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use super::cancel::{Cancel, CancelReason};
+use super::confirm::{Armed, arm};
 use super::context::Context;
 use super::event::Event;
 use super::step_outcome::StepOutcome;
@@ -18,6 +19,8 @@ pub(super) struct StepResult {
     pub(super) outcome: StepOutcome,
     /// The step changed the host (as its `step_finished` says).
     pub(super) changed: bool,
+    /// For a step with `confirm`: the watchdog that reverts it unless confirmed.
+    pub(super) armed: Option<Armed>,
 }
 
 /// How waiting for a step's action ended.
@@ -50,6 +53,40 @@ pub(super) async fn run_step(
         })
         .await;
     let started = Instant::now();
+    // The watchdog is armed before the step, so that a step that cuts tsync off is undone.
+    let mut armed = None;
+    if let Some(confirm) = &step.confirm {
+        match arm(
+            connection,
+            number,
+            confirm.within,
+            &confirm.reverts[position],
+        )
+        .await
+        {
+            Ok(watchdog) => armed = Some(watchdog),
+            Err(error) => {
+                let outcome = StepOutcome::FailedToRun { error };
+                context
+                    .emit(Event::StepFinished {
+                        stage: context.stage_names[stage].clone(),
+                        host: context.host_names[host].clone(),
+                        step: number,
+                        command: command.clone(),
+                        outcome: outcome.clone(),
+                        changed: false,
+                        duration_secs: started.elapsed().as_secs_f64(),
+                        stderr: String::new(),
+                    })
+                    .await;
+                return StepResult {
+                    outcome,
+                    changed: false,
+                    armed: None,
+                };
+            }
+        }
+    }
     let mut output = StepOutput::new(context, stage, host, number);
     let group = AtomicU32::new(0);
     let act = act(
@@ -128,7 +165,11 @@ pub(super) async fn run_step(
             stderr,
         })
         .await;
-    StepResult { outcome, changed }
+    StepResult {
+        outcome,
+        changed,
+        armed,
+    }
 }
 
 /// Carries out the step's action on the host: the one place that dispatches on its kind.

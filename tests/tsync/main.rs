@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod confirm;
 mod connect;
 mod dry_run;
 mod gates;

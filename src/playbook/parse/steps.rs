@@ -11,12 +11,13 @@ use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::value_span;
 use crate::diagnostic::Code;
-use crate::playbook::{Action, Spanned, Step, StepKind, Template};
+use crate::playbook::{Action, Confirm, Spanned, Step, StepKind, Template};
 
 /// The nodes inside a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepNode {
     Env,
+    Revert,
 }
 
 /// The names of the step kinds: every step takes the same children.
@@ -32,18 +33,19 @@ const STEP_NAMES: [&str; StepKind::ALL.len()] = {
 
 impl NodeKind for StepNode {
     const PARENTS: &'static [&'static str] = &STEP_NAMES;
-    const ALL: &'static [Self] = &[Self::Env];
+    const ALL: &'static [Self] = &[Self::Env, Self::Revert];
 
     fn name(self) -> &'static str {
         match self {
             Self::Env => "env",
+            Self::Revert => "revert",
         }
     }
 
     fn properties(self) -> &'static [&'static str] {
         // `env` takes any variable name; they are checked as names, not against a list.
         match self {
-            Self::Env => &[],
+            Self::Env | Self::Revert => &[],
         }
     }
 }
@@ -64,12 +66,38 @@ impl Parser<'_> {
             ))
         });
         let timeout = node.entry("timeout").and_then(|e| self.duration(e, false));
-        let env = self.env(node);
+        let (env, revert) = self.step_children(node);
+        let within = node.entry("confirm").and_then(|e| self.duration(e, false));
+        let confirm = match (within, revert) {
+            (Some(within), Some(revert)) => Some(Confirm { within, revert }),
+            (Some(within), None) => {
+                self.error(
+                    Code::MissingArgument,
+                    within.span,
+                    "a step with `confirm` needs a `revert` for the host to run when it is not confirmed",
+                    "no revert",
+                    "add the command that undoes the step: run \"…\" confirm=\"30s\" { revert \"…\" }",
+                );
+                None
+            }
+            (None, Some(revert)) if node.entry("confirm").is_none() => {
+                self.error(
+                    Code::MissingArgument,
+                    revert.text.span,
+                    "`revert` runs only for a step with `confirm`",
+                    "never run",
+                    "add confirm=\"30s\" to the step: the host reverts if tsync cannot reach it again in time",
+                );
+                None
+            }
+            (None, _) => None,
+        };
         Some(Step {
             action,
             cwd,
             timeout,
             env,
+            confirm,
             span: node.span(),
         })
     }
@@ -120,11 +148,24 @@ impl Parser<'_> {
         })
     }
 
-    /// The `env` children of a step: variables set for it alone.
-    fn env(&mut self, node: &KdlNode) -> Vec<(Spanned<String>, Template)> {
+    /// The children of a step: its `env` variables, set for it alone, and its `revert`.
+    fn step_children(
+        &mut self,
+        node: &KdlNode,
+    ) -> (Vec<(Spanned<String>, Template)>, Option<Template>) {
         let mut env = Vec::new();
+        let mut revert = None;
         for (kind, child) in self.children::<StepNode>(node) {
             match kind {
+                StepNode::Revert => {
+                    self.no_children(child);
+                    self.props(child, kind);
+                    let Some(command) = self.one_string(child, "revert command") else {
+                        continue;
+                    };
+                    let repr = self.repr_of(child, &command);
+                    revert = self.shell_template(command, repr.as_deref());
+                }
                 StepNode::Env => {
                     self.no_args(child);
                     self.no_children(child);
@@ -155,7 +196,7 @@ impl Parser<'_> {
                 }
             }
         }
-        env
+        (env, revert)
     }
 }
 
