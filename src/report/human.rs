@@ -29,6 +29,8 @@ pub struct Human<W: Write> {
     /// Checks under way, by host and check: the attempt reached, the attempts allowed, and
     /// the last few attempts' results, shown if the check gives up.
     checking: BTreeMap<(Arc<str>, Arc<str>), CheckProgress>,
+    /// Passed health checks, by stage, counted per host and check.
+    healthy: HashMap<Arc<str>, usize>,
     /// Dry run: steps that would run, by host.
     would_run: BTreeMap<Arc<str>, usize>,
 }
@@ -64,6 +66,7 @@ impl<W: Write> Human<W> {
             progress: HashMap::new(),
             checking: BTreeMap::new(),
             would_run: BTreeMap::new(),
+            healthy: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
             prefix: (None, String::new()),
@@ -325,6 +328,7 @@ impl<W: Write> Reporter for Human<W> {
             } => {
                 let progress = self.checking.remove(&(host.clone(), check.clone()));
                 if *ok {
+                    *self.healthy.entry(stage.clone()).or_default() += 1;
                     if *attempts > 1 {
                         let text = format!(
                             "✓ {host}: {stage} check {check} passed after {attempts} attempts ({})",
@@ -404,17 +408,24 @@ impl<W: Write> Reporter for Human<W> {
                 duration_secs,
             } => {
                 self.progress.remove(&**stage);
+                let checks = match self.healthy.remove(stage) {
+                    Some(n) => format!(", {n} health check{} passed", plural(n)),
+                    None => String::new(),
+                };
                 let text = if *ok && *failed_hosts > 0 {
                     self.paint(
                         YELLOW,
                         &format!(
-                            "✓ {stage} ({}), {failed_hosts} failed host{} within max-fail",
+                            "✓ {stage} ({}){checks}, {failed_hosts} failed host{} within max-fail",
                             secs(*duration_secs),
                             plural(*failed_hosts)
                         ),
                     )
                 } else if *ok {
-                    self.paint(GREEN, &format!("✓ {stage} ({})", secs(*duration_secs)))
+                    self.paint(
+                        GREEN,
+                        &format!("✓ {stage} ({}){checks}", secs(*duration_secs)),
+                    )
                 } else {
                     self.paint(RED, &format!("✗ {stage} failed ({})", secs(*duration_secs)))
                 };
