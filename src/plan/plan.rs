@@ -182,6 +182,8 @@ impl Plan {
                     timeout,
                     commands: vec![command.to_string(); hosts.len()],
                     actions: vec![Action::Run(command.to_string()); hosts.len()],
+                    guards: vec![Vec::new(); hosts.len()],
+                    unchanged_exit: None,
                 }],
                 checks: Vec::new(),
                 rolling: None,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::host_vars::HostVars;
 use crate::diagnostic::{Code, Diagnostic, Source};
-use crate::playbook::{Action, RenderError, Step, StepKind, Template};
+use crate::playbook::{Action, Guard, RenderError, Step, StepKind, Template};
 use crate::shell::quote_word;
 
 /// Default limit for a step without its own `timeout`: long enough for a build, short
@@ -24,6 +24,12 @@ pub struct PlannedStep {
     pub commands: Vec<String>,
     /// The action filled in for each host, in the same order: what the runner carries out.
     pub actions: Vec<Action<String>>,
+    /// The guards filled in for each host, in the same order, each with the command that
+    /// tests it (after the step's `cwd` and `env`, so a relative path means what it would
+    /// mean to the step).
+    pub guards: Vec<Vec<(Guard<String>, String)>>,
+    /// The exit code by which the command says it changed nothing.
+    pub unchanged_exit: Option<u8>,
 }
 
 /// The step for each of `hosts`, its placeholders filled in.
@@ -34,6 +40,7 @@ pub(super) fn plan_step(
 ) -> Result<PlannedStep, RenderError> {
     let mut commands = Vec::with_capacity(hosts.len());
     let mut actions = Vec::with_capacity(hosts.len());
+    let mut guards = Vec::with_capacity(hosts.len());
     for h in hosts {
         let render = |t: &Template| t.render(|name| h.get(name, vars));
         // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
@@ -48,10 +55,21 @@ pub(super) fn plan_step(
                 quote_word(&render(value)?)
             ));
         }
+        let prefix = command.clone();
+        let filled = step
+            .guards
+            .iter()
+            .map(|g| {
+                let guard = g.fill(render)?;
+                let test = format!("{prefix}{}", guard.command());
+                Ok((guard, test))
+            })
+            .collect::<Result<Vec<_>, RenderError>>()?;
         let action = step.action.fill(render)?;
         command.push_str(&action.command());
         commands.push(command);
         actions.push(action);
+        guards.push(filled);
     }
     Ok(PlannedStep {
         kind: step.action.kind(),
@@ -63,6 +81,8 @@ pub(super) fn plan_step(
             .unwrap_or(DEFAULT_STEP_TIMEOUT),
         commands,
         actions,
+        guards,
+        unchanged_exit: step.unchanged_exit,
     })
 }
 

@@ -96,6 +96,20 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
                 let _ = writeln!(out, "      {host}: $ {command}");
             }
         }
+        // Guards, filled in: once when every host has the same, else per host.
+        for g in 0..step.guards.first().map_or(0, Vec::len) {
+            let first = &step.guards[0][g].0;
+            if step.guards.iter().all(|gs| gs[g].0 == *first) {
+                let _ = writeln!(out, "      {}", first.describe());
+            } else {
+                for (host, gs) in names.iter().zip(&step.guards) {
+                    let _ = writeln!(out, "      {host}: {}", gs[g].0.describe());
+                }
+            }
+        }
+        if let Some(code) = step.unchanged_exit {
+            let _ = writeln!(out, "      exit code {code}: ok, nothing changed");
+        }
     }
     for check in &stage.checks {
         let retries = check.attempts - 1;

@@ -3,6 +3,7 @@
 mod amount;
 mod check;
 mod group;
+mod guard;
 mod parse;
 mod playbook;
 mod rolling;
@@ -14,6 +15,7 @@ mod template;
 pub use amount::Amount;
 pub use check::{Check, HttpExpect, Probe, ProbeKind, split_host_port};
 pub use group::Group;
+pub use guard::Guard;
 pub use parse::{
     BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
     StageNode, StepNode, TOP, read_source,

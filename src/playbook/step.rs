@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use miette::SourceSpan;
 
+use super::guard::Guard;
 use super::spanned::Spanned;
 use super::template::{RenderError, Template};
 use crate::shell::quote_word;
@@ -18,6 +19,12 @@ pub struct Step {
     pub timeout: Option<Spanned<Duration>>,
     /// Environment variables set for this step only.
     pub env: Vec<(Spanned<String>, Template)>,
+    /// Tests run on the host before the step, in this order (`creates`, `unless`,
+    /// `only-if`: the cheapest first); the first that says so skips the step.
+    pub guards: Vec<Guard>,
+    /// `unchanged-exit`: the exit code by which the command says it found nothing to do;
+    /// the step is then ok and not changed.
+    pub unchanged_exit: Option<u8>,
     pub span: SourceSpan,
 }
 
@@ -124,7 +131,14 @@ impl StepKind {
     /// The properties a step of this kind takes.
     pub fn properties(self) -> &'static [&'static str] {
         match self {
-            StepKind::Run | StepKind::Script => &["cwd", "timeout"],
+            StepKind::Run | StepKind::Script => &[
+                "cwd",
+                "timeout",
+                "creates",
+                "unless",
+                "only-if",
+                "unchanged-exit",
+            ],
         }
     }
 }
@@ -142,5 +156,6 @@ impl Step {
             .into_iter()
             .chain(self.cwd.iter())
             .chain(self.env.iter().map(|(_, t)| t))
+            .chain(self.guards.iter().map(Guard::value))
     }
 }

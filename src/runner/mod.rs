@@ -7,6 +7,7 @@ mod cancel;
 mod check;
 mod context;
 mod event;
+mod guard;
 mod probe;
 mod probe_result;
 mod runner;

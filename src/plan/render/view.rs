@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedStep};
 use crate::playbook::Amount;
 
 /// JSON form of a plan (`tsync plan --format json`).
@@ -36,6 +36,21 @@ pub struct StepView<'a> {
     pub written: &'a str,
     pub timeout_secs: f64,
     /// Host name → command.
+    pub commands: BTreeMap<&'a str, &'a str>,
+    /// `creates`, `unless` and `only-if`, in the order they are tested.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guards: Vec<GuardView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged_exit: Option<u8>,
+}
+
+#[derive(Serialize)]
+pub struct GuardView<'a> {
+    /// The property: `creates`, `unless` or `only-if`.
+    pub kind: &'a str,
+    /// Host name → the path or command filled in for it.
+    pub values: BTreeMap<&'a str, &'a str>,
+    /// Host name → the command that tests it there.
     pub commands: BTreeMap<&'a str, &'a str>,
 }
 
@@ -105,6 +120,8 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                                 .copied()
                                 .zip(s.commands.iter().map(String::as_str))
                                 .collect(),
+                            guards: guard_views(s, &host_names),
+                            unchanged_exit: s.unchanged_exit,
                         })
                         .collect(),
                     checks: stage
@@ -141,4 +158,24 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
             })
             .collect(),
     }
+}
+
+/// The guards of `step`, each with its value and test command per host.
+fn guard_views<'a>(step: &'a PlannedStep, hosts: &[&'a str]) -> Vec<GuardView<'a>> {
+    let count = step.guards.first().map_or(0, Vec::len);
+    (0..count)
+        .map(|g| GuardView {
+            kind: step.guards[0][g].0.property(),
+            values: hosts
+                .iter()
+                .zip(&step.guards)
+                .map(|(host, gs)| (*host, gs[g].0.value().as_str()))
+                .collect(),
+            commands: hosts
+                .iter()
+                .zip(&step.guards)
+                .map(|(host, gs)| (*host, gs[g].1.as_str()))
+                .collect(),
+        })
+        .collect()
 }
