@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod connect;
 mod gates;
+mod guards;
 mod inventory;
 mod layers;
 mod output;
