@@ -61,7 +61,7 @@ pub(super) fn plan_step(
             .iter()
             .map(|g| {
                 let guard = g.fill(render)?;
-                let test = format!("{prefix}{}", guard.command());
+                let test = format!("{prefix}{}", guard_command(&guard));
                 Ok((guard, test))
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
@@ -104,7 +104,16 @@ pub(super) fn render_error(error: RenderError, source: &Source) -> Diagnostic {
     }
 }
 
-/// Quotes a directory for `cd`, keeping a leading `~/` outside the quotes so the shell
+/// The shell command that tests a guard on the host; its exit code decides. A `creates`
+/// path is quoted as `cwd` is, so `~/` still means the login's home.
+fn guard_command(guard: &Guard<String>) -> String {
+    match guard {
+        Guard::Creates(path) => format!("test -e {}", quote_path(path)),
+        Guard::Unless(command) | Guard::OnlyIf(command) => command.clone(),
+    }
+}
+
+/// Quotes a path for `cd` or `test -e`, keeping a leading `~/` outside the quotes so the shell
 /// still expands it to the login's home.
 fn quote_path(path: &str) -> String {
     match path.strip_prefix("~/") {

@@ -3,7 +3,6 @@
 //! second time reports only what really changed.
 
 use super::template::{RenderError, Template};
-use crate::shell::quote_word;
 
 /// As parsed, its value is a template; [`Guard::fill`] makes the `Guard<String>` of one
 /// host, which the plan shows and the runner evaluates.
@@ -50,14 +49,6 @@ impl Guard {
 }
 
 impl Guard<String> {
-    /// The shell command that tests the guard on the host; its exit code decides.
-    pub fn command(&self) -> String {
-        match self {
-            Guard::Creates(path) => format!("test -e {}", quote_word(path)),
-            Guard::Unless(command) | Guard::OnlyIf(command) => command.clone(),
-        }
-    }
-
     /// Why the step is skipped when the guard's command exited with `code`; None when the
     /// step runs.
     pub fn skips(&self, code: i32) -> Option<String> {
@@ -85,13 +76,11 @@ mod tests {
     use super::Guard;
 
     #[test]
-    fn a_path_is_tested_as_one_word_and_each_guard_skips_on_its_own_codes() {
+    fn each_guard_skips_on_its_own_exit_codes() {
         let creates = Guard::Creates("/srv/a b".to_string());
-        assert_eq!(creates.command(), "test -e '/srv/a b'");
         assert_eq!(creates.skips(0).as_deref(), Some("creates /srv/a b exists"));
         assert_eq!(creates.skips(1), None);
         let unless = Guard::Unless("grep -q x f".to_string());
-        assert_eq!(unless.command(), "grep -q x f");
         assert!(unless.skips(0).is_some());
         assert_eq!(unless.skips(2), None);
         let only_if = Guard::OnlyIf("test -d /srv".to_string());

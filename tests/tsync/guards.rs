@@ -170,7 +170,7 @@ fn plan_shows_the_guards_filled_in_and_empty_guards_are_errors() {
 stage "deploy" {
     on "all"
     run "make install" creates="/srv/{{host}}/bin" unless="test -e '/etc/no deploy'" unchanged-exit=2
-    script "/dev/null" only-if="id -u web"
+    script "/dev/null" only-if="id -u web" creates="~/done here"
 }
 "#,
     );
@@ -203,7 +203,13 @@ stage "deploy" {
     assert_eq!(guards[0]["commands"]["lab-1"], "test -e /srv/lab-1/bin");
     assert_eq!(guards[1]["kind"], "unless");
     assert_eq!(steps[0]["unchanged_exit"], 2);
-    assert_eq!(steps[1]["guards"][0]["kind"], "only-if");
+    // A leading `~/` stays outside the quotes, as for `cwd`.
+    assert_eq!(steps[1]["guards"][0]["kind"], "creates");
+    assert_eq!(
+        steps[1]["guards"][0]["commands"]["lab-1"],
+        "test -e ~/'done here'"
+    );
+    assert_eq!(steps[1]["guards"][1]["kind"], "only-if");
     assert!(steps[1].get("unchanged_exit").is_none());
 
     let (_dir, bad) = playbook(
