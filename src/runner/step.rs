@@ -124,8 +124,8 @@ pub(super) async fn run_step(
             )
         }
     };
-    // A command that exits 0 changed the host, unless a guard skipped it or it said
-    // otherwise by its `unchanged-exit` code.
+    // Only a command that exits 0 changed the host: not a step a guard skipped, nor one
+    // that exited with its `unchanged-exit` code.
     let changed = outcome.changed();
     context
         .emit(Event::StepFinished {
