@@ -55,6 +55,7 @@ codes! {
     UnsafePlaceholder => "unsafe-placeholder",
     UnsafeValue => "unsafe-value",
     BadEnvName => "bad-env-name",
+    EmptyValue => "empty-value",
     MissingOn => "missing-on",
     MissingScript => "missing-script",
     MissingProbe => "missing-probe",

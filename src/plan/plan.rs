@@ -198,6 +198,8 @@ impl Plan {
                     commands: vec![command.to_string(); hosts.len()],
                     actions: vec![Action::Run(command.to_string()); hosts.len()],
                     confirm: None,
+                    guards: vec![Vec::new(); hosts.len()],
+                    unchanged_exit: None,
                 }],
                 checks: Vec::new(),
                 rolling: None,

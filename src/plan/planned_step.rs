@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::host_vars::HostVars;
 use crate::diagnostic::{Code, Diagnostic, Source};
-use crate::playbook::{Action, RenderError, Step, StepKind, Template};
+use crate::playbook::{Action, Guard, RenderError, Step, StepKind, Template};
 use crate::shell::quote_word;
 
 /// Default limit for a step without its own `timeout`: long enough for a build, short
@@ -24,6 +24,12 @@ pub struct PlannedStep {
     pub commands: Vec<String>,
     /// The action filled in for each host, in the same order: what the runner carries out.
     pub actions: Vec<Action<String>>,
+    /// The guards filled in for each host, in the same order, each with the command that
+    /// tests it (after the step's `cwd` and `env`, so a relative path means what it would
+    /// mean to the step).
+    pub guards: Vec<Vec<(Guard<String>, String)>>,
+    /// The exit code by which the command says it changed nothing.
+    pub unchanged_exit: Option<u8>,
     /// For a step with `confirm`: how long the host waits, and its revert command per host.
     pub confirm: Option<PlannedConfirm>,
 }
@@ -44,6 +50,7 @@ pub(super) fn plan_step(
     let mut commands = Vec::with_capacity(hosts.len());
     let mut actions = Vec::with_capacity(hosts.len());
     let mut reverts = Vec::new();
+    let mut guards = Vec::with_capacity(hosts.len());
     for h in hosts {
         let render = |t: &Template| t.render(|name| h.get(name, vars));
         // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
@@ -61,10 +68,21 @@ pub(super) fn plan_step(
         if let Some(confirm) = &step.confirm {
             reverts.push(render(&confirm.revert)?);
         }
+        let prefix = command.clone();
+        let filled = step
+            .guards
+            .iter()
+            .map(|g| {
+                let guard = g.fill(render)?;
+                let test = format!("{prefix}{}", guard_command(&guard));
+                Ok((guard, test))
+            })
+            .collect::<Result<Vec<_>, RenderError>>()?;
         let action = step.action.fill(render)?;
         command.push_str(&action.command());
         commands.push(command);
         actions.push(action);
+        guards.push(filled);
     }
     Ok(PlannedStep {
         kind: step.action.kind(),
@@ -80,6 +98,8 @@ pub(super) fn plan_step(
             within: c.within.value,
             reverts,
         }),
+        guards,
+        unchanged_exit: step.unchanged_exit,
     })
 }
 
@@ -101,7 +121,16 @@ pub(super) fn render_error(error: RenderError, source: &Source) -> Diagnostic {
     }
 }
 
-/// Quotes a directory for `cd`, keeping a leading `~/` outside the quotes so the shell
+/// The shell command that tests a guard on the host; its exit code decides. A `creates`
+/// path is quoted as `cwd` is, so `~/` still means the login's home.
+fn guard_command(guard: &Guard<String>) -> String {
+    match guard {
+        Guard::Creates(path) => format!("test -e {}", quote_path(path)),
+        Guard::Unless(command) | Guard::OnlyIf(command) => command.clone(),
+    }
+}
+
+/// Quotes a path for `cd` or `test -e`, keeping a leading `~/` outside the quotes so the shell
 /// still expands it to the login's home.
 fn quote_path(path: &str) -> String {
     match path.strip_prefix("~/") {

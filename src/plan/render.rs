@@ -180,6 +180,20 @@ fn write_step(out: &mut String, step: &PlannedStep, names: &[&str], indent: &str
             let _ = writeln!(out, "{indent}  {host}: $ {command}");
         }
     }
+    // Guards, filled in: once when every host has the same, else per host.
+    for g in 0..step.guards.first().map_or(0, Vec::len) {
+        let first = &step.guards[0][g].0;
+        if step.guards.iter().all(|gs| gs[g].0 == *first) {
+            let _ = writeln!(out, "{indent}  {}", first.describe());
+        } else {
+            for (host, gs) in names.iter().zip(&step.guards) {
+                let _ = writeln!(out, "{indent}  {host}: {}", gs[g].0.describe());
+            }
+        }
+    }
+    if let Some(code) = step.unchanged_exit {
+        let _ = writeln!(out, "{indent}  exit code {code}: ok, nothing changed");
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -3,6 +3,7 @@
 mod amount;
 mod check;
 mod group;
+mod guard;
 mod parse;
 mod playbook;
 mod rollback;
@@ -15,6 +16,7 @@ mod template;
 pub use amount::Amount;
 pub use check::{Check, HttpExpect, Probe, ProbeKind, split_host_port};
 pub use group::Group;
+pub use guard::Guard;
 pub use parse::{
     BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
     RollbackNode, StageNode, StepNode, TOP, read_source,

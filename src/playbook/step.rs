@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use miette::SourceSpan;
 
+use super::guard::Guard;
 use super::spanned::Spanned;
 use super::template::{RenderError, Template};
 use crate::shell::quote_word;
@@ -21,6 +22,12 @@ pub struct Step {
     /// For a step that can cut off tsync's own access: the host undoes it by itself unless
     /// tsync reaches it again over a new connection in time.
     pub confirm: Option<Confirm>,
+    /// Tests run on the host before the step, in this order (`creates`, `unless`,
+    /// `only-if`: the cheapest first); the first that says so skips the step.
+    pub guards: Vec<Guard>,
+    /// `unchanged-exit`: the exit code by which the command says it found nothing to do;
+    /// the step is then ok and not changed.
+    pub unchanged_exit: Option<u8>,
     pub span: SourceSpan,
 }
 
@@ -136,7 +143,15 @@ impl StepKind {
     /// The properties a step of this kind takes.
     pub fn properties(self) -> &'static [&'static str] {
         match self {
-            StepKind::Run | StepKind::Script => &["cwd", "timeout", "confirm"],
+            StepKind::Run | StepKind::Script => &[
+                "cwd",
+                "timeout",
+                "creates",
+                "unless",
+                "only-if",
+                "unchanged-exit",
+                "confirm",
+            ],
         }
     }
 }
@@ -155,5 +170,6 @@ impl Step {
             .chain(self.cwd.iter())
             .chain(self.env.iter().map(|(_, t)| t))
             .chain(self.confirm.iter().map(|c| &c.revert))
+            .chain(self.guards.iter().map(Guard::value))
     }
 }

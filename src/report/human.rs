@@ -291,6 +291,18 @@ impl<W: Write> Reporter for Human<W> {
                     self.line(&l)?;
                 }
             }
+            // A step a guard skipped: one dim line, so a second run shows what it left alone.
+            Event::StepFinished {
+                host,
+                stage,
+                step,
+                outcome: StepOutcome::Skipped { reason },
+                ..
+            } => {
+                let text = format!("- {host}: {stage} step {step} skipped: {reason}");
+                let text = self.paint(DIM, &printable(&text));
+                self.line(&text)?;
+            }
             Event::StepFinished { .. } => {}
             Event::CheckAttempt {
                 host,

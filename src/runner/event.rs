@@ -107,8 +107,8 @@ pub enum Event {
         /// Written as `exit_code`, `ok`, `end` and `error`.
         #[serde(flatten)]
         outcome: StepOutcome,
-        /// The step changed the host. Every command that exits 0 counts as a change, as
-        /// nothing tells tsync otherwise.
+        /// The step changed the host: its command exited 0. A step skipped by a guard
+        /// (`skipped` says why) or exiting with its `unchanged-exit` code did not.
         changed: bool,
         duration_secs: f64,
         #[serde(skip_serializing_if = "String::is_empty")]

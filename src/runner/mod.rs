@@ -9,6 +9,7 @@ mod confirm;
 mod context;
 mod dry_run;
 mod event;
+mod guard;
 mod probe;
 mod probe_result;
 mod rollback;

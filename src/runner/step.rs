@@ -8,10 +8,11 @@ use super::cancel::{Cancel, CancelReason};
 use super::confirm::{Armed, arm};
 use super::context::Context;
 use super::event::Event;
+use super::guard::skip_reason;
 use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
 use crate::plan::PlannedStep;
-use crate::playbook::Action;
+use crate::playbook::{Action, Guard};
 use crate::transport::{Connection, ExecError, Executed, Output};
 
 /// How a step ended on one host, for the host's tally.
@@ -23,9 +24,15 @@ pub(super) struct StepResult {
     pub(super) armed: Option<Armed>,
 }
 
+/// What became of a step's action once its guards were tested.
+enum Acted {
+    Skipped(String),
+    Ran(Executed),
+}
+
 /// How waiting for a step's action ended.
 enum Ended {
-    Ran(Result<Executed, ExecError>),
+    Ran(Result<Acted, ExecError>),
     TimedOut,
     Cancelled(CancelReason),
 }
@@ -91,6 +98,7 @@ pub(super) async fn run_step(
     let group = AtomicU32::new(0);
     let act = act(
         &step.actions[position],
+        &step.guards[position],
         connection,
         command,
         &group,
@@ -109,8 +117,12 @@ pub(super) async fn run_step(
     // Lines read before a timeout or a cancel are shown too, before the step's end.
     output.flush().await;
     let (outcome, stderr) = match ended {
-        Ended::Ran(Ok(done)) => {
+        Ended::Ran(Ok(Acted::Skipped(reason))) => (StepOutcome::Skipped { reason }, String::new()),
+        Ended::Ran(Ok(Acted::Ran(done))) => {
             let outcome = match done.exit_code {
+                Some(code) if step.unchanged_exit.map(i32::from) == Some(code) => {
+                    StepOutcome::Unchanged { code }
+                }
                 Some(code) => StepOutcome::Exited { code },
                 None => StepOutcome::Signalled,
             };
@@ -151,8 +163,9 @@ pub(super) async fn run_step(
             )
         }
     };
-    // Every command that exits 0 counts as a change: nothing tells tsync otherwise.
-    let changed = outcome.ok();
+    // Only a command that exits 0 changed the host: not a step a guard skipped, nor one
+    // that exited with its `unchanged-exit` code.
+    let changed = outcome.changed();
     context
         .emit(Event::StepFinished {
             stage: context.stage_names[stage].clone(),
@@ -172,20 +185,25 @@ pub(super) async fn run_step(
     }
 }
 
-/// Carries out the step's action on the host: the one place that dispatches on its kind.
-/// The remote process group goes into `group` as soon as it is known, so that a step given
-/// up on can be stopped.
+/// Tests the step's guards, then carries out its action on the host: the one place that
+/// dispatches on its kind. The remote process group goes into `group` as soon as it is
+/// known, so that a step given up on can be stopped.
 async fn act(
     action: &Action<String>,
+    guards: &[(Guard<String>, String)],
     connection: &Connection,
     command: &str,
     group: &AtomicU32,
     output: &mut StepOutput<'_>,
-) -> Result<Executed, ExecError> {
-    match action {
+) -> Result<Acted, ExecError> {
+    if let Some(reason) = skip_reason(connection, guards, group).await? {
+        return Ok(Acted::Skipped(reason));
+    }
+    let done = match action {
         Action::Run(_) => run(connection, command, group, output).await,
         Action::Script { body, .. } => script(connection, command, body, group, output).await,
-    }
+    }?;
+    Ok(Acted::Ran(done))
 }
 
 /// A `run` step: the command alone, reading nothing.

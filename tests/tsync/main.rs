@@ -7,6 +7,7 @@ mod confirm;
 mod connect;
 mod dry_run;
 mod gates;
+mod guards;
 mod inventory;
 mod layers;
 mod output;

@@ -45,6 +45,21 @@ pub struct StepView<'a> {
     pub timeout_secs: f64,
     /// Host name → command.
     pub commands: BTreeMap<&'a str, &'a str>,
+    /// `creates`, `unless` and `only-if`, in the order they are tested.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guards: Vec<GuardView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchanged_exit: Option<u8>,
+}
+
+#[derive(Serialize)]
+pub struct GuardView<'a> {
+    /// The property: `creates`, `unless` or `only-if`.
+    pub kind: &'a str,
+    /// Host name → the path or command filled in for it.
+    pub values: BTreeMap<&'a str, &'a str>,
+    /// Host name → the command that tests it there.
+    pub commands: BTreeMap<&'a str, &'a str>,
 }
 
 #[derive(Serialize)]
@@ -156,5 +171,27 @@ fn step_view<'a>(step: &'a PlannedStep, host_names: &[&'a str]) -> StepView<'a> 
             .copied()
             .zip(step.commands.iter().map(String::as_str))
             .collect(),
+        guards: guard_views(step, host_names),
+        unchanged_exit: step.unchanged_exit,
     }
+}
+
+/// The guards of `step`, each with its value and test command per host.
+fn guard_views<'a>(step: &'a PlannedStep, hosts: &[&'a str]) -> Vec<GuardView<'a>> {
+    let count = step.guards.first().map_or(0, Vec::len);
+    (0..count)
+        .map(|g| GuardView {
+            kind: step.guards[0][g].0.property(),
+            values: hosts
+                .iter()
+                .zip(&step.guards)
+                .map(|(host, gs)| (*host, gs[g].0.value().as_str()))
+                .collect(),
+            commands: hosts
+                .iter()
+                .zip(&step.guards)
+                .map(|(host, gs)| (*host, gs[g].1.as_str()))
+                .collect(),
+        })
+        .collect()
 }

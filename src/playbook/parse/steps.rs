@@ -11,7 +11,7 @@ use super::node_kind::NodeKind;
 use super::parser::Parser;
 use super::values::value_span;
 use crate::diagnostic::Code;
-use crate::playbook::{Action, Confirm, Spanned, Step, StepKind, Template};
+use crate::playbook::{Action, Confirm, Guard, Spanned, Step, StepKind, Template};
 
 /// The nodes inside a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +92,58 @@ impl Parser<'_> {
             }
             (None, _) => None,
         };
+        let guards = self.guards(node);
+        let unchanged_exit = node
+            .entry("unchanged-exit")
+            .and_then(|e| self.integer(e, 1, 255))
+            .map(|code| code as u8);
         Some(Step {
             action,
             cwd,
             timeout,
             env,
             confirm,
+            guards,
+            unchanged_exit,
             span: node.span(),
         })
+    }
+
+    /// `creates="PATH"`, `unless="CMD"`, `only-if="CMD"`, in the order they are tested:
+    /// the cheapest test first.
+    fn guards(&mut self, node: &KdlNode) -> Vec<Guard> {
+        let creates = self.guard(node, "creates", false).map(Guard::Creates);
+        let unless = self.guard(node, "unless", true).map(Guard::Unless);
+        let only_if = self.guard(node, "only-if", true).map(Guard::OnlyIf);
+        [creates, unless, only_if].into_iter().flatten().collect()
+    }
+
+    /// The value of guard `property`: a command is a shell template as `run`'s command is;
+    /// a path is filled in and then quoted as one word.
+    fn guard(&mut self, node: &KdlNode, property: &str, command: bool) -> Option<Template> {
+        let entry = node.entry(property)?;
+        let value = self.string(entry, if command { "a command" } else { "a path" })?;
+        if value.value.trim().is_empty() {
+            let (what, example) = if command {
+                ("a command", "unless=\"test -L /srv/web/current\"")
+            } else {
+                ("a path", "creates=\"/srv/web/current\"")
+            };
+            self.error(
+                Code::EmptyValue,
+                value.span,
+                format!("`{property}` needs {what}"),
+                "empty",
+                format!("for example: {example}"),
+            );
+            return None;
+        }
+        let repr = entry.format().map(|f| f.value_repr.clone());
+        if command {
+            self.shell_template(value, repr.as_deref())
+        } else {
+            Some(Template::plain(value, repr.as_deref()))
+        }
     }
 
     /// `run "command"`: one shell command.
