@@ -9,7 +9,10 @@
 //! host lab-2 127.83.4.2:22
 //! ```
 //!
-//! followed by `lacks: ...` lines when the lab is reduced (not run as root).
+//! followed by `lacks: ...` lines when the lab is reduced (not run as root). With `--http`
+//! every host also gets an HTTP service on its own address (see
+//! [`tsync_lab::HttpService`]), all on one port, announced before the hosts as
+//! `http_port=PORT`.
 
 use std::error::Error;
 use std::io::{self, Write};
@@ -18,7 +21,7 @@ use std::process::ExitCode;
 use std::{mem, ptr};
 
 use clap::{Parser, Subcommand};
-use tsync_lab::{Lab, LabOptions};
+use tsync_lab::{HttpService, Lab, LabOptions};
 
 #[derive(Parser)]
 #[command(
@@ -46,17 +49,27 @@ enum Command {
         /// temporary directory, and leave them there afterwards.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// Start an HTTP service on every host's address, all on one free
+        /// port, answering as the host's `/srv/health` file says (a full,
+        /// root lab: the hosts of a reduced lab share one address).
+        #[arg(long)]
+        http: bool,
     },
 }
 
 fn main() -> ExitCode {
-    let Command::Up { hosts, prefix, dir } = Cli::parse().command;
+    let Command::Up {
+        hosts,
+        prefix,
+        dir,
+        http,
+    } = Cli::parse().command;
     let options = LabOptions {
         hosts,
         prefix,
         ..LabOptions::default()
     };
-    match up(options, dir) {
+    match up(options, dir, http) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("tsync-lab: {err}");
@@ -65,7 +78,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn up(options: LabOptions, dir: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
+fn up(options: LabOptions, dir: Option<PathBuf>, http: bool) -> Result<(), Box<dyn Error>> {
     // Blocked before the lab starts, a stop signal waits for sigwait below
     // instead of killing the process with its sshds still running.
     let signals = block_stop_signals()?;
@@ -73,7 +86,16 @@ fn up(options: LabOptions, dir: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
         Some(dir) => Lab::start_in(options, &dir)?,
         None => Lab::start(options)?,
     };
-    let mut report = format!("ssh_config={}\n", lab.ssh_config().display());
+    let services = if http {
+        http_services(&lab)?
+    } else {
+        Vec::new()
+    };
+    let mut report = String::new();
+    if let Some(service) = services.first() {
+        report.push_str(&format!("http_port={}\n", service.address().port()));
+    }
+    report.push_str(&format!("ssh_config={}\n", lab.ssh_config().display()));
     for host in lab.hosts() {
         report.push_str(&format!("host {} {}\n", host.name, host.endpoint()));
     }
@@ -85,8 +107,21 @@ fn up(options: LabOptions, dir: Option<PathBuf>) -> Result<(), Box<dyn Error>> {
     stdout.write_all(report.as_bytes())?;
     stdout.flush()?;
     wait_for(&signals)?;
+    drop(services);
     drop(lab);
     Ok(())
+}
+
+/// One HTTP service per host, the first on a free port and the others on the same port
+/// number, so a playbook can write `http://{{address}}:PORT/`.
+fn http_services(lab: &Lab) -> Result<Vec<HttpService>, Box<dyn Error>> {
+    let first = lab.http_service(0)?;
+    let port = first.address().port();
+    let mut services = vec![first];
+    for i in 1..lab.hosts().len() {
+        services.push(lab.http_service_at(i, port)?);
+    }
+    Ok(services)
 }
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in this thread, and so in the threads
