@@ -31,8 +31,8 @@ pub struct Human<W: Write> {
     checking: BTreeMap<(Arc<str>, Arc<str>), CheckProgress>,
     /// Passed health checks, by stage, counted per host and check.
     healthy: HashMap<Arc<str>, usize>,
-    /// Dry run: steps that would run, by host.
-    would_run: BTreeMap<Arc<str>, usize>,
+    /// Dry run, by host: steps that would run, be skipped, or whose fate is unknown.
+    would: BTreeMap<Arc<str>, (usize, usize, usize)>,
 }
 
 #[derive(Default)]
@@ -65,7 +65,7 @@ impl<W: Write> Human<W> {
                 .unwrap_or(0),
             progress: HashMap::new(),
             checking: BTreeMap::new(),
-            would_run: BTreeMap::new(),
+            would: BTreeMap::new(),
             healthy: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
@@ -203,14 +203,23 @@ impl<W: Write> Reporter for Human<W> {
                 step,
                 command,
                 would,
+                reason,
                 ..
             } => {
                 let what = match would {
                     Would::Run => {
-                        *self.would_run.entry(host.clone()).or_default() += 1;
-                        "would run"
+                        self.would.entry(host.clone()).or_default().0 += 1;
+                        "would run".to_string()
                     }
-                    Would::RunOnFailure => "would roll back with",
+                    Would::Skip => {
+                        self.would.entry(host.clone()).or_default().1 += 1;
+                        format!("would skip ({})", reason.as_deref().unwrap_or_default())
+                    }
+                    Would::Unknown => {
+                        self.would.entry(host.clone()).or_default().2 += 1;
+                        format!("unknown ({})", reason.as_deref().unwrap_or_default())
+                    }
+                    Would::RunOnFailure => "would roll back with".to_string(),
                 };
                 let text = format!("  {host}: {stage} step {step} {what}: {command}");
                 self.line(&printable(&text))?;
@@ -555,8 +564,10 @@ impl<W: Write> Human<W> {
 impl<W: Write> Human<W> {
     /// What a real run would do, in one line: nothing was changed.
     fn dry_run_recap(&mut self, summary: &Summary) -> io::Result<()> {
-        let steps: usize = self.would_run.values().sum();
-        let hosts = self.would_run.len();
+        let steps: usize = self.would.values().map(|w| w.0).sum();
+        let hosts = self.would.values().filter(|w| w.0 > 0).count();
+        let skipped: usize = self.would.values().map(|w| w.1).sum();
+        let unknown: usize = self.would.values().map(|w| w.2).sum();
         let unreachable = summary.hosts.iter().filter(|h| h.unreachable > 0).count();
         let verdict = if summary.interrupted {
             self.paint(YELLOW, "dry run interrupted")
@@ -564,9 +575,14 @@ impl<W: Write> Human<W> {
             self.paint(BOLD, "dry run")
         };
         let text = format!(
-            "{verdict}: {steps} step{} would run on {hosts} host{}, 0 skipped, {unreachable} unreachable; nothing was changed",
+            "{verdict}: {steps} step{} would run on {hosts} host{}, {skipped} skipped{}, {unreachable} unreachable; nothing was changed",
             plural(steps),
-            plural(hosts)
+            plural(hosts),
+            if unknown > 0 {
+                format!(", {unknown} unknown")
+            } else {
+                String::new()
+            }
         );
         self.line(&text)
     }

@@ -4,11 +4,13 @@
 //! the only thing a dry run executes on a host.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Instant;
 
 use super::cancel::Cancel;
 use super::context::Context;
 use super::event::{Event, HostOutcome, Would};
+use super::guard::skip_reason;
 use super::probe::attempt;
 
 /// Previews the stage on the host at `position` in the stage's host list.
@@ -32,10 +34,45 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
                 return HostOutcome::Unreachable;
             }
         };
+        // Guards are read-only: they are evaluated, until a step would change the host;
+        // after that, what a guard would find is not knowable now.
+        let mut changes_before = false;
+        let mut verdicts = Vec::with_capacity(planned.steps.len());
+        for step in &planned.steps {
+            let guards = &step.guards[position];
+            let verdict = if guards.is_empty() {
+                (Would::Run, None)
+            } else if changes_before {
+                (
+                    Would::Unknown,
+                    Some("an earlier step would change this host".to_string()),
+                )
+            } else {
+                let group = AtomicU32::new(0);
+                let evaluated = tokio::select! {
+                    r = tokio::time::timeout(
+                        step.timeout,
+                        skip_reason(&connection, guards, &group),
+                    ) => r,
+                    _ = context.until(Cancel::forced) => return HostOutcome::Skipped,
+                };
+                match evaluated {
+                    Ok(Ok(Some(reason))) => (Would::Skip, Some(reason)),
+                    Ok(Ok(None)) => (Would::Run, None),
+                    Ok(Err(e)) => (
+                        Would::Unknown,
+                        Some(format!("its guard could not run: {e}")),
+                    ),
+                    Err(_) => (Would::Unknown, Some("its guard timed out".to_string())),
+                }
+            };
+            changes_before |= verdict.0 != Would::Skip;
+            verdicts.push(verdict);
+        }
         let rollback = planned.rollback.iter().flat_map(|r| r.steps.iter());
-        let steps = planned.steps.iter().map(|s| (s, Would::Run));
-        for (k, (step, would)) in steps
-            .chain(rollback.map(|s| (s, Would::RunOnFailure)))
+        let steps = planned.steps.iter().zip(verdicts);
+        for (k, (step, (would, reason))) in steps
+            .chain(rollback.map(|s| (s, (Would::RunOnFailure, None))))
             .enumerate()
         {
             context
@@ -46,6 +83,7 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
                     kind: step.kind.name().to_string(),
                     command: step.commands[position].clone(),
                     would,
+                    reason,
                 })
                 .await;
         }

@@ -74,6 +74,9 @@ pub enum Event {
         kind: String,
         command: String,
         would: Would,
+        /// Why it would be skipped, or why that is not known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Dry run: a check probed once, showing the host's health as it is now.
     CheckPreview {
@@ -197,6 +200,10 @@ pub enum Event {
 pub enum Would {
     /// Run it.
     Run,
+    /// Skip it: its guard says so now (`reason`).
+    Skip,
+    /// Not knowable now: it has a guard, and an earlier step would change the host first.
+    Unknown,
     /// Run it only if the host fails: a rollback step.
     RunOnFailure,
 }

@@ -151,3 +151,35 @@ stage "deploy" {{
     }
     assert_eq!(service.requests(), 2, "one probe per reachable host");
 }
+
+#[test]
+fn a_dry_run_evaluates_guards_until_a_step_would_change_the_host() {
+    let lab = lab(1);
+    let srv = lab.host_srv(0).display().to_string();
+    std::fs::write(lab.srv(0).join("installed"), "").unwrap();
+    let (_dir, file) = playbook(&format!(
+        r#"
+stage "setup" {{
+    on "lab-1"
+    run "echo install > {srv}/never" creates="{srv}/installed"
+    run "echo configure >> {srv}/never" unless="false"
+    run "echo reload >> {srv}/never" only-if="true"
+}}
+"#
+    ));
+    let run = Test::new()
+        .args(["apply", "--dry-run"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(0);
+    for needle in [
+        format!("lab-1: setup step 1 would skip (creates {srv}/installed exists)"),
+        "lab-1: setup step 2 would run".to_string(),
+        "lab-1: setup step 3 unknown (an earlier step would change this host)".to_string(),
+        "dry run: 1 step would run on 1 host, 1 skipped, 1 unknown, 0 unreachable".to_string(),
+    ] {
+        assert!(run.stdout.contains(&needle), "{needle}\n{}", run.stdout);
+    }
+    assert!(!lab.srv(0).join("never").exists());
+}
