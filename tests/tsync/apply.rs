@@ -5,11 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, lab, playbook, processes_mentioning};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
+use crate::support::{Test, lab, of_kind, playbook, processes_mentioning};
 
 #[test]
 fn stages_run_in_dependency_order_on_every_host() {

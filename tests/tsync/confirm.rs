@@ -3,13 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::support::{Test, playbook};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
+use crate::support::{Test, of_kind, playbook};
 
 /// One host whose login key is read from its own /srv/.ssh/authorized_keys.
 fn breakable_host() -> tsync_lab::Lab {

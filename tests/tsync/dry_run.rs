@@ -4,13 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::Value;
-
-use crate::support::{ROOT, Test, lab, playbook};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
+use crate::support::{ROOT, Test, lab, of_kind, playbook};
 
 /// Every file, directory and link under `dir`: its path, kind, mode and contents.
 fn tree(dir: &Path) -> BTreeMap<String, String> {

@@ -3,11 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Test, lab, playbook};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
+use crate::support::{Test, lab, of_kind, playbook, services};
 
 /// A one-stage playbook on `on` with `check` as its only check, after a step that marks
 /// the host as deployed.
@@ -60,22 +56,10 @@ fn a_check_that_passes_after_several_attempts_lets_the_run_go_on() {
     assert_eq!(of_kind(&events, "stage_started").len(), 2);
 }
 
-/// Services on every host of `lab`, all on one port number, so a playbook can probe
-/// `http://{{address}}:PORT/`.
-fn services(lab: &tsync_lab::Lab) -> (Vec<tsync_lab::HttpService>, u16) {
-    let first = lab.http_service(0).unwrap();
-    let port = first.address().port();
-    let mut all = vec![first];
-    for i in 1..lab.hosts().len() {
-        all.push(lab.http_service_at(i, port).unwrap());
-    }
-    (all, port)
-}
-
 #[test]
 fn a_check_that_never_passes_fails_the_host_shows_why_and_skips_dependents() {
     let lab = lab(2);
-    let (_services, port) = services(&lab);
+    let (_services, port) = services(&lab, &[]);
     std::fs::write(lab.srv(1).join("health"), "500").unwrap();
     let (_dir, file) = gated(
         "lab-1, lab-2",

@@ -6,25 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, lab, playbook};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
-
-/// Services on every host, all on one port number; `failing` answer 500.
-fn services(lab: &tsync_lab::Lab, failing: &[usize]) -> (Vec<tsync_lab::HttpService>, u16) {
-    let first = lab.http_service(0).unwrap();
-    let port = first.address().port();
-    let mut all = vec![first];
-    for i in 1..lab.hosts().len() {
-        all.push(lab.http_service_at(i, port).unwrap());
-    }
-    for &i in failing {
-        std::fs::write(lab.srv(i).join("health"), "500").unwrap();
-    }
-    (all, port)
-}
+use crate::support::{Test, lab, of_kind, playbook, services};
 
 /// A deploy of `version` files in batches, gated on each host's service, and a stage
 /// after it.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, processes_mentioning};
+use crate::support::{Test, of_kind, processes_mentioning};
 
 /// A lab whose first host logs in through a ForceCommand wrapper that writes to stderr
 /// before it runs the command.
@@ -112,10 +112,6 @@ fn control_dir(lab: &tsync_lab::Lab) -> std::path::PathBuf {
         .nth(2)
         .expect("DIR/.ssh-connectionXXXX/master")
         .to_path_buf()
-}
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
 }
 
 /// Starts `apply --output json` of one step on every host and returns once every host

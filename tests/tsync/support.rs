@@ -258,3 +258,23 @@ impl Run {
             .unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", self.stdout))
     }
 }
+
+/// The events of one kind, in order.
+pub fn of_kind<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["event"] == kind).collect()
+}
+
+/// An HTTP service on every host of `lab`, all on one port number (so a playbook can
+/// probe `http://{{address}}:PORT/`); the hosts at `failing` answer 500.
+pub fn services(lab: &tsync_lab::Lab, failing: &[usize]) -> (Vec<tsync_lab::HttpService>, u16) {
+    let first = lab.http_service(0).expect("the service starts");
+    let port = first.address().port();
+    let mut all = vec![first];
+    for i in 1..lab.hosts().len() {
+        all.push(lab.http_service_at(i, port).expect("the service starts"));
+    }
+    for &i in failing {
+        std::fs::write(lab.srv(i).join("health"), "500").expect("write the answers");
+    }
+    (all, port)
+}

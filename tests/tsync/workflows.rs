@@ -6,13 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
-use crate::support::{ROOT, Test, lab, playbook};
-
-fn of_kind<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["event"] == kind).collect()
-}
+use crate::support::{ROOT, Test, lab, of_kind, playbook, services};
 
 /// A copy of playbooks/NAME (and its scripts) with its waits shortened.
 fn shortened(name: &str, dir: &Path) -> PathBuf {
@@ -60,12 +54,7 @@ fn hosts_with_releases(
     lab: &tsync_lab::Lab,
     health: &[[&str; 3]],
 ) -> (Vec<tsync_lab::HttpService>, u16) {
-    let first = lab.http_service(0).unwrap();
-    let port = first.address().port();
-    let mut services = vec![first];
-    for i in 1..lab.hosts().len() {
-        services.push(lab.http_service_at(i, port).unwrap());
-    }
+    let (services, port) = services(lab, &[]);
     let srv = lab.host_srv(0).display().to_string();
     for (i, releases) in health.iter().enumerate() {
         let web = lab.srv(i).join("web");
