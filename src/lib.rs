@@ -18,4 +18,5 @@ pub mod runner;
 pub mod selector;
 pub mod shell;
 pub mod suggest;
+pub mod sync;
 pub mod transport;

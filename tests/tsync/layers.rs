@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "plan",
     "inventory",
     "playbook",
+    "sync",
     "transport",
 ];
 
