@@ -2,8 +2,14 @@
 //! what changed, land every file atomically. The runner calls [`sync`] for a `sync` or
 //! `pull` step; nothing here knows about playbooks or events.
 
+mod changes;
+mod entry;
+mod excludes;
+mod local_tree;
+mod remote_tree;
 mod report;
 mod spec;
+mod temp_name;
 
 pub use report::{Change, Item, Progress, SyncReport};
 pub use spec::{Direction, SyncSpec};

@@ -28,8 +28,8 @@ const READ_BUFFER: usize = 64 * 1024;
 const STDERR_TAIL: usize = 4096;
 
 pub struct Connection {
-    session: Session,
-    channels: Semaphore,
+    pub(super) session: Session,
+    pub(super) channels: Semaphore,
     /// Shared by every connection of the run.
     marker: Arc<PidMarker>,
     /// Where forwards' sockets go: the run's private control directory.
@@ -172,7 +172,7 @@ impl Connection {
         }
     }
 
-    async fn spawn(
+    pub(super) async fn spawn(
         &self,
         command: &str,
         with_stdin: bool,
@@ -202,7 +202,7 @@ impl Connection {
         unreachable!("the loop returns on its last attempt")
     }
 
-    async fn classify(&self, error: openssh::Error) -> ExecError {
+    pub(super) async fn classify(&self, error: openssh::Error) -> ExecError {
         let message = ssh_message(&error);
         match self.session.check().await {
             Ok(()) => ExecError::Failed(message),

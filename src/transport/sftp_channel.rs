@@ -1,0 +1,290 @@
+//! An SFTP channel on a host's master, with the few file operations a sync needs. Every
+//! write goes through a temp name chosen by the caller and a rename, so this module never
+//! leaves a half-written file under a name anyone reads.
+
+use std::num::{NonZeroU16, NonZeroUsize};
+use std::path::Path;
+use std::pin::pin;
+
+use openssh::{Child, Session};
+use openssh_sftp_client::file::TokioCompatFile;
+use openssh_sftp_client::metadata::{MetaData, MetaDataBuilder, Permissions};
+use openssh_sftp_client::error::SftpErrorKind;
+use openssh_sftp_client::{Error, Sftp, SftpOptions, UnixTimeStamp};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::SemaphorePermit;
+
+use super::connection::{Connection, ExecError};
+
+/// How far ahead of the host's acknowledgements one file's writes may run. OpenSSH's
+/// channel window is 2 MiB; half a MiB keeps loopback and LAN links busy while 50 hosts'
+/// buffers stay well under 100 MiB together.
+const WRITE_AHEAD: usize = 512 * 1024;
+/// Local reads for a transfer, and the read-ahead of a download.
+const CHUNK: usize = 256 * 1024;
+
+/// What an entry on the host is, as `lstat` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteKind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// An open SFTP session on one host's master; closed by [`SftpChannel::close`].
+pub struct SftpChannel<'c> {
+    sftp: Sftp,
+    child: Child<&'c Session>,
+    connection: &'c Connection,
+    _permit: SemaphorePermit<'c>,
+}
+
+impl<'c> SftpChannel<'c> {
+    pub(super) async fn start(
+        connection: &'c Connection,
+        mut child: Child<&'c Session>,
+        permit: SemaphorePermit<'c>,
+    ) -> Result<SftpChannel<'c>, ExecError> {
+        let (Some(stdin), Some(stdout)) = (child.stdin().take(), child.stdout().take()) else {
+            return Err(ExecError::Failed("the sftp channel has no pipes".into()));
+        };
+        let options = SftpOptions::new()
+            .tokio_compat_file_write_limit(NonZeroUsize::new(WRITE_AHEAD).expect("not zero"))
+            .max_pending_requests(NonZeroU16::new(64).expect("not zero"));
+        let sftp = match Sftp::new(stdin, stdout, options).await {
+            Ok(sftp) => sftp,
+            Err(e) => {
+                return Err(match connection.session.check().await {
+                    Ok(()) => ExecError::Failed(format!(
+                        "the host offers no SFTP subsystem (sshd's `Subsystem sftp`): {e}"
+                    )),
+                    Err(lost) => ExecError::Disconnected(super::ssh_message::ssh_message(&lost)),
+                });
+            }
+        };
+        Ok(SftpChannel {
+            sftp,
+            child,
+            connection,
+            _permit: permit,
+        })
+    }
+
+    /// The server replaces an existing target atomically on rename (OpenSSH's
+    /// `posix-rename@openssh.com`). Without it, a rename onto an existing file fails or, on
+    /// some servers, is done as unlink + rename.
+    pub fn atomic_rename(&self) -> bool {
+        self.sftp.support_posix_rename()
+    }
+
+    /// Writes everything `source` holds to `path` (created or truncated), then sets its
+    /// mode and mtime. Returns the bytes written.
+    pub async fn write_file(
+        &self,
+        path: &Path,
+        source: impl AsyncRead,
+        mode: u32,
+        mtime: i64,
+    ) -> Result<u64, ExecError> {
+        let file = self
+            .sftp
+            .options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await;
+        let file = self.check(file).await?;
+        let mut remote = pin!(TokioCompatFile::with_capacity(
+            file,
+            NonZeroUsize::new(CHUNK).expect("not zero")
+        ));
+        let mut source = pin!(source);
+        let mut buffer = vec![0; CHUNK];
+        let mut written = 0u64;
+        loop {
+            let n = source
+                .read(&mut buffer)
+                .await
+                .map_err(|e| ExecError::Failed(format!("reading the local file: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            let sent = remote.write_all(&buffer[..n]).await;
+            self.check_io(sent).await?;
+            written += n as u64;
+        }
+        let flushed = remote.flush().await;
+        self.check_io(flushed).await?;
+        let mut file = remote.as_mut().as_mut_file().clone();
+        let set = file.set_metadata(attributes(mode, mtime)).await;
+        self.check(set).await?;
+        let closed = file.close().await;
+        self.check(closed).await?;
+        Ok(written)
+    }
+
+    /// Copies the whole of `path` on the host into `sink`; returns the bytes read.
+    pub async fn read_file(&self, path: &Path, sink: impl AsyncWrite) -> Result<u64, ExecError> {
+        let file = self.sftp.open(path).await;
+        let file = self.check(file).await?;
+        let remote = TokioCompatFile::with_capacity(file, NonZeroUsize::new(CHUNK).expect("not zero"));
+        let mut remote = pin!(remote);
+        let mut sink = pin!(sink);
+        let mut buffer = vec![0; CHUNK];
+        let mut read = 0u64;
+        loop {
+            let n = remote.read(&mut buffer).await;
+            let n = self.check_io(n).await?;
+            if n == 0 {
+                break;
+            }
+            sink.write_all(&buffer[..n])
+                .await
+                .map_err(|e| ExecError::Failed(format!("writing the local file: {e}")))?;
+            read += n as u64;
+        }
+        sink.flush()
+            .await
+            .map_err(|e| ExecError::Failed(format!("writing the local file: {e}")))?;
+        Ok(read)
+    }
+
+    /// Sets the mode and mtime of `path` (following no symlink: the sync never asks this
+    /// of a link).
+    pub async fn set_attributes(&self, path: &Path, mode: u32, mtime: i64) -> Result<(), ExecError> {
+        let set = self.sftp.fs().set_metadata(path, attributes(mode, mtime)).await;
+        self.check(set).await
+    }
+
+    /// Sets only the mode of `path` (a directory's mtime changes with its entries anyway).
+    pub async fn set_mode(&self, path: &Path, mode: u32) -> Result<(), ExecError> {
+        let set = self
+            .sftp
+            .fs()
+            .set_permissions(path, Permissions::from(mode as u16))
+            .await;
+        self.check(set).await
+    }
+
+    pub async fn rename(&self, from: &Path, to: &Path) -> Result<(), ExecError> {
+        let renamed = self.sftp.fs().rename(from, to).await;
+        self.check(renamed).await
+    }
+
+    pub async fn mkdir(&self, path: &Path) -> Result<(), ExecError> {
+        let made = self.sftp.fs().create_dir(path).await;
+        self.check(made).await
+    }
+
+    /// Makes a symlink at `link` pointing to `target`, as written (never resolved).
+    pub async fn symlink(&self, target: &Path, link: &Path) -> Result<(), ExecError> {
+        // OpenSSH's server reads SSH_FXP_SYMLINK's two paths in the reverse of the draft's
+        // order, and the client crate sends them in OpenSSH's order: target first.
+        let made = self.sftp.fs().symlink(target, link).await;
+        self.check(made).await
+    }
+
+    pub async fn remove_file(&self, path: &Path) -> Result<(), ExecError> {
+        let removed = self.sftp.fs().remove_file(path).await;
+        self.check(removed).await
+    }
+
+    pub async fn remove_dir(&self, path: &Path) -> Result<(), ExecError> {
+        let removed = self.sftp.fs().remove_dir(path).await;
+        self.check(removed).await
+    }
+
+    /// What `path` is, without following a symlink; None when nothing is there.
+    pub async fn kind(&self, path: &Path) -> Result<Option<RemoteKind>, ExecError> {
+        match self.sftp.fs().symlink_metadata(path).await {
+            Ok(meta) => Ok(Some(kind_of(&meta))),
+            Err(Error::SftpError(SftpErrorKind::NoSuchFile, _)) => Ok(None),
+            Err(e) => Err(self.classify(e).await),
+        }
+    }
+
+    /// Free bytes for an unprivileged user on the file system holding `path`, where the
+    /// server can tell (OpenSSH's `statvfs@openssh.com`).
+    pub async fn free_bytes(&self, path: &Path) -> Option<u64> {
+        if !self.sftp.support_statvfs() {
+            return None;
+        }
+        let stat = self.sftp.fs().statvfs(path).await.ok()?;
+        Some(stat.bavail.saturating_mul(stat.frsize))
+    }
+
+    /// Ends the SFTP session and its channel.
+    pub async fn close(self) -> Result<(), ExecError> {
+        let SftpChannel {
+            sftp,
+            child,
+            connection,
+            _permit,
+        } = self;
+        let closed = sftp.close().await;
+        let _ = child.wait().await;
+        match closed {
+            Ok(()) => Ok(()),
+            Err(e) => Err(match connection.session.check().await {
+                Ok(()) => ExecError::Failed(format!("sftp: {e}")),
+                Err(lost) => ExecError::Disconnected(super::ssh_message::ssh_message(&lost)),
+            }),
+        }
+    }
+
+    async fn check<T>(&self, result: Result<T, Error>) -> Result<T, ExecError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.classify(e).await),
+        }
+    }
+
+    async fn check_io<T>(&self, result: std::io::Result<T>) -> Result<T, ExecError> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+                Some(Ok(sftp)) => Err(self.classify(*sftp).await),
+                Some(Err(other)) => Err(ExecError::Failed(other.to_string())),
+                None => Err(ExecError::Failed("the sftp channel failed".into())),
+            },
+        }
+    }
+
+    /// The server's own message ("No such file", "Permission denied", "Failure") for what
+    /// it refused; anything else is the channel or the connection failing.
+    async fn classify(&self, error: Error) -> ExecError {
+        match error {
+            Error::SftpError(_, message) => ExecError::Failed(message.to_string()),
+            other => self.connection_error(other).await,
+        }
+    }
+
+    async fn connection_error(&self, error: Error) -> ExecError {
+        match self.connection.session.check().await {
+            Ok(()) => ExecError::Failed(format!("sftp: {error}")),
+            Err(lost) => ExecError::Disconnected(super::ssh_message::ssh_message(&lost)),
+        }
+    }
+}
+
+fn attributes(mode: u32, mtime: i64) -> MetaData {
+    // SFTP version 3 carries times as unsigned 32-bit seconds.
+    let seconds = u32::try_from(mtime.max(0)).unwrap_or(u32::MAX);
+    let time = UnixTimeStamp::from_raw(seconds).expect("u32 seconds are a valid time");
+    let mut builder = MetaDataBuilder::new();
+    builder
+        .permissions(Permissions::from(mode as u16))
+        .time(time, time);
+    builder.create()
+}
+
+fn kind_of(meta: &MetaData) -> RemoteKind {
+    match meta.file_type() {
+        Some(t) if t.is_symlink() => RemoteKind::Symlink,
+        Some(t) if t.is_dir() => RemoteKind::Dir,
+        Some(t) if t.is_file() => RemoteKind::File,
+        _ => RemoteKind::Other,
+    }
+}
