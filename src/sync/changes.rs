@@ -12,13 +12,32 @@ use super::report::{Change, Item};
 /// (deepest first), directories (parents first), files and links, then attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Remove { path: PathBuf, dir: bool },
-    Mkdir { path: PathBuf, mode: u32 },
-    Send { path: PathBuf, entry: Entry },
-    Link { path: PathBuf, target: PathBuf },
+    Remove {
+        path: PathBuf,
+        dir: bool,
+    },
+    Mkdir {
+        path: PathBuf,
+        mode: u32,
+    },
+    Send {
+        path: PathBuf,
+        entry: Entry,
+    },
+    Link {
+        path: PathBuf,
+        target: PathBuf,
+    },
     /// A file with the right content and the wrong mode or mtime.
-    Touch { path: PathBuf, mode: u32, mtime: i64 },
-    DirMode { path: PathBuf, mode: u32 },
+    Touch {
+        path: PathBuf,
+        mode: u32,
+        mtime: i64,
+    },
+    DirMode {
+        path: PathBuf,
+        mode: u32,
+    },
 }
 
 /// How the two trees are compared.
@@ -164,11 +183,13 @@ impl Changes {
             }
         }
         // A replaced directory was removed as a whole, after its entries.
-        removes.sort_by(|a, b| removal_order(a).cmp(&removal_order(b)));
+        removes.sort_by_key(removal_order);
         dir_modes.reverse();
-        changes
-            .items
-            .sort_by(|a, b| a.path.cmp(&b.path).then(a.change.mark().cmp(&b.change.mark())));
+        changes.items.sort_by(|a, b| {
+            a.path
+                .cmp(&b.path)
+                .then(a.change.mark().cmp(&b.change.mark()))
+        });
         changes.ops = [removes, mkdirs, sends, touches, dir_modes].concat();
         changes
     }

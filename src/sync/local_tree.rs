@@ -13,6 +13,8 @@ use super::temp_name::is_temp;
 pub struct LocalTree {
     pub tree: Tree,
     pub errors: Vec<String>,
+    /// Temp files an interrupted pull left, to remove before this one writes.
+    pub stale: Vec<PathBuf>,
 }
 
 impl LocalTree {
@@ -21,6 +23,7 @@ impl LocalTree {
         let mut scan = LocalTree {
             tree: Tree::new(),
             errors: Vec::new(),
+            stale: Vec::new(),
         };
         if root.exists() {
             scan.walk(root, Path::new(""), excludes);
@@ -41,6 +44,7 @@ impl LocalTree {
         Ok(LocalTree {
             tree,
             errors: Vec::new(),
+            stale: Vec::new(),
         })
     }
 
@@ -61,11 +65,12 @@ impl LocalTree {
                 }
             };
             let name = item.file_name();
-            if is_temp(&name) {
-                continue;
-            }
             let path = item.path();
             let rel = relative.join(&name);
+            if is_temp(&name) {
+                self.stale.push(path);
+                continue;
+            }
             let meta = match std::fs::symlink_metadata(&path) {
                 Ok(meta) => meta,
                 Err(e) => {

@@ -3,26 +3,21 @@
 //! `pull` step; nothing here knows about playbooks or events.
 
 mod changes;
+mod checksum;
 mod entry;
 mod excludes;
+mod layout;
 mod local_tree;
+mod pull;
+mod push;
 mod remote_tree;
 mod report;
 mod spec;
+mod sync;
 mod temp_name;
+mod tracker;
+mod workers;
 
 pub use report::{Change, Item, Progress, SyncReport};
 pub use spec::{Direction, SyncSpec};
-
-use crate::transport::{Connection, ExecError};
-
-/// Carries out `spec` on the host behind `connection` (or, with `spec.dry_run`, only
-/// works out what it would do), telling `progress` how far it got as files land.
-pub async fn sync(
-    connection: &Connection,
-    spec: &SyncSpec,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<SyncReport, ExecError> {
-    let _ = (connection, spec, progress);
-    Err(ExecError::Failed("sync: engine not merged yet".into()))
-}
+pub use sync::sync;

@@ -81,12 +81,8 @@ pub fn parse(output: &[u8]) -> Result<Listing, String> {
     let mut fields = output.split(|b| *b == 0);
     let marker = fields.next().unwrap_or_default();
     let mut entries = Vec::new();
-    loop {
-        let Some(kind) = fields.next() else { break };
-        if kind.is_empty() {
-            // The empty piece after the last NUL.
-            break;
-        }
+    // The piece after the last NUL is empty.
+    while let Some(kind) = fields.next().filter(|k| !k.is_empty()) {
         let mut next = || fields.next().ok_or("the host's file list ends mid-entry");
         let (size, mtime, mode, path, target) = (next()?, next()?, next()?, next()?, next()?);
         entries.push((
@@ -158,8 +154,40 @@ mod tests {
 
     #[test]
     fn reads_every_kind_and_odd_names() {
-        let out = b"dir\0f\03\01700000000.5\0644\0a b\n\xff\0\0d\04096\01700000001.0\0755\0sub\0\0\
-                    l\05\01700000002.0\0777\0sub/link\0../x\0f\01\01.0\0600\0sub/.a.tsync-tmp-0123abcd\0\0";
+        // Fields as `find -printf` writes them, NUL-separated; built from pieces so that
+        // no `\0` runs into a digit.
+        let fields: &[&[u8]] = &[
+            b"dir",
+            b"f",
+            b"3",
+            b"1700000000.5",
+            b"644",
+            b"a b\n\xff",
+            b"",
+            b"d",
+            b"4096",
+            b"1700000001.0",
+            b"755",
+            b"sub",
+            b"",
+            b"l",
+            b"5",
+            b"1700000002.0",
+            b"777",
+            b"sub/link",
+            b"../x",
+            b"f",
+            b"1",
+            b"1.0",
+            b"600",
+            b"sub/.a.tsync-tmp-0123abcd",
+            b"",
+        ];
+        let out = &fields
+            .iter()
+            .flat_map(|f| [*f, b"\0"])
+            .collect::<Vec<_>>()
+            .concat();
         let Listing::Dir(tree) = parse(out).unwrap() else {
             panic!("a directory")
         };
@@ -173,6 +201,6 @@ mod tests {
         );
         assert_eq!(tree.stale, [PathBuf::from("sub/.a.tsync-tmp-0123abcd")]);
         assert!(matches!(parse(b"none\0").unwrap(), Listing::Missing));
-        assert!(parse(b"dir\0f\03\0").is_err());
+        assert!(parse(b"dir\0f\x003\0").is_err());
     }
 }

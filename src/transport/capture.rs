@@ -72,7 +72,9 @@ impl Connection {
         }
         let status = child.wait().await;
         let start = err.len().saturating_sub(STDERR_KEPT);
-        let stderr = String::from_utf8_lossy(&err[start..]).trim_end().to_string();
+        let stderr = String::from_utf8_lossy(&err[start..])
+            .trim_end()
+            .to_string();
         match status {
             Ok(status) => Ok(Captured {
                 exit_code: status.code(),

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::pin::pin;
 
 use openssh::{Child, Session};
+use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::file::TokioCompatFile;
 use openssh_sftp_client::metadata::{MetaData, MetaDataBuilder, Permissions};
-use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::{Error, Sftp, SftpOptions, UnixTimeStamp};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::SemaphorePermit;
@@ -129,7 +129,8 @@ impl<'c> SftpChannel<'c> {
     pub async fn read_file(&self, path: &Path, sink: impl AsyncWrite) -> Result<u64, ExecError> {
         let file = self.sftp.open(path).await;
         let file = self.check(file).await?;
-        let remote = TokioCompatFile::with_capacity(file, NonZeroUsize::new(CHUNK).expect("not zero"));
+        let remote =
+            TokioCompatFile::with_capacity(file, NonZeroUsize::new(CHUNK).expect("not zero"));
         let mut remote = pin!(remote);
         let mut sink = pin!(sink);
         let mut buffer = vec![0; CHUNK];
@@ -153,8 +154,17 @@ impl<'c> SftpChannel<'c> {
 
     /// Sets the mode and mtime of `path` (following no symlink: the sync never asks this
     /// of a link).
-    pub async fn set_attributes(&self, path: &Path, mode: u32, mtime: i64) -> Result<(), ExecError> {
-        let set = self.sftp.fs().set_metadata(path, attributes(mode, mtime)).await;
+    pub async fn set_attributes(
+        &self,
+        path: &Path,
+        mode: u32,
+        mtime: i64,
+    ) -> Result<(), ExecError> {
+        let set = self
+            .sftp
+            .fs()
+            .set_metadata(path, attributes(mode, mtime))
+            .await;
         self.check(set).await
     }
 
