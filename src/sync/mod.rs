@@ -12,6 +12,7 @@ mod pull;
 mod push;
 mod remote_tree;
 mod report;
+mod sftp_walk;
 mod spec;
 mod sync;
 mod temp_name;

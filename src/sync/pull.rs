@@ -95,7 +95,7 @@ async fn fetch(
         .await
         .map_err(|e| local_error(&temp, e))?;
     let landed = async {
-        let read = channel.read_file(source, file).await?;
+        let read = channel.read_file(source, entry.size, file).await?;
         tracker.bytes(read);
         set_attributes(&temp, entry.mode, entry.mtime).map_err(|e| local_error(target, e))?;
         std::fs::rename(&temp, target).map_err(|e| local_error(target, e))

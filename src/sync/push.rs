@@ -141,7 +141,7 @@ async fn send(
         tracker,
     };
     let written = channel
-        .write_file(&temp, source, entry.mode, entry.mtime)
+        .write_file(&temp, source, entry.size, entry.mode, entry.mtime)
         .await;
     let landed = match written {
         Ok(_) => channel.rename(&temp, target).await,

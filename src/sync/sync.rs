@@ -16,6 +16,7 @@ use super::pull::pull;
 use super::push::push;
 use super::remote_tree::{Listing, host_path, list_command, list_one_command, parse};
 use super::report::{Change, Progress, SyncReport};
+use super::sftp_walk::{walk, walk_one};
 use super::spec::{Direction, SyncSpec};
 use super::tracker::Tracker;
 use crate::shell::quote_word;
@@ -48,7 +49,12 @@ async fn sync_push(
         .map_err(|e| ExecError::Failed(format!("{}: {e}", spec.local.display())))?;
     let (layout, source, listing) = if meta.is_dir() {
         let remote_dir = host_path(&spec.remote);
-        let listing = list(connection, &list_command(&remote_dir)).await?;
+        let listing = list(
+            connection,
+            &list_command(&remote_dir),
+            Where::Tree(&remote_dir),
+        )
+        .await?;
         let layout = Layout {
             local_dir: spec.local.clone(),
             remote_dir: PathBuf::from(remote_dir),
@@ -71,7 +77,7 @@ async fn sync_push(
             )
         };
         let command = list_one_command(&remote_dir.to_string_lossy(), name.as_os_str());
-        let listing = list(connection, &command).await?;
+        let listing = list(connection, &command, Where::One(&remote_dir, &name)).await?;
         let one = entry(&spec.local, &meta).map_err(ExecError::Failed)?;
         let source = LocalTree {
             tree: Tree::from([(name.clone(), one)]),
@@ -128,50 +134,52 @@ async fn sync_pull(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<SyncReport, ExecError> {
     let remote = host_path(&spec.remote);
-    let (layout, source, dest) = match list(connection, &list_command(&remote)).await? {
-        Listing::Missing => {
-            return Err(ExecError::Failed(format!(
-                "{}: no such file or directory on the host",
-                spec.remote
-            )));
-        }
-        Listing::Dir(tree) => {
-            let layout = Layout {
-                local_dir: spec.local.clone(),
-                remote_dir: PathBuf::from(&remote),
-                single: None,
-            };
-            let source = LocalTree {
-                tree: tree.tree,
-                errors: Vec::new(),
-                stale: Vec::new(),
-            };
-            (layout, source, LocalTree::scan(&spec.local, excludes))
-        }
-        Listing::File(one) => {
-            let name = PathBuf::from(Path::new(&remote).file_name().unwrap_or(OsStr::new("file")));
-            let local = spec.local.join(&name);
-            let dest = LocalTree::single(&local, name.clone()).map_err(ExecError::Failed)?;
-            let layout = Layout {
-                local_dir: spec.local.clone(),
-                remote_dir: Path::new(&remote)
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .to_path_buf(),
-                single: Some(Single {
-                    name: name.clone(),
-                    local,
-                    remote: PathBuf::from(&remote),
-                }),
-            };
-            let source = LocalTree {
-                tree: Tree::from([(name, one)]),
-                errors: Vec::new(),
-                stale: Vec::new(),
-            };
-            (layout, source, dest)
-        }
-    };
+    let (layout, source, dest) =
+        match list(connection, &list_command(&remote), Where::Tree(&remote)).await? {
+            Listing::Missing => {
+                return Err(ExecError::Failed(format!(
+                    "{}: no such file or directory on the host",
+                    spec.remote
+                )));
+            }
+            Listing::Dir(tree) => {
+                let layout = Layout {
+                    local_dir: spec.local.clone(),
+                    remote_dir: PathBuf::from(&remote),
+                    single: None,
+                };
+                let source = LocalTree {
+                    tree: tree.tree,
+                    errors: Vec::new(),
+                    stale: Vec::new(),
+                };
+                (layout, source, LocalTree::scan(&spec.local, excludes))
+            }
+            Listing::File(one) => {
+                let name =
+                    PathBuf::from(Path::new(&remote).file_name().unwrap_or(OsStr::new("file")));
+                let local = spec.local.join(&name);
+                let dest = LocalTree::single(&local, name.clone()).map_err(ExecError::Failed)?;
+                let layout = Layout {
+                    local_dir: spec.local.clone(),
+                    remote_dir: Path::new(&remote)
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .to_path_buf(),
+                    single: Some(Single {
+                        name: name.clone(),
+                        local,
+                        remote: PathBuf::from(&remote),
+                    }),
+                };
+                let source = LocalTree {
+                    tree: Tree::from([(name, one)]),
+                    errors: Vec::new(),
+                    stale: Vec::new(),
+                };
+                (layout, source, dest)
+            }
+        };
     let (changes, report) =
         compare(connection, spec, excludes, &source, &dest.tree, &layout).await?;
     if spec.dry_run {
@@ -250,8 +258,30 @@ async fn compare(
     Ok((changes, report))
 }
 
-async fn list(connection: &Connection, command: &str) -> Result<Listing, ExecError> {
+/// What a listing command lists, for the SFTP walk that stands in for it.
+enum Where<'a> {
+    Tree(&'a str),
+    One(&'a Path, &'a Path),
+}
+
+/// Runs a listing command; where the host's `find` cannot run it, walks over SFTP instead.
+async fn list(
+    connection: &Connection,
+    command: &str,
+    what: Where<'_>,
+) -> Result<Listing, ExecError> {
     let answer = connection.capture(command, None, LISTING_LIMIT).await?;
+    // BusyBox: "unrecognized: -printf"; BSD: "-printf: unknown primary"; or no find at all.
+    let no_find = answer.stderr.contains("printf") || answer.stderr.contains("not found");
+    if answer.exit_code != Some(0) && no_find {
+        let channel = connection.sftp().await?;
+        let walked = match what {
+            Where::Tree(root) => walk(&channel, Path::new(root)).await,
+            Where::One(dir, name) => walk_one(&channel, dir, name).await,
+        };
+        let _ = channel.close().await;
+        return walked;
+    }
     if answer.exit_code != Some(0) {
         return Err(ExecError::Failed(format!(
             "listing files on the host: {}",

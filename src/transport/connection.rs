@@ -257,7 +257,7 @@ impl Connection {
 /// system's limit, the pipe keeps its size). With the default 64 KiB the master often finds
 /// the pipe full and buffers the channel's data itself, at several times the CPU cost of
 /// passing it on.
-fn widen_pipe(fd: std::os::fd::RawFd) {
+pub(super) fn widen_pipe(fd: std::os::fd::RawFd) {
     #[cfg(target_os = "linux")]
     // SAFETY: F_SETPIPE_SZ only resizes the pipe behind a descriptor we hold open; on a
     // descriptor that is not a pipe it fails with EBADF, which is ignored.

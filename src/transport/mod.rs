@@ -15,5 +15,5 @@ pub use capture::Captured;
 pub use connection::{Connection, ExecError, Executed, Output};
 pub use connector::{ConnectError, Connector};
 pub use http_client::{HttpAnswer, HttpClient};
-pub use sftp_channel::{RemoteKind, SftpChannel};
+pub use sftp_channel::{RemoteKind, RemoteStat, SftpChannel};
 pub use tunnel::Tunnel;

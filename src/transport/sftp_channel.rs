@@ -3,9 +3,11 @@
 //! leaves a half-written file under a name anyone reads.
 
 use std::num::{NonZeroU16, NonZeroUsize};
-use std::path::Path;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 use std::pin::pin;
 
+use futures_core::Stream;
 use openssh::{Child, Session};
 use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::file::TokioCompatFile;
@@ -14,7 +16,7 @@ use openssh_sftp_client::{Error, Sftp, SftpOptions, UnixTimeStamp};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::SemaphorePermit;
 
-use super::connection::{Connection, ExecError};
+use super::connection::{Connection, ExecError, widen_pipe};
 
 /// How far ahead of the host's acknowledgements one file's writes may run. OpenSSH's
 /// channel window is 2 MiB; half a MiB keeps loopback and LAN links busy while 50 hosts'
@@ -30,6 +32,21 @@ pub enum RemoteKind {
     Dir,
     Symlink,
     Other,
+}
+
+/// One entry of a directory as the SFTP server describes it (`lstat`, so a symlink is
+/// itself).
+#[derive(Debug, Clone)]
+pub struct RemoteStat {
+    pub name: PathBuf,
+    pub kind: RemoteKind,
+    pub size: u64,
+    /// Whole seconds.
+    pub mtime: i64,
+    /// Permission bits (`0o7777`).
+    pub mode: u32,
+    /// For a symlink, where it points, as written.
+    pub target: Option<PathBuf>,
 }
 
 /// An open SFTP session on one host's master; closed by [`SftpChannel::close`].
@@ -49,6 +66,9 @@ impl<'c> SftpChannel<'c> {
         let (Some(stdin), Some(stdout)) = (child.stdin().take(), child.stdout().take()) else {
             return Err(ExecError::Failed("the sftp channel has no pipes".into()));
         };
+        // Both ways carry whole files: with wide pipes the master moves them in large reads.
+        widen_pipe(stdin.as_raw_fd());
+        widen_pipe(stdout.as_raw_fd());
         let options = SftpOptions::new()
             .tokio_compat_file_write_limit(NonZeroUsize::new(WRITE_AHEAD).expect("not zero"))
             .max_pending_requests(NonZeroU16::new(64).expect("not zero"));
@@ -78,12 +98,13 @@ impl<'c> SftpChannel<'c> {
         self.sftp.support_posix_rename()
     }
 
-    /// Writes everything `source` holds to `path` (created or truncated), then sets its
-    /// mode and mtime. Returns the bytes written.
+    /// Writes everything `source` holds (about `size_hint` bytes) to `path` (created or
+    /// truncated), then sets its mode and mtime. Returns the bytes written.
     pub async fn write_file(
         &self,
         path: &Path,
         source: impl AsyncRead,
+        size_hint: u64,
         mode: u32,
         mtime: i64,
     ) -> Result<u64, ExecError> {
@@ -96,12 +117,11 @@ impl<'c> SftpChannel<'c> {
             .open(path)
             .await;
         let file = self.check(file).await?;
-        let mut remote = pin!(TokioCompatFile::with_capacity(
-            file,
-            NonZeroUsize::new(CHUNK).expect("not zero")
-        ));
+        // The capacity is the read buffer, which a write never uses.
+        let mut remote = pin!(TokioCompatFile::with_capacity(file, NonZeroUsize::MIN));
         let mut source = pin!(source);
-        let mut buffer = vec![0; CHUNK];
+        // Sized to the file: most files of a tree are small, and many are in flight.
+        let mut buffer = vec![0; (size_hint as usize).clamp(1, CHUNK)];
         let mut written = 0u64;
         loop {
             let n = source
@@ -125,15 +145,22 @@ impl<'c> SftpChannel<'c> {
         Ok(written)
     }
 
-    /// Copies the whole of `path` on the host into `sink`; returns the bytes read.
-    pub async fn read_file(&self, path: &Path, sink: impl AsyncWrite) -> Result<u64, ExecError> {
+    /// Copies the whole of `path` on the host (about `size_hint` bytes) into `sink`;
+    /// returns the bytes read.
+    pub async fn read_file(
+        &self,
+        path: &Path,
+        size_hint: u64,
+        sink: impl AsyncWrite,
+    ) -> Result<u64, ExecError> {
         let file = self.sftp.open(path).await;
         let file = self.check(file).await?;
+        let capacity = (size_hint as usize).clamp(1, CHUNK);
         let remote =
-            TokioCompatFile::with_capacity(file, NonZeroUsize::new(CHUNK).expect("not zero"));
+            TokioCompatFile::with_capacity(file, NonZeroUsize::new(capacity).expect("not zero"));
         let mut remote = pin!(remote);
         let mut sink = pin!(sink);
-        let mut buffer = vec![0; CHUNK];
+        let mut buffer = vec![0; capacity];
         let mut read = 0u64;
         loop {
             let n = remote.read(&mut buffer).await;
@@ -215,6 +242,40 @@ impl<'c> SftpChannel<'c> {
         }
     }
 
+    /// What `path` is, following a symlink (a synced directory may be a link to one).
+    pub async fn stat(&self, path: &Path) -> Result<Option<RemoteStat>, ExecError> {
+        match self.sftp.fs().metadata(path).await {
+            Ok(meta) => Ok(Some(remote_stat(PathBuf::new(), &meta, None))),
+            Err(Error::SftpError(SftpErrorKind::NoSuchFile, _)) => Ok(None),
+            Err(e) => Err(self.classify(e).await),
+        }
+    }
+
+    /// Every entry of the directory `path` but `.` and `..`, symlinks with their targets.
+    pub async fn list_dir(&self, path: &Path) -> Result<Vec<RemoteStat>, ExecError> {
+        let dir = self.sftp.fs().open_dir(path).await;
+        let dir = self.check(dir).await?;
+        let mut entries = pin!(dir.read_dir());
+        let mut found = Vec::new();
+        while let Some(entry) = std::future::poll_fn(|cx| entries.as_mut().poll_next(cx)).await {
+            let entry = self.check(entry).await?;
+            let name = entry.filename().to_path_buf();
+            if name.as_os_str() == "." || name.as_os_str() == ".." {
+                continue;
+            }
+            let meta = entry.metadata();
+            let target = match kind_of(&meta) {
+                RemoteKind::Symlink => {
+                    let read = self.sftp.fs().read_link(path.join(&name)).await;
+                    Some(self.check(read).await?)
+                }
+                _ => None,
+            };
+            found.push(remote_stat(name, &meta, target));
+        }
+        Ok(found)
+    }
+
     /// Free bytes for an unprivileged user on the file system holding `path`, where the
     /// server can tell (OpenSSH's `statvfs@openssh.com`).
     pub async fn free_bytes(&self, path: &Path) -> Option<u64> {
@@ -288,6 +349,17 @@ fn attributes(mode: u32, mtime: i64) -> MetaData {
         .permissions(Permissions::from(mode as u16))
         .time(time, time);
     builder.create()
+}
+
+fn remote_stat(name: PathBuf, meta: &MetaData, target: Option<PathBuf>) -> RemoteStat {
+    RemoteStat {
+        name,
+        kind: kind_of(meta),
+        size: meta.len().unwrap_or(0),
+        mtime: meta.modified().map_or(0, |t| i64::from(t.into_raw())),
+        mode: meta.permissions().map_or(0, |p| p.as_raw().bits() & 0o7777),
+        target,
+    }
 }
 
 fn kind_of(meta: &MetaData) -> RemoteKind {
