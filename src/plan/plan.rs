@@ -17,6 +17,7 @@ use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Host, Inventory};
 use crate::playbook::{Action, Playbook, Rolling, StepKind, SyncStep};
 use crate::selector::Selector;
+use crate::sync::Direction;
 
 #[derive(Debug)]
 pub struct Plan {
@@ -198,7 +199,11 @@ impl Plan {
     ) -> (Option<Plan>, Diagnostics) {
         let action = Action::Sync(sync.clone());
         let kind = action.kind();
-        Self::one_step(kind.name(), selector, inventory, limit, |hosts| {
+        let name = match sync.direction {
+            Direction::Push => "push",
+            Direction::Pull => "pull",
+        };
+        Self::one_step(name, selector, inventory, limit, |hosts| {
             let actions: Vec<Action<String>> = hosts
                 .iter()
                 .map(|host| Action::Sync(sync.on_host(&host.name)))

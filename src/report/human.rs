@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod sync_view;
+
 use super::Reporter;
 use super::printable::printable;
-use super::sync_view::{self, SyncView};
 use crate::runner::{CancelReason, Event, StepOutcome, Stream, Summary, Would};
+use sync_view::SyncView;
 
 pub struct Human<W: Write> {
     out: W,
@@ -327,18 +329,7 @@ impl<W: Write> Reporter for Human<W> {
                 outcome: StepOutcome::Synced { .. },
                 duration_secs,
                 ..
-            } => {
-                let lines = self.sync.summary(host, &secs(*duration_secs));
-                for (k, line) in lines.into_iter().flatten().enumerate() {
-                    let text = if k == 0 {
-                        let text = format!("✓ {host}: {stage} step {step} {line}");
-                        self.paint(GREEN, &text)
-                    } else {
-                        self.paint(YELLOW, &format!("    {line}"))
-                    };
-                    self.line(&text)?;
-                }
-            }
+            } => self.sync_summary(host, stage, *step, *duration_secs)?,
             Event::StepFinished { .. } => {}
             Event::SyncProgress {
                 host,
@@ -362,12 +353,7 @@ impl<W: Write> Reporter for Human<W> {
                 dry_run: true,
                 report,
                 ..
-            } => {
-                for line in sync_view::preview(report) {
-                    let text = format!("      {}", printable(&line));
-                    self.line(&text)?;
-                }
-            }
+            } => self.sync_preview(report)?,
             Event::CheckAttempt {
                 host,
                 check,

@@ -6,7 +6,6 @@ mod json;
 mod printable;
 mod reporter;
 mod reporters;
-mod sync_view;
 
 pub use human::Human;
 pub use json::JsonLines;

@@ -2,8 +2,11 @@
 //! status line, one summary line per host when a step ends, and a dry run's itemized list.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::sync::Arc;
 
+use super::{GREEN, Human, YELLOW, secs};
+use crate::report::printable::printable;
 use crate::sync::{Direction, SyncReport};
 
 /// The sync steps under way, and the reports waiting for their `step_finished`.
@@ -86,9 +89,40 @@ impl SyncView {
     }
 }
 
+impl<W: Write> Human<W> {
+    /// The end of a sync step on `host`: what it did, then its warnings.
+    pub(super) fn sync_summary(
+        &mut self,
+        host: &Arc<str>,
+        stage: &str,
+        step: usize,
+        duration_secs: f64,
+    ) -> io::Result<()> {
+        let lines = self.sync.summary(host, &secs(duration_secs));
+        for (k, line) in lines.into_iter().flatten().enumerate() {
+            let text = if k == 0 {
+                self.paint(GREEN, &format!("✓ {host}: {stage} step {step} {line}"))
+            } else {
+                self.paint(YELLOW, &format!("    {line}"))
+            };
+            self.line(&text)?;
+        }
+        Ok(())
+    }
+
+    /// A dry run's list of what a sync step would change on a host, under its preview.
+    pub(super) fn sync_preview(&mut self, report: &SyncReport) -> io::Result<()> {
+        for line in preview(report) {
+            let text = format!("      {}", printable(&line));
+            self.line(&text)?;
+        }
+        Ok(())
+    }
+}
+
 /// A dry run's itemized list for one host (`+ path (1.2 kB)`, `~ path`, `- path`), then
 /// what it adds up to and the warnings.
-pub(super) fn preview(report: &SyncReport) -> Vec<String> {
+fn preview(report: &SyncReport) -> Vec<String> {
     let mut lines: Vec<String> = report
         .items
         .iter()
@@ -117,7 +151,7 @@ pub(super) fn preview(report: &SyncReport) -> Vec<String> {
 }
 
 /// Bytes for people, in decimal units with one decimal: `512 B`, `36.9 MB`.
-pub(super) fn size(bytes: u64) -> String {
+fn size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {
         return format!("{bytes} B");
@@ -138,7 +172,12 @@ fn plural(n: u64) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::size;
+    use crate::report::{Human, Reporter};
+    use crate::runner::{Event, StepOutcome};
+    use crate::sync::{Change, Direction, Item, SyncReport};
 
     #[test]
     fn sizes_are_decimal_with_one_decimal() {
@@ -148,5 +187,96 @@ mod tests {
         assert_eq!(size(36_900_000), "36.9 MB");
         assert_eq!(size(999_960), "1.0 MB");
         assert_eq!(size(3_200_000_000), "3.2 GB");
+    }
+
+    /// What the terminal reporter writes (no terminal, no colour) for `events`.
+    fn shown(events: &[Event]) -> String {
+        let mut out = Vec::new();
+        let mut human = Human::new(&mut out, false, false, &["web-1".to_string()]);
+        for event in events {
+            human.handle(event).unwrap();
+        }
+        human.flush().unwrap();
+        drop(human);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn finished(dry_run: bool, report: SyncReport) -> Event {
+        Event::SyncFinished {
+            stage: Arc::from("ship"),
+            host: Arc::from("web-1"),
+            step: 1,
+            direction: Direction::Push,
+            dry_run,
+            report,
+        }
+    }
+
+    fn step_finished(changed: bool) -> Event {
+        Event::StepFinished {
+            stage: Arc::from("ship"),
+            host: Arc::from("web-1"),
+            step: 1,
+            command: "sync site/ → /srv/site".into(),
+            outcome: StepOutcome::Synced { changed },
+            changed,
+            duration_secs: 8.0,
+            stderr: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_sync_step_ends_with_one_line_per_host() {
+        let report = SyncReport {
+            files_sent: 145,
+            bytes_sent: 36_900_000,
+            deleted: 2,
+            items: vec![Item {
+                change: Change::Create,
+                path: "index.html".into(),
+                bytes: 36_900_000,
+            }],
+            warnings: vec!["delete skipped".into()],
+            ..SyncReport::default()
+        };
+        let text = shown(&[finished(false, report), step_finished(true)]);
+        assert_eq!(
+            text,
+            "✓ web-1: ship step 1 synced 145 files (36.9 MB), deleted 2 in 8.00s\n    warning: delete skipped\n"
+        );
+        let report = SyncReport {
+            unchanged: 145,
+            ..SyncReport::default()
+        };
+        let text = shown(&[finished(false, report), step_finished(false)]);
+        assert_eq!(
+            text,
+            "✓ web-1: ship step 1 up to date (145 files) in 8.00s\n"
+        );
+    }
+
+    #[test]
+    fn a_dry_run_lists_each_change() {
+        let item = |change, path: &str, bytes| Item {
+            change,
+            path: path.into(),
+            bytes,
+        };
+        let report = SyncReport {
+            files_sent: 1,
+            bytes_sent: 1_500,
+            deleted: 1,
+            items: vec![
+                item(Change::Create, "a.txt", 1_500),
+                item(Change::Attributes, "b.txt", 0),
+                item(Change::Delete, "old", 0),
+            ],
+            ..SyncReport::default()
+        };
+        let text = shown(&[finished(true, report)]);
+        assert_eq!(
+            text,
+            "      + a.txt (1.5 kB)\n      ~ b.txt\n      - old\n      would send 1 file (1.5 kB), delete 1\n"
+        );
     }
 }
