@@ -51,12 +51,12 @@ fn plan_shows_the_paths_of_each_host() {
         .replace(dir, "DIR");
     assert!(
         text.contains(
-            "stage-2: $ sync DIR/site/ → /srv/stage-2/site (delete, exclude *.log stage-2.tmp)"
+            "stage-2: sync DIR/site/ → /srv/stage-2/site (delete, exclude *.log stage-2.tmp)"
         ),
         "{text}"
     );
     assert!(
-        text.contains("stage-1: $ pull /var/log/app → /var/tmp/logs/stage-1 (checksum)"),
+        text.contains("stage-1: pull /var/log/app → /var/tmp/logs/stage-1 (checksum)"),
         "{text}"
     );
     let json = Test::new()
