@@ -76,9 +76,71 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
+    /// Copy files to every host a selector picks, sending only what changed
+    #[command(after_help = "Example: tsync push web --delete --exclude '*.log' ./site/ /srv/site")]
+    Push {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        selector: String,
+        /// A file or directory here (relative to the current directory)
+        local: PathBuf,
+        /// Where it lands on each host; relative to the login's home unless absolute
+        remote: String,
+        #[command(flatten)]
+        sync: SyncFlags,
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        execution: Execution,
+    },
+    /// Copy files from every host a selector picks into LOCAL_DIR/<host>/
+    #[command(after_help = "Example: tsync pull web /var/log/nginx ./logs")]
+    Pull {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        selector: String,
+        /// A file or directory on each host; relative to the login's home unless absolute
+        remote: String,
+        /// Each host's copy goes into its own directory under this one
+        local_dir: PathBuf,
+        #[command(flatten)]
+        sync: SyncFlags,
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        execution: Execution,
+    },
 }
 
-/// How a run is carried out; shared by `apply` and `run`.
+/// What `push` and `pull` take besides their paths.
+#[derive(Debug, Args)]
+pub struct SyncFlags {
+    /// Remove files the destination has and the source does not (excluded ones are kept)
+    #[arg(long)]
+    pub delete: bool,
+
+    /// Leave out paths matching this gitignore pattern, relative to the synced directory
+    /// (repeatable)
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+
+    /// Read exclude patterns from a file, one per line (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub exclude_from: Vec<PathBuf>,
+
+    /// Compare files of equal size by content instead of size and modification time
+    #[arg(long)]
+    pub checksum: bool,
+
+    /// Touch nothing: compare both sides and list what would be sent and deleted, host by
+    /// host
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Time limit for the sync on one host; a host still syncing then is cut off
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+/// How a run is carried out; shared by `apply`, `run`, `push` and `pull`.
 #[derive(Debug, Args)]
 pub struct Execution {
     /// Hosts worked on at once

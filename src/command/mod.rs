@@ -7,10 +7,12 @@ mod execute;
 mod inputs;
 pub mod plan;
 pub mod run;
+pub mod sync;
 
 pub use inputs::Prepared;
 
 use crate::cli::{Cli, Command};
+use crate::sync::Direction;
 
 /// Runs the command `cli` asks for; returns the process exit code.
 pub fn run(cli: &Cli) -> i32 {
@@ -34,5 +36,43 @@ pub fn run(cli: &Cli) -> i32 {
             inputs,
             execution,
         } => run::run(selector, command, *timeout, inputs, execution, cli.color),
+        Command::Push {
+            selector,
+            local,
+            remote,
+            sync: flags,
+            inputs,
+            execution,
+        } => sync::run(
+            selector,
+            sync::SyncPaths {
+                direction: Direction::Push,
+                local,
+                remote,
+            },
+            flags,
+            inputs,
+            execution,
+            cli.color,
+        ),
+        Command::Pull {
+            selector,
+            remote,
+            local_dir,
+            sync: flags,
+            inputs,
+            execution,
+        } => sync::run(
+            selector,
+            sync::SyncPaths {
+                direction: Direction::Pull,
+                local: local_dir,
+                remote,
+            },
+            flags,
+            inputs,
+            execution,
+            cli.color,
+        ),
     }
 }

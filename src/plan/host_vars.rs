@@ -31,6 +31,11 @@ impl HostVars {
         }
     }
 
+    /// The host's name, which a pull's directory on the controller is named after.
+    pub(super) fn host(&self) -> &str {
+        &self.host
+    }
+
     /// The value of variable `name` for this host: a built-in one, or else one of `vars`.
     pub(super) fn get<'a>(&'a self, name: &str, vars: &HashMap<&str, &'a str>) -> Option<&'a str> {
         match name {

@@ -15,8 +15,9 @@ use super::selection::{Selection, ad_hoc_hosts};
 use crate::diagnostic::{Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Host, Inventory};
-use crate::playbook::{Action, Playbook, Rolling, StepKind};
+use crate::playbook::{Action, Playbook, Rolling, StepKind, SyncStep};
 use crate::selector::Selector;
+use crate::sync::Direction;
 
 #[derive(Debug)]
 pub struct Plan {
@@ -167,7 +168,7 @@ impl Plan {
         (Some(plan), diagnostics)
     }
 
-    /// A one-stage plan that runs `command` on the hosts `selector` picks (`tsync run`).
+    /// `tsync run`: one stage, named `run`, running `command` on the hosts `selector` picks.
     pub fn ad_hoc(
         selector: &str,
         command: &str,
@@ -175,37 +176,83 @@ impl Plan {
         inventory: &Inventory,
         limit: Option<(&Selector, &Source)>,
     ) -> (Option<Plan>, Diagnostics) {
+        Self::one_step("run", selector, inventory, limit, |hosts| PlannedStep {
+            kind: StepKind::Run,
+            written: command.to_string(),
+            timeout,
+            commands: vec![command.to_string(); hosts.len()],
+            actions: vec![Action::Run(command.to_string()); hosts.len()],
+            confirm: None,
+            guards: vec![Vec::new(); hosts.len()],
+            unchanged_exit: None,
+        })
+    }
+
+    /// `tsync push` and `tsync pull`: one stage, named after the command, running `sync`
+    /// on the hosts `selector` picks (a pull into each host's own directory).
+    pub fn ad_hoc_sync(
+        selector: &str,
+        sync: &SyncStep<String>,
+        timeout: Duration,
+        inventory: &Inventory,
+        limit: Option<(&Selector, &Source)>,
+    ) -> (Option<Plan>, Diagnostics) {
+        let action = Action::Sync(sync.clone());
+        let kind = action.kind();
+        let name = match sync.direction {
+            Direction::Push => "push",
+            Direction::Pull => "pull",
+        };
+        Self::one_step(name, selector, inventory, limit, |hosts| {
+            let actions: Vec<Action<String>> = hosts
+                .iter()
+                .map(|host| Action::Sync(sync.on_host(&host.name)))
+                .collect();
+            PlannedStep {
+                kind,
+                written: action.command(),
+                timeout,
+                commands: actions.iter().map(Action::command).collect(),
+                actions,
+                confirm: None,
+                guards: vec![Vec::new(); hosts.len()],
+                unchanged_exit: None,
+            }
+        })
+    }
+
+    /// A plan of one stage named `name` with the one step `step` makes for the hosts
+    /// `selector` picks.
+    fn one_step(
+        name: &str,
+        selector: &str,
+        inventory: &Inventory,
+        limit: Option<(&Selector, &Source)>,
+        step: impl FnOnce(&[Host]) -> PlannedStep,
+    ) -> (Option<Plan>, Diagnostics) {
         let source = Source::new("selector", selector);
         let (hosts, diagnostics) = ad_hoc_hosts(selector, &source, inventory, limit);
         let Some(hosts) = hosts else {
             return (None, diagnostics);
         };
+        let hosts: Vec<Host> = hosts.iter().map(|&i| inventory.host(i).clone()).collect();
         let mut graph = DiGraph::new();
         graph.add_node(0);
         let plan = Plan {
-            name: "run".into(),
+            name: name.into(),
             description: None,
-            hosts: hosts.iter().map(|&i| inventory.host(i).clone()).collect(),
             stages: vec![PlannedStage {
-                name: "run".into(),
+                name: name.into(),
                 needs: Vec::new(),
                 hosts: (0..hosts.len()).collect(),
                 selectors: vec![selector.to_string()],
-                steps: vec![PlannedStep {
-                    kind: StepKind::Run,
-                    written: command.to_string(),
-                    timeout,
-                    commands: vec![command.to_string(); hosts.len()],
-                    actions: vec![Action::Run(command.to_string()); hosts.len()],
-                    confirm: None,
-                    guards: vec![Vec::new(); hosts.len()],
-                    unchanged_exit: None,
-                }],
+                steps: vec![step(&hosts)],
                 checks: Vec::new(),
                 rolling: None,
                 rollout: Rollout::new(None, hosts.len()),
                 rollback: None,
             }],
+            hosts,
             graph,
             order: vec![0],
             waves: vec![vec![0]],

@@ -78,7 +78,7 @@ pub(super) fn plan_step(
                 Ok((guard, test))
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
-        let action = step.action.fill(render)?;
+        let action = step.action.fill(h.host(), render)?;
         command.push_str(&action.command());
         commands.push(command);
         actions.push(action);

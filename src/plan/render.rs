@@ -170,14 +170,16 @@ fn write_step(out: &mut String, step: &PlannedStep, names: &[&str], indent: &str
                 .unwrap_or_default()
         );
     }
+    // A shell command is marked `$`; a sync's line (`sync a → b`) is no command.
+    let prompt = if step.kind.syncs() { "" } else { "$ " };
     let first = step.commands.first();
     if step.commands.iter().all(|c| Some(c) == first) {
         if let Some(command) = first.filter(|c| **c != step.written) {
-            let _ = writeln!(out, "{indent}  $ {command}");
+            let _ = writeln!(out, "{indent}  {prompt}{command}");
         }
     } else {
         for (host, command) in names.iter().zip(&step.commands) {
-            let _ = writeln!(out, "{indent}  {host}: $ {command}");
+            let _ = writeln!(out, "{indent}  {host}: {prompt}{command}");
         }
     }
     // Guards, filled in: once when every host has the same, else per host.

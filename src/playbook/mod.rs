@@ -11,6 +11,7 @@ mod rolling;
 mod spanned;
 mod stage;
 mod step;
+mod sync_step;
 mod template;
 
 pub use amount::Amount;
@@ -19,7 +20,7 @@ pub use group::Group;
 pub use guard::Guard;
 pub use parse::{
     BUILTIN_VARS, CheckNode, DocumentNode, GroupNode, MAX_DURATION, NodeKind, Parser, PlaybookNode,
-    RollbackNode, StageNode, StepNode, TOP, read_source,
+    RollbackNode, StageNode, StepNode, SyncNode, TOP, read_source,
 };
 pub use playbook::Playbook;
 pub use rollback::{Rollback, RollbackScope};
@@ -27,4 +28,5 @@ pub use rolling::Rolling;
 pub use spanned::Spanned;
 pub use stage::Stage;
 pub use step::{Action, Confirm, Step, StepKind};
+pub use sync_step::SyncStep;
 pub use template::{RenderError, Template, is_var_name};

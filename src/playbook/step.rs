@@ -8,8 +8,10 @@ use miette::SourceSpan;
 
 use super::guard::Guard;
 use super::spanned::Spanned;
+use super::sync_step::SyncStep;
 use super::template::{RenderError, Template};
 use crate::shell::quote_word;
+use crate::sync::Direction;
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -57,6 +59,8 @@ pub enum Action<T = Template> {
         body: Arc<str>,
         args: Vec<T>,
     },
+    /// Files pushed to the host (`sync`) or pulled from it (`pull`) over its connection.
+    Sync(SyncStep<T>),
 }
 
 impl<T> Action<T> {
@@ -65,6 +69,10 @@ impl<T> Action<T> {
         match self {
             Action::Run(_) => StepKind::Run,
             Action::Script { .. } => StepKind::Script,
+            Action::Sync(sync) => match sync.direction {
+                Direction::Push => StepKind::Sync,
+                Direction::Pull => StepKind::Pull,
+            },
         }
     }
 }
@@ -75,6 +83,7 @@ impl Action {
         match self {
             Action::Run(t) => vec![t],
             Action::Script { args, .. } => args.iter().collect(),
+            Action::Sync(sync) => sync.values().collect(),
         }
     }
 
@@ -83,12 +92,14 @@ impl Action {
         match self {
             Action::Run(command) => command.text.value.clone(),
             Action::Script { path, .. } => path.value.display().to_string(),
+            Action::Sync(sync) => sync.written(),
         }
     }
 
-    /// The action for one host, each template filled in by `fill`.
+    /// The action for the host named `host`, each template filled in by `fill`.
     pub fn fill(
         &self,
+        host: &str,
         fill: impl Fn(&Template) -> Result<String, RenderError>,
     ) -> Result<Action<String>, RenderError> {
         Ok(match self {
@@ -98,12 +109,14 @@ impl Action {
                 body: body.clone(),
                 args: args.iter().map(&fill).collect::<Result<_, _>>()?,
             },
+            Action::Sync(sync) => Action::Sync(sync.fill(host, fill)?),
         })
     }
 }
 
 impl Action<String> {
-    /// The shell command line that carries the action out on the host.
+    /// The shell command line that carries the action out on the host; for a sync, which
+    /// runs no command of its own, a readable line saying what it does.
     pub fn command(&self) -> String {
         match self {
             Action::Run(command) => command.clone(),
@@ -115,6 +128,7 @@ impl Action<String> {
                 }
                 command
             }
+            Action::Sync(sync) => sync.describe(),
         }
     }
 }
@@ -126,17 +140,28 @@ pub enum StepKind {
     Run,
     /// A script file from the controller, with arguments.
     Script,
+    /// Files from the controller to the host.
+    Sync,
+    /// Files from the host to the controller.
+    Pull,
 }
 
 impl StepKind {
     /// Every step kind, in the order diagnostics list them.
-    pub const ALL: [StepKind; 2] = [StepKind::Run, StepKind::Script];
+    pub const ALL: [StepKind; 4] = [
+        StepKind::Run,
+        StepKind::Script,
+        StepKind::Sync,
+        StepKind::Pull,
+    ];
 
     /// The node's name in KDL.
     pub const fn name(self) -> &'static str {
         match self {
             StepKind::Run => "run",
             StepKind::Script => "script",
+            StepKind::Sync => "sync",
+            StepKind::Pull => "pull",
         }
     }
 
@@ -152,6 +177,26 @@ impl StepKind {
                 "unchanged-exit",
                 "confirm",
             ],
+            StepKind::Sync | StepKind::Pull => &[
+                "timeout", "delete", "checksum", "creates", "unless", "only-if",
+            ],
+        }
+    }
+
+    /// The properties of other steps that mean nothing to a step of this kind: reported
+    /// as such rather than as unknown.
+    pub fn inapplicable(self) -> &'static [&'static str] {
+        match self {
+            StepKind::Run | StepKind::Script => &["delete", "checksum"],
+            StepKind::Sync | StepKind::Pull => &["cwd", "unchanged-exit", "confirm"],
+        }
+    }
+
+    /// Moves files rather than running a command.
+    pub const fn syncs(self) -> bool {
+        match self {
+            StepKind::Run | StepKind::Script => false,
+            StepKind::Sync | StepKind::Pull => true,
         }
     }
 }

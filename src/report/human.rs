@@ -8,9 +8,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod sync_view;
+
 use super::Reporter;
 use super::printable::printable;
 use crate::runner::{CancelReason, Event, StepOutcome, Stream, Summary, Would};
+use sync_view::SyncView;
 
 pub struct Human<W: Write> {
     out: W,
@@ -33,6 +36,8 @@ pub struct Human<W: Write> {
     healthy: HashMap<Arc<str>, usize>,
     /// Dry run, by host: steps that would run, be skipped, or whose fate is unknown.
     would: BTreeMap<Arc<str>, (usize, usize, usize)>,
+    /// Sync steps: their progress, and reports waiting for their step's end.
+    sync: SyncView,
 }
 
 #[derive(Default)]
@@ -66,6 +71,7 @@ impl<W: Write> Human<W> {
             progress: HashMap::new(),
             checking: BTreeMap::new(),
             would: BTreeMap::new(),
+            sync: SyncView::default(),
             healthy: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
@@ -114,6 +120,7 @@ impl<W: Write> Human<W> {
                 .iter()
                 .map(|((host, check), p)| format!("{host} {check} {}/{}", p.attempt, p.attempts)),
         );
+        parts.extend(self.sync.status());
         let text = format!("… {}", parts.join(", "));
         if self.status_shown && text == self.status_text {
             return Ok(());
@@ -127,6 +134,9 @@ impl<W: Write> Human<W> {
 
 impl<W: Write> Reporter for Human<W> {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
+        if let Event::StepFinished { host, .. } = event {
+            self.sync.step_ended(host);
+        }
         match event {
             Event::RunStarted {
                 playbook,
@@ -312,7 +322,38 @@ impl<W: Write> Reporter for Human<W> {
                 let text = self.paint(DIM, &printable(&text));
                 self.line(&text)?;
             }
+            Event::StepFinished {
+                host,
+                stage,
+                step,
+                outcome: StepOutcome::Synced { .. },
+                duration_secs,
+                ..
+            } => self.sync_summary(host, stage, *step, *duration_secs)?,
             Event::StepFinished { .. } => {}
+            Event::SyncProgress {
+                host,
+                files_done,
+                files_total,
+                bytes_done,
+                bytes_total,
+                ..
+            } => {
+                let done = [*files_done, *files_total, *bytes_done, *bytes_total];
+                self.sync.progress(host, done);
+            }
+            Event::SyncFinished {
+                host,
+                direction,
+                dry_run: false,
+                report,
+                ..
+            } => self.sync.finished(host, *direction, report.clone()),
+            Event::SyncFinished {
+                dry_run: true,
+                report,
+                ..
+            } => self.sync_preview(report)?,
             Event::CheckAttempt {
                 host,
                 check,

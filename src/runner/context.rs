@@ -44,6 +44,12 @@ impl Context {
         let _ = self.events.send(batch).await;
     }
 
+    /// Sends an event if the reporter has room for it now, and drops it otherwise: for
+    /// progress, which must not hold up the work it reports on.
+    pub(super) fn offer(&self, event: Event) {
+        let _ = self.events.try_send(vec![event]);
+    }
+
     pub(super) fn cancelled(&self) -> Cancel {
         *self.cancel.borrow()
     }

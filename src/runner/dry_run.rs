@@ -1,7 +1,8 @@
 //! A dry run on one host: connect as the real run would (so unreachable hosts and failed
 //! logins show now, not halfway through a deploy), say for every step what a real run
-//! would do, and probe each check once to show the host's health as it is. Checks are
-//! the only thing a dry run executes on a host.
+//! would do, and probe each check once to show the host's health as it is. Checks and
+//! guards are the only commands a dry run executes on a host; a `sync` or `pull` step
+//! compares both sides read-only and lists what it would change.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -12,6 +13,9 @@ use super::context::Context;
 use super::event::{Event, HostOutcome, Would};
 use super::guard::skip_reason;
 use super::probe::attempt;
+use super::sync_step::{SyncEvents, sync_files};
+use crate::playbook::{Action, StepKind};
+use crate::sync::{Direction, SyncReport};
 
 /// Previews the stage on the host at `position` in the stage's host list.
 pub(super) async fn preview_host(context: &Context, stage: usize, position: usize) -> HostOutcome {
@@ -38,7 +42,9 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
         // after that, what a guard would find is not knowable now.
         let mut changes_before = false;
         let mut verdicts = Vec::with_capacity(planned.steps.len());
-        for step in &planned.steps {
+        let mut previews: Vec<Option<(Direction, SyncReport)>> =
+            Vec::with_capacity(planned.steps.len());
+        for (k, step) in planned.steps.iter().enumerate() {
             let guards = &step.guards[position];
             let verdict = if guards.is_empty() {
                 (Would::Run, None)
@@ -66,15 +72,48 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
                     Err(_) => (Would::Unknown, Some("its guard timed out".to_string())),
                 }
             };
-            changes_before |= verdict.0 != Would::Skip;
+            let (verdict, preview) = match (&step.actions[position], verdict) {
+                (Action::Sync(sync), (Would::Run, _)) => {
+                    let events = SyncEvents::new(context, stage, host, k + 1);
+                    let compared = tokio::select! {
+                        r = tokio::time::timeout(
+                            step.timeout,
+                            sync_files(&connection, sync, true, &events),
+                        ) => r,
+                        _ = context.until(Cancel::forced) => return HostOutcome::Skipped,
+                    };
+                    match compared {
+                        // A pull changes the controller, never the host.
+                        Ok(Ok(report)) => {
+                            changes_before |= sync.direction == Direction::Push && report.changed();
+                            ((Would::Run, None), Some((sync.direction, report)))
+                        }
+                        Ok(Err(e)) => (
+                            (Would::Unknown, Some(format!("could not compare: {e}"))),
+                            None,
+                        ),
+                        Err(_) => (
+                            (Would::Unknown, Some("comparing timed out".to_string())),
+                            None,
+                        ),
+                    }
+                }
+                (action, verdict) => {
+                    changes_before |= verdict.0 != Would::Skip && action.kind() != StepKind::Pull;
+                    (verdict, None)
+                }
+            };
             verdicts.push(verdict);
+            previews.push(preview);
         }
         let rollback = planned.rollback.iter().flat_map(|r| r.steps.iter());
         let steps = planned.steps.iter().zip(verdicts);
+        let mut previews = previews.into_iter();
         for (k, (step, (would, reason))) in steps
             .chain(rollback.map(|s| (s, (Would::RunOnFailure, None))))
             .enumerate()
         {
+            let preview = previews.next().flatten();
             context
                 .emit(Event::StepPreview {
                     stage: context.stage_names[stage].clone(),
@@ -86,6 +125,11 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
                     reason,
                 })
                 .await;
+            if let Some((direction, report)) = preview {
+                SyncEvents::new(context, stage, host, k + 1)
+                    .finished(direction, report, true)
+                    .await;
+            }
         }
         for check in &planned.checks {
             let probe = &check.probes[position];

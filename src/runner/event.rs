@@ -11,6 +11,7 @@ use super::probe_result::ProbeResult;
 use super::step_outcome::StepOutcome;
 use super::stream::Stream;
 use super::summary::Summary;
+use crate::sync::{Direction, SyncReport};
 
 /// Stage and host names are shared with the runner (`Arc<str>`): an event per output line
 /// must not copy them.
@@ -100,6 +101,30 @@ pub enum Event {
         step: usize,
         stream: Stream,
         line: String,
+    },
+    /// How far a `sync` or `pull` step has got on a host; at most a few a second.
+    SyncProgress {
+        stage: Arc<str>,
+        host: Arc<str>,
+        step: usize,
+        files_done: u64,
+        files_total: u64,
+        bytes_done: u64,
+        bytes_total: u64,
+    },
+    /// What a `sync` or `pull` step did on a host, just before its `step_finished`; in a
+    /// dry run (`dry_run`), what it would do, after its `step_preview`.
+    SyncFinished {
+        stage: Arc<str>,
+        host: Arc<str>,
+        step: usize,
+        /// `push` (a `sync` step) or `pull`.
+        direction: Direction,
+        dry_run: bool,
+        /// Written as `files_sent`, `bytes_sent`, `deleted`, `unchanged`, `items` and
+        /// `warnings`.
+        #[serde(flatten)]
+        report: SyncReport,
     },
     /// Every `step_started` is followed by one `step_finished`, however the step ended.
     StepFinished {

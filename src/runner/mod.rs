@@ -20,6 +20,7 @@ mod step_outcome;
 mod step_output;
 mod stream;
 mod summary;
+mod sync_step;
 
 pub use cancel::{Cancel, CancelReason};
 pub use event::{Event, HostOutcome, Would};

@@ -11,8 +11,10 @@ use super::event::Event;
 use super::guard::skip_reason;
 use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
+use super::sync_step::{SyncEvents, sync_files};
 use crate::plan::PlannedStep;
 use crate::playbook::{Action, Guard};
+use crate::sync::{Direction, SyncReport};
 use crate::transport::{Connection, ExecError, Executed, Output};
 
 /// How a step ended on one host, for the host's tally.
@@ -28,6 +30,7 @@ pub(super) struct StepResult {
 enum Acted {
     Skipped(String),
     Ran(Executed),
+    Synced(Direction, SyncReport),
 }
 
 /// How waiting for a step's action ended.
@@ -95,6 +98,7 @@ pub(super) async fn run_step(
         }
     }
     let mut output = StepOutput::new(context, stage, host, number);
+    let sync_events = SyncEvents::new(context, stage, host, number);
     let group = AtomicU32::new(0);
     let act = act(
         &step.actions[position],
@@ -103,6 +107,7 @@ pub(super) async fn run_step(
         command,
         &group,
         &mut output,
+        &sync_events,
     );
     let ended = tokio::select! {
         r = tokio::time::timeout(step.timeout, act) => match r {
@@ -118,6 +123,11 @@ pub(super) async fn run_step(
     output.flush().await;
     let (outcome, stderr) = match ended {
         Ended::Ran(Ok(Acted::Skipped(reason))) => (StepOutcome::Skipped { reason }, String::new()),
+        Ended::Ran(Ok(Acted::Synced(direction, report))) => {
+            let changed = report.changed();
+            sync_events.finished(direction, report, false).await;
+            (StepOutcome::Synced { changed }, String::new())
+        }
         Ended::Ran(Ok(Acted::Ran(done))) => {
             let outcome = match done.exit_code {
                 Some(code) if step.unchanged_exit.map(i32::from) == Some(code) => {
@@ -163,8 +173,8 @@ pub(super) async fn run_step(
             )
         }
     };
-    // Only a command that exits 0 changed the host: not a step a guard skipped, nor one
-    // that exited with its `unchanged-exit` code.
+    // Only a command that exits 0 or a sync that sent or deleted something changed the
+    // host: not a step a guard skipped, nor one that exited with its `unchanged-exit` code.
     let changed = outcome.changed();
     context
         .emit(Event::StepFinished {
@@ -195,15 +205,21 @@ async fn act(
     command: &str,
     group: &AtomicU32,
     output: &mut StepOutput<'_>,
+    sync_events: &SyncEvents<'_>,
 ) -> Result<Acted, ExecError> {
     if let Some(reason) = skip_reason(connection, guards, group).await? {
         return Ok(Acted::Skipped(reason));
     }
-    let done = match action {
-        Action::Run(_) => run(connection, command, group, output).await,
-        Action::Script { body, .. } => script(connection, command, body, group, output).await,
-    }?;
-    Ok(Acted::Ran(done))
+    Ok(match action {
+        Action::Run(_) => Acted::Ran(run(connection, command, group, output).await?),
+        Action::Script { body, .. } => {
+            Acted::Ran(script(connection, command, body, group, output).await?)
+        }
+        Action::Sync(step) => {
+            let report = sync_files(connection, step, false, sync_events).await?;
+            Acted::Synced(step.direction, report)
+        }
+    })
 }
 
 /// A `run` step: the command alone, reading nothing.

@@ -15,6 +15,8 @@ pub enum StepOutcome {
     Unchanged { code: i32 },
     /// A guard skipped the step (`creates`, `unless`, `only-if`): ok, and nothing changed.
     Skipped { reason: String },
+    /// A `sync` or `pull` step finished: ok; `changed` when it sent or deleted anything.
+    Synced { changed: bool },
     /// The remote process was killed by a signal (ssh does not say which).
     Signalled,
     /// The command could not be started, or its output could not be read.
@@ -33,6 +35,7 @@ pub enum StepOutcome {
 pub enum StepEnd {
     Exited,
     Skipped,
+    Synced,
     Signalled,
     Error,
     TimedOut,
@@ -47,13 +50,18 @@ impl StepOutcome {
             StepOutcome::Exited { code: 0 }
                 | StepOutcome::Unchanged { .. }
                 | StepOutcome::Skipped { .. }
+                | StepOutcome::Synced { .. }
         )
     }
 
-    /// Whether the step changed the host: its command exited 0. A skipped step or one
-    /// that exited with its `unchanged-exit` code did not.
+    /// Whether the step changed the host: its command exited 0, or its sync sent or
+    /// deleted something. A skipped step or one that exited with its `unchanged-exit` code
+    /// did not.
     pub fn changed(&self) -> bool {
-        *self == StepOutcome::Exited { code: 0 }
+        matches!(
+            self,
+            StepOutcome::Exited { code: 0 } | StepOutcome::Synced { changed: true }
+        )
     }
 
     /// None when the command did not exit by itself (or did not run).
@@ -68,6 +76,7 @@ impl StepOutcome {
         match self {
             StepOutcome::Exited { .. } | StepOutcome::Unchanged { .. } => StepEnd::Exited,
             StepOutcome::Skipped { .. } => StepEnd::Skipped,
+            StepOutcome::Synced { .. } => StepEnd::Synced,
             StepOutcome::Signalled => StepEnd::Signalled,
             StepOutcome::FailedToRun { .. } => StepEnd::Error,
             StepOutcome::TimedOut { .. } => StepEnd::TimedOut,
@@ -82,6 +91,7 @@ impl StepOutcome {
             StepOutcome::Exited { .. }
             | StepOutcome::Unchanged { .. }
             | StepOutcome::Skipped { .. }
+            | StepOutcome::Synced { .. }
             | StepOutcome::Signalled => None,
             StepOutcome::FailedToRun { error } => Some(error.clone()),
             StepOutcome::TimedOut { after } => Some(format!(
@@ -100,6 +110,7 @@ impl StepOutcome {
             StepOutcome::Exited { code: 0 }
             | StepOutcome::Unchanged { .. }
             | StepOutcome::Skipped { .. }
+            | StepOutcome::Synced { .. }
             | StepOutcome::ConnectionLost { .. } => None,
             StepOutcome::Exited { code } => Some(format!(" `{written}`: exit code {code}")),
             StepOutcome::Signalled => Some(format!(" `{written}`: killed by a signal")),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kdl::{KdlDocument, KdlNode};
 use tsync::playbook::{
     CheckNode, DocumentNode, GroupNode, NodeKind, PlaybookNode, RollbackNode, StageNode, StepNode,
-    TOP,
+    SyncNode, TOP,
 };
 
 fn schema() -> KdlDocument {
@@ -69,6 +69,7 @@ impl Tables {
         tables.add::<GroupNode>();
         tables.add::<StageNode>();
         tables.add::<StepNode>();
+        tables.add::<SyncNode>();
         tables.add::<CheckNode>();
         tables.add::<RollbackNode>();
         tables

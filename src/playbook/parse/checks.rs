@@ -223,7 +223,7 @@ impl Parser<'_> {
         }
     }
 
-    fn boolean(&mut self, entry: &KdlEntry) -> Option<bool> {
+    pub(super) fn boolean(&mut self, entry: &KdlEntry) -> Option<bool> {
         match entry.value() {
             KdlValue::Bool(b) => Some(*b),
             other => {

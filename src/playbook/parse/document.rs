@@ -169,7 +169,7 @@ impl Parser<'_> {
             let name = Spanned::new(child.name().value().to_string(), child.name().span());
             // A variable may be named like a node that takes properties (`run`): check it as
             // a variable, not as that node.
-            self.known_props(child, "variable", &[]);
+            self.known_props(child, "variable", &[], &[]);
             self.no_children(child);
             if !is_var_name(&name.value) {
                 self.error(

@@ -19,5 +19,5 @@ pub use load::read_source;
 pub use node_kind::{NodeKind, TOP};
 pub use parser::Parser;
 pub use stages::{RollbackNode, StageNode};
-pub use steps::StepNode;
+pub use steps::{StepNode, SyncNode};
 pub use values::MAX_DURATION;

@@ -80,12 +80,18 @@ impl Parser<'_> {
 
     /// Reports properties of `node` that its kind does not take, and any given twice.
     pub(super) fn props(&mut self, node: &KdlNode, kind: impl NodeKind) {
-        self.known_props(node, kind.name(), kind.properties());
+        self.known_props(node, kind.name(), kind.properties(), &[]);
     }
 
     /// Reports properties of `node` (named `context` in messages) outside `allowed`, and any
-    /// given twice.
-    pub(super) fn known_props(&mut self, node: &KdlNode, context: &str, allowed: &[&str]) {
+    /// given twice; those in `elsewhere` are known, and reported by the caller.
+    pub(super) fn known_props(
+        &mut self,
+        node: &KdlNode,
+        context: &str,
+        allowed: &[&str],
+        elsewhere: &[&str],
+    ) {
         let mut seen: HashMap<&str, SourceSpan> = HashMap::new();
         for entry in node.entries() {
             let Some(name) = entry.name() else { continue };
@@ -101,7 +107,7 @@ impl Parser<'_> {
                     .help("keep one of them"),
                 );
             }
-            if !allowed.contains(&name.value()) {
+            if !allowed.contains(&name.value()) && !elsewhere.contains(&name.value()) {
                 let help = match did_you_mean(name.value(), allowed.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None if allowed.is_empty() => format!("`{context}` takes no properties"),

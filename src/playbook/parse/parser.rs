@@ -20,8 +20,9 @@ use crate::playbook::Playbook;
 /// Reads one KDL file, a playbook or an inventory file, into typed values.
 pub struct Parser<'a> {
     pub(super) source: &'a Source,
-    /// Where the load phase looks up `script` paths: the playbook's directory.
-    base_dir: PathBuf,
+    /// The playbook's directory: where the load phase looks up `script` paths, and what a
+    /// sync's relative local path is relative to.
+    pub(super) base_dir: PathBuf,
     /// Every problem found, in the order found. Not a [`Diagnostics`] yet: the load phase's
     /// problems are put among them at the place each file is named.
     pub(super) found: Vec<Diagnostic>,
