@@ -13,8 +13,8 @@ use crate::transport::ExecError;
 /// rest from starting and is returned once those already running have ended.
 pub async fn each<'a, F, Fut>(count: usize, width: usize, task: F) -> Result<(), ExecError>
 where
-    F: Fn(usize) -> Fut + 'a,
-    Fut: Future<Output = Result<(), ExecError>> + 'a,
+    F: Fn(usize) -> Fut + Sync + 'a,
+    Fut: Future<Output = Result<(), ExecError>> + Send + 'a,
 {
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<ExecError>> = Mutex::new(None);
@@ -30,8 +30,8 @@ where
             }
         }
     };
-    let mut running: Vec<Pin<Box<dyn Future<Output = ()> + '_>>> = (0..width.min(count))
-        .map(|_| Box::pin(worker()) as Pin<Box<dyn Future<Output = ()>>>)
+    let mut running: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = (0..width.min(count))
+        .map(|_| Box::pin(worker()) as Pin<Box<dyn Future<Output = ()> + Send>>)
         .collect();
     std::future::poll_fn(|cx| {
         running.retain_mut(|w| w.as_mut().poll(cx).is_pending());

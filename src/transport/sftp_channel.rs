@@ -138,10 +138,8 @@ impl<'c> SftpChannel<'c> {
         // The attributes go out right behind the last writes, not a round trip later; the
         // server handles requests in order, and both answers are checked.
         let mut file = remote.as_mut().as_mut_file().clone();
-        let (flushed, set) = tokio::join!(
-            remote.flush(),
-            file.set_metadata(attributes(mode, mtime))
-        );
+        let (flushed, set) =
+            tokio::join!(remote.flush(), file.set_metadata(attributes(mode, mtime)));
         self.check_io(flushed).await?;
         self.check(set).await?;
         // Dropping the last reference sends the close without waiting for its answer: the
