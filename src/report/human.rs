@@ -38,6 +38,9 @@ pub struct Human<W: Write> {
     would: BTreeMap<Arc<str>, (usize, usize, usize)>,
     /// Sync steps: their progress, and reports waiting for their step's end.
     sync: SyncView,
+    /// The run has one stage (`tsync push`, `tsync pull`, a one-stage playbook): a sync's
+    /// line need not say which stage and step it ended.
+    one_stage: bool,
 }
 
 #[derive(Default)]
@@ -72,6 +75,7 @@ impl<W: Write> Human<W> {
             checking: BTreeMap::new(),
             would: BTreeMap::new(),
             sync: SyncView::default(),
+            one_stage: false,
             healthy: HashMap::new(),
             status_shown: false,
             status_text: String::new(),
@@ -143,6 +147,7 @@ impl<W: Write> Reporter for Human<W> {
                 stages,
                 hosts,
             } => {
+                self.one_stage = *stages == 1;
                 let text = format!(
                     "{playbook}: {stages} stage{}, {hosts} host{}",
                     plural(*stages),

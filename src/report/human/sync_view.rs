@@ -100,7 +100,9 @@ impl<W: Write> Human<W> {
     ) -> io::Result<()> {
         let lines = self.sync.summary(host, &secs(duration_secs));
         for (k, line) in lines.into_iter().flatten().enumerate() {
-            let text = if k == 0 {
+            let text = if k == 0 && self.one_stage {
+                self.paint(GREEN, &format!("✓ {host}: {line}"))
+            } else if k == 0 {
                 self.paint(GREEN, &format!("✓ {host}: {stage} step {step} {line}"))
             } else {
                 self.paint(YELLOW, &format!("    {line}"))
