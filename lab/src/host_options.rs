@@ -22,11 +22,16 @@ pub struct HostOptions {
     /// the lab's), which the login may move away: a step can then cut off new logins to
     /// this host, as a bad sshd or firewall change would, while open connections stay up.
     pub keys_in_srv: bool,
+    /// A small disk: a tmpfs of this many bytes mounted at `/srv/small` in the host's own
+    /// mount namespace, owned by the login, so that a test can fill it and see writes fail
+    /// with "No space left on device" ([`crate::Lab::small_disk`] names it). A full (root)
+    /// lab only; it starts empty again when the host restarts.
+    pub small_disk: Option<u64>,
 }
 
 impl Default for HostOptions {
     /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available, a
-    /// login that prints nothing.
+    /// login that prints nothing, no small disk.
     fn default() -> Self {
         HostOptions {
             load: (0.10, 0.05, 0.01),
@@ -34,6 +39,7 @@ impl Default for HostOptions {
             mem_available_kb: 6 * 1024 * 1024,
             noisy_login: false,
             keys_in_srv: false,
+            small_disk: None,
         }
     }
 }

@@ -1,8 +1,7 @@
 //! A running lab: its directory, its hosts and their `sshd`s.
 
 use std::fs::{self, Permissions};
-use std::net::SocketAddrV4;
-use std::os::unix::fs::{PermissionsExt, chown};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -10,28 +9,17 @@ use tempfile::TempDir;
 use crate::addresses::{Addresses, MAX_HOSTS};
 use crate::claim::Claim;
 use crate::client_config::{self, ClientConfig};
+use crate::host_setup::{HostSetup, SMALL_DISK, srv_dir};
 use crate::sshd::Sshd;
-use crate::sshd_config::SshdConfig;
 use crate::user::LoginUser;
-use crate::{
-    HostOptions, HttpService, LabError, LabHost, LabOptions, keys, proc_files, process_tree,
-};
+use crate::{HttpService, LabError, LabHost, LabOptions, keys, proc_files, process_tree};
 
 /// `sshd`'s privilege separation directory on Debian; it refuses to start
 /// as root without it.
 const PRIVSEP_DIR: &str = "/run/sshd";
 
 /// The host key's file name in each host's directory.
-const HOST_KEY: &str = "ssh_host_ed25519_key";
-
-/// The `ForceCommand` of a host with [`HostOptions::noisy_login`]. It runs the command in a
-/// child shell rather than `exec`, as many wrappers do (to log its end, say).
-const NOISY_LOGIN: &str = "#!/bin/sh\n\
-# Written by tsync-lab: a login that talks on stderr before it runs the command.\n\
-echo 'Welcome to a noisy lab host' >&2\n\
-printf 'motd without a newline ' >&2\n\
-if [ -z \"$SSH_ORIGINAL_COMMAND\" ]; then exec \"${SHELL:-/bin/sh}\" -l; fi\n\
-/bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n";
+pub(crate) const HOST_KEY: &str = "ssh_host_ed25519_key";
 
 /// N OpenSSH servers on loopback addresses, reachable with
 /// `ssh -F lab.ssh_config() NAME`.
@@ -42,6 +30,8 @@ pub struct Lab {
     hosts: Vec<LabHost>,
     sshds: Vec<Sshd>,
     host_dirs: Vec<PathBuf>,
+    /// Whether host `i` has a small disk mounted.
+    small_disks: Vec<bool>,
     lacks: Vec<String>,
     /// Whether this is a full (root) lab with private `/srv` and `/proc` files.
     full: bool,
@@ -141,6 +131,14 @@ impl Lab {
                 setup.prepare(&host.name, host_options)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let small_disks = (0..hosts.len())
+            .map(|i| {
+                full && options
+                    .per_host
+                    .get(i)
+                    .is_some_and(|o| o.small_disk.is_some())
+            })
+            .collect();
         let lacks = if full {
             Vec::new()
         } else {
@@ -152,6 +150,7 @@ impl Lab {
             hosts,
             sshds,
             host_dirs,
+            small_disks,
             lacks,
             full,
             _claims: addresses.claims,
@@ -293,6 +292,30 @@ impl Lab {
         HttpService::start(ip, port, self.srv(i).join("health")).map_err(LabError::io(what))
     }
 
+    /// Where host `i`'s small disk ([`crate::HostOptions::small_disk`]) is as the host
+    /// sees it, `/srv/small`; `None` if the host has none or the lab is reduced.
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not a host index.
+    pub fn small_disk(&self, i: usize) -> Option<PathBuf> {
+        self.small_disks[i].then(|| PathBuf::from(SMALL_DISK))
+    }
+
+    /// Where host `i`'s small disk is on this side while its `sshd` runs:
+    /// `/proc/PID/root/srv/small`, a path into the host's mount namespace
+    /// (root can read and write the disk through it). `None` if the host has no small
+    /// disk or its `sshd` is stopped.
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not a host index.
+    pub fn small_disk_here(&self, i: usize) -> Option<PathBuf> {
+        let disk = self.small_disk(i)?;
+        let pid = self.sshds[i].pid()?;
+        Some(PathBuf::from(format!("/proc/{pid}/root")).join(disk.strip_prefix("/").ok()?))
+    }
+
     /// Host `i`'s `sshd` log, `DIR/hosts/NAME/sshd.log`.
     ///
     /// # Panics
@@ -394,104 +417,6 @@ fn write_keys_and_client_files(
     Ok(authorized_keys)
 }
 
-/// What preparing one host's files needs.
-struct HostSetup<'a> {
-    host_dir: &'a Path,
-    endpoint: SocketAddrV4,
-    user: &'a LoginUser,
-    authorized_keys: &'a Path,
-    full: bool,
-}
-
-impl HostSetup<'_> {
-    /// Writes the host's `/proc` files, private directory and
-    /// `sshd_config`, and returns its `sshd`, not yet started.
-    fn prepare(&self, name: &str, options: HostOptions) -> Result<Sshd, LabError> {
-        let loadavg = self.host_dir.join("loadavg");
-        let meminfo = self.host_dir.join("meminfo");
-        proc_files::rewrite(&loadavg, &proc_files::loadavg(options.load))?;
-        proc_files::rewrite(
-            &meminfo,
-            &proc_files::meminfo(options.mem_total_kb, options.mem_available_kb),
-        )?;
-        let srv = srv_dir(self.host_dir, self.full);
-        fs::create_dir_all(&srv).map_err(LabError::io(format!("creating {}", srv.display())))?;
-        if self.full {
-            // Logins write to /srv as the unprivileged lab user.
-            let user = self.user;
-            chown(&srv, Some(user.uid), Some(user.gid)).map_err(LabError::io(format!(
-                "handing {} to {}",
-                srv.display(),
-                user.name
-            )))?;
-        }
-        // Where sshd finds the login's key: the lab's file, or the host's own copy.
-        let keys_in_srv = if self.full {
-            PathBuf::from("/srv/.ssh/authorized_keys")
-        } else {
-            srv.join(".ssh/authorized_keys")
-        };
-        if options.keys_in_srv {
-            let dir = srv.join(".ssh");
-            fs::create_dir_all(&dir)
-                .map_err(LabError::io(format!("creating {}", dir.display())))?;
-            let copy = dir.join("authorized_keys");
-            fs::copy(self.authorized_keys, &copy)
-                .map_err(LabError::io(format!("writing {}", copy.display())))?;
-            if self.full {
-                let user = self.user;
-                for path in [&dir, &copy] {
-                    chown(path, Some(user.uid), Some(user.gid)).map_err(LabError::io(format!(
-                        "handing {} to {}",
-                        path.display(),
-                        user.name
-                    )))?;
-                }
-            }
-        }
-        let wrapper = self.host_dir.join("noisy-login");
-        if options.noisy_login {
-            write_file(&wrapper, NOISY_LOGIN)?;
-            set_mode(&wrapper, 0o755)?;
-        }
-        let config = self.host_dir.join("sshd_config");
-        let sshd_config = SshdConfig {
-            listen: self.endpoint,
-            host_key: &self.host_dir.join(HOST_KEY),
-            authorized_keys: if options.keys_in_srv {
-                &keys_in_srv
-            } else {
-                self.authorized_keys
-            },
-            user: &self.user.name,
-            home: (!self.full).then_some(srv.as_path()),
-            force_command: options.noisy_login.then_some(wrapper.as_path()),
-        };
-        write_file(&config, &sshd_config.render())?;
-        let mounts = if self.full {
-            vec![
-                (srv, "/srv"),
-                (loadavg, "/proc/loadavg"),
-                (meminfo, "/proc/meminfo"),
-            ]
-        } else {
-            Vec::new()
-        };
-        Ok(Sshd::new(
-            name,
-            self.endpoint,
-            config,
-            self.host_dir.join("sshd.log"),
-            mounts,
-        ))
-    }
-}
-
-/// A host's private directory standing in for `/srv`.
-fn srv_dir(host_dir: &Path, full: bool) -> PathBuf {
-    host_dir.join(if full { "srv" } else { "home" })
-}
-
 fn reduced_lab_lacks(user: &str) -> Vec<String> {
     vec![
         "an address per host: all hosts listen on 127.0.0.1, each on its own port".to_string(),
@@ -499,15 +424,16 @@ fn reduced_lab_lacks(user: &str) -> Vec<String> {
         "a private /srv per host: use Lab::host_srv(i), which is also the host's HOME".to_string(),
         "a private /proc/loadavg per host: set_load does not change what hosts see".to_string(),
         "a private /proc/meminfo per host: set_mem does not change what hosts see".to_string(),
+        "small disks: HostOptions::small_disk mounts nothing, Lab::small_disk is None".to_string(),
     ]
 }
 
-fn write_file(path: &Path, contents: &str) -> Result<(), LabError> {
+pub(crate) fn write_file(path: &Path, contents: &str) -> Result<(), LabError> {
     fs::write(path, contents).map_err(LabError::io(format!("writing {}", path.display())))?;
     set_mode(path, 0o644)
 }
 
-fn set_mode(path: &Path, mode: u32) -> Result<(), LabError> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<(), LabError> {
     fs::set_permissions(path, Permissions::from_mode(mode)).map_err(LabError::io(format!(
         "setting the mode of {}",
         path.display()

@@ -21,9 +21,10 @@
 //! (`127.A.B.n`, port 22), logins are as the unprivileged user `tsync-lab`,
 //! and each `sshd` runs in its own mount namespace with a private writable
 //! `/srv` and a `/proc/loadavg` and `/proc/meminfo` whose values the test
-//! chooses. `nproc` on every host reports the real core count: with the few
-//! cores of a test machine, pinning hosts to fake CPU counts would only slow
-//! them down. Without root the lab is reduced and [`Lab::lacks`] says how.
+//! chooses; a host may also get a small disk to fill up (a tmpfs at
+//! `/srv/small`, see [`HostOptions::small_disk`]). `nproc` on every host
+//! reports the real core count: with the few cores of a test machine,
+//! pinning hosts to fake CPU counts would only slow them down. Without root the lab is reduced and [`Lab::lacks`] says how.
 //!
 //! Dropping the [`Lab`] kills every `sshd` and every process it spawned, then
 //! removes the directory.
@@ -34,10 +35,12 @@ mod client_config;
 mod error;
 mod host;
 mod host_options;
+mod host_setup;
 mod http_service;
 mod keys;
 mod lab;
 mod lab_options;
+mod mount;
 mod proc_files;
 mod process_tree;
 mod sshd;

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::mount::Mount;
 use crate::{LabError, process_tree};
 
 /// `sshd` re-executes itself per connection and so must be started by its
@@ -27,9 +28,9 @@ pub(crate) struct Sshd {
     endpoint: SocketAddrV4,
     config: PathBuf,
     log: PathBuf,
-    /// Bind mounts (source, target) made in the `sshd`'s own mount
-    /// namespace; empty in a reduced lab, which runs `sshd` directly.
-    mounts: Vec<(PathBuf, &'static str)>,
+    /// Mounts made in the `sshd`'s own mount namespace, in order; empty in
+    /// a reduced lab, which runs `sshd` directly.
+    mounts: Vec<Mount>,
     child: Option<Child>,
     started: Instant,
 }
@@ -40,7 +41,7 @@ impl Sshd {
         endpoint: SocketAddrV4,
         config: PathBuf,
         log: PathBuf,
-        mounts: Vec<(PathBuf, &'static str)>,
+        mounts: Vec<Mount>,
     ) -> Sshd {
         Sshd {
             name: name.to_string(),
@@ -65,20 +66,26 @@ impl Sshd {
         let mut command = if self.mounts.is_empty() {
             Command::new(SSHD)
         } else {
-            // The sources go in as positional parameters so that no quoting
-            // is needed, followed by the sshd command line; `exec` makes the
-            // sshd take over the child's pid.
+            // The bind sources go in as positional parameters so that no
+            // quoting is needed, followed by the sshd command line; `exec`
+            // makes the sshd take over the child's pid.
+            let sources: Vec<&PathBuf> = self.mounts.iter().filter_map(Mount::source).collect();
             let mut script = String::new();
-            for (n, (_, target)) in self.mounts.iter().enumerate() {
-                script.push_str(&format!("mount --bind \"${{{}}}\" {target} && ", n + 1));
+            let mut parameter = 0;
+            for mount in &self.mounts {
+                if mount.source().is_some() {
+                    parameter += 1;
+                }
+                script.push_str(&mount.command(parameter));
+                script.push_str(" && ");
             }
-            script.push_str(&format!("shift {} && exec \"$@\"", self.mounts.len()));
+            script.push_str(&format!("shift {} && exec \"$@\"", sources.len()));
             let mut command = Command::new("unshare");
             command
                 .args(["--mount", "--propagation", "private", "sh", "-c"])
                 .arg(script)
                 .arg("sh")
-                .args(self.mounts.iter().map(|(source, _)| source))
+                .args(sources)
                 .arg(SSHD);
             command
         };

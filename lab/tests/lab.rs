@@ -285,3 +285,55 @@ fn a_noisy_login_writes_to_stderr_before_the_command_runs() {
     let quiet = ssh(&lab, &[], "lab-2", "echo err >&2");
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "err\n");
 }
+
+#[test]
+fn a_small_disk_fills_up_inside_its_host_only() {
+    let mut lab = Lab::start(LabOptions {
+        hosts: 2,
+        per_host: vec![HostOptions {
+            small_disk: Some(1024 * 1024),
+            ..HostOptions::default()
+        }],
+        ..LabOptions::default()
+    })
+    .expect("starting the lab");
+    assert_eq!(lab.small_disk(1), None);
+    if !lab.lacks().is_empty() {
+        assert_eq!(lab.small_disk(0), None);
+        return;
+    }
+    let disk = lab.small_disk(0).expect("host 1 has a small disk");
+    assert_eq!(disk, Path::new("/srv/small"));
+    let write = |lab: &Lab, host: &str, dir: &Path| {
+        ssh(
+            lab,
+            &[],
+            host,
+            &format!(
+                "mkdir -p {dir} && head -c 2097152 /dev/zero > {dir}/big",
+                dir = dir.display()
+            ),
+        )
+    };
+    let full = write(&lab, "lab-1", &disk);
+    assert!(!full.status.success());
+    assert!(
+        String::from_utf8_lossy(&full.stderr).contains("No space left on device"),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
+    // The disk's contents are visible from here, and only on the host that has it.
+    let here = lab.small_disk_here(0).expect("host 1 runs");
+    assert_eq!(
+        fs::metadata(here.join("big")).expect("big").len(),
+        1024 * 1024
+    );
+    assert!(!lab.srv(0).join("small/big").exists());
+    assert_success(&write(&lab, "lab-2", &disk), "writing 2 MiB on lab-2");
+    // A restarted host gets an empty disk.
+    lab.restart(0).expect("restarting host 1");
+    let here = lab.small_disk_here(0).expect("host 1 runs");
+    assert!(!here.join("big").exists());
+    lab.stop(0).expect("stopping host 1");
+    assert_eq!(lab.small_disk_here(0), None);
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Sync benchmark: `tsync push` against `rsync -a --delete` (one rsync per host, all in
+# parallel) on a lab of real sshd hosts, in the same run with the same ssh config.
+#
+#   benches/sync.sh [--hosts "10 50"] [--quick]
+#
+# The tree: Python's standard library sources (*.py under /usr/lib/python3.11, no
+# __pycache__) plus a 24 MB binary and a 10 MB text file, generated deterministically:
+# about 740 files, 70 MB. For each lab size: cold push, no-change push, one-file-changed
+# push to /srv/tree on every host. Goals: ratio tsync/rsync cold <= 1.1, no change <= 1.0,
+# one file <= 1.0; tsync's peak memory < 100 MiB for 50 hosts. --quick: 3 hosts, a smaller
+# tree (no big files). Until `tsync push` exists its half prints n/a.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes="10 50"
+quick=false
+while [ $# -gt 0 ]; do
+    case $1 in
+        --hosts) sizes=$2; shift 2 ;;
+        --quick) quick=true; sizes=3; shift ;;
+        *) echo "usage: benches/sync.sh [--hosts \"10 50\"] [--quick]" >&2; exit 2 ;;
+    esac
+done
+
+scripts/setup
+cargo build --release --workspace --locked --quiet
+bin=$PWD/target/release
+tsync="$bin/tsync"
+work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
+lab=
+stop_lab() { if [ -n "$lab" ]; then kill "$lab" 2>/dev/null; wait "$lab" 2>/dev/null || true; lab=; fi; }
+trap 'stop_lab; rm -rf "$work"' EXIT
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+# The tree, the same bytes on every run.
+tree="$work/tree"
+mkdir -p "$tree"
+(cd /usr/lib/python3.11 && find . -name __pycache__ -prune -o -name '*.py' -print0 |
+    tar --null -T - -cf - | tar -xf - -C "$tree")
+if ! $quick; then
+    # Deterministic pseudo-random bytes: AES-CTR keystream over zeros, keyed by a constant.
+    head -c 25165824 /dev/zero |
+        openssl enc -aes-128-ctr -nosalt -K 00112233445566778899aabbccddeeff -iv 0 > "$tree/blob.bin"
+    : > "$tree/big.txt"
+    while [ "$(stat -c %s "$tree/big.txt")" -lt 10485760 ]; do
+        cat /usr/lib/python3.11/*.py >> "$tree/big.txt"
+    done
+    truncate -s 10485760 "$tree/big.txt"
+fi
+files=$(find "$tree" -type f | wc -l)
+bytes=$(du -sb "$tree" | cut -f1)
+changed="$tree/os.py"
+
+if "$tsync" push --help > /dev/null 2>&1; then has_push=true; else has_push=false; fi
+flags=(--ssh-config CONFIG --no-tailscale)
+now() { date +%s.%N; }
+time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; }
+rsync_all() {
+    for h in "${names[@]}"; do
+        rsync -a --delete -e "ssh -F $config" "$tree/" "$h:/srv/tree/" &
+    done
+    wait
+}
+tsync_push() { "$tsync" push all "$tree" /srv/tree "${flags[@]}"; }
+clear_remote() { for d in "$labdir"/hosts/*/srv; do rm -rf "$d/tree"; done; }
+row() { # case tsync rsync goal
+    if [ "$2" = n/a ]; then
+        printf '  %-16s tsync %8s   rsync %7.3fs   ratio %5s  (goal <= %s)\n' "$1" n/a "$3" n/a "$4"
+    else
+        printf '  %-16s tsync %7.3fs   rsync %7.3fs   ratio %5.2f  (goal <= %s)\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)" "$4"
+    fi
+}
+
+printf 'tree: %s files, %.1f MB\n' "$files" "$(echo "$bytes / 1000000" | bc -l)"
+for hosts in $sizes; do
+    "$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
+    lab=$!
+    for _ in $(seq 600); do
+        grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
+        kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
+        sleep 0.1
+    done
+    config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
+    labdir=$(dirname "$config")
+    mapfile -t names < <(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out")
+    flags=(--ssh-config "$config" --no-tailscale)
+    echo "lab: $hosts hosts"
+
+    # rsync: cold, no change, one file changed.
+    clear_remote
+    r_cold=$(time_of rsync_all)
+    r_none=$(time_of rsync_all)
+    echo "# changed by the benchmark" >> "$changed"
+    r_one=$(time_of rsync_all)
+    t_cold=n/a; t_none=n/a; t_one=n/a; peak=n/a
+    if $has_push; then
+        clear_remote
+        t_cold=$(time_of tsync_push)
+        t_none=$(time_of tsync_push)
+        echo "# changed again" >> "$changed"
+        t_one=$(time_of tsync_push)
+        clear_remote
+        peak=$( { /usr/bin/time -f '%M' "$tsync" push all "$tree" /srv/tree "${flags[@]}" > /dev/null 2>&1; } 2>&1 | tail -n 1)
+        peak=$(printf '%.1f MiB' "$(echo "$peak / 1024" | bc -l)")
+    fi
+    row "cold" "$t_cold" "$r_cold" 1.1
+    row "no change" "$t_none" "$r_none" 1.0
+    row "one file changed" "$t_one" "$r_one" 1.0
+    echo "  peak memory of tsync push (cold) on $hosts hosts: $peak (goal < 100 MiB at 50 hosts)"
+    stop_lab
+done
