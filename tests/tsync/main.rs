@@ -20,4 +20,5 @@ mod run;
 mod schema;
 mod stopping;
 mod support;
+mod sync;
 mod workflows;
