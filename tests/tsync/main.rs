@@ -20,5 +20,6 @@ mod run;
 mod schema;
 mod stopping;
 mod support;
+mod sync;
 mod sync_step;
 mod workflows;
