@@ -121,8 +121,8 @@ for hosts in $sizes; do
     if $has_push; then
         t_cold=$(best "${t_c[@]}"); t_none=$(best "${t_n[@]}"); t_one=$(best "${t_o[@]}")
         clear_remote
-        peak=$( { /usr/bin/time -f '%M' "$tsync" push all "$tree" /srv/tree "${flags[@]}" > /dev/null 2>&1; } 2>&1 | tail -n 1)
-        peak=$(printf '%.1f MiB' "$(echo "$peak / 1024" | bc -l)")
+        /usr/bin/time -o "$work/peak" -f '%M' "$tsync" push all "$tree" /srv/tree "${flags[@]}" > /dev/null 2>&1
+        peak=$(printf '%.1f MiB' "$(echo "$(tail -n 1 "$work/peak") / 1024" | bc -l)")
     fi
     row "cold" "$t_cold" "$r_cold" 1.1
     row "no change" "$t_none" "$r_none" 1.0

@@ -27,11 +27,15 @@ pub struct HostOptions {
     /// with "No space left on device" ([`crate::Lab::small_disk`] names it). A full (root)
     /// lab only; it starts empty again when the host restarts.
     pub small_disk: Option<u64>,
+    /// The host's `find` lacks `-printf`, as BusyBox's and the BSDs' do: a `find` earlier in
+    /// the login's `PATH` (sshd's `SetEnv`) refuses that option and runs the real one for
+    /// anything else.
+    pub find_without_printf: bool,
 }
 
 impl Default for HostOptions {
     /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available, a
-    /// login that prints nothing, no small disk.
+    /// login that prints nothing, no small disk, GNU find.
     fn default() -> Self {
         HostOptions {
             load: (0.10, 0.05, 0.01),
@@ -40,6 +44,7 @@ impl Default for HostOptions {
             noisy_login: false,
             keys_in_srv: false,
             small_disk: None,
+            find_without_printf: false,
         }
     }
 }

@@ -22,6 +22,14 @@ printf 'motd without a newline ' >&2\n\
 if [ -z \"$SSH_ORIGINAL_COMMAND\" ]; then exec \"${SHELL:-/bin/sh}\" -l; fi\n\
 /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n";
 
+/// The `find` of a host with [`HostOptions::find_without_printf`]: BusyBox's answer to
+/// `-printf`, the real `find` for everything else.
+const FIND_WITHOUT_PRINTF: &str = "#!/bin/sh\n\
+for arg; do\n\
+    if [ \"$arg\" = -printf ]; then echo 'find: unrecognized: -printf' >&2; exit 1; fi\n\
+done\n\
+exec /usr/bin/find \"$@\"\n";
+
 /// Where a host with [`HostOptions::small_disk`] has it, as the host sees it.
 pub(crate) const SMALL_DISK: &str = "/srv/small";
 
@@ -85,6 +93,14 @@ impl HostSetup<'_> {
             write_file(&wrapper, NOISY_LOGIN)?;
             set_mode(&wrapper, 0o755)?;
         }
+        let bin = self.host_dir.join("bin");
+        if options.find_without_printf {
+            fs::create_dir_all(&bin)
+                .map_err(LabError::io(format!("creating {}", bin.display())))?;
+            let find = bin.join("find");
+            write_file(&find, FIND_WITHOUT_PRINTF)?;
+            set_mode(&find, 0o755)?;
+        }
         let config = self.host_dir.join("sshd_config");
         let sshd_config = SshdConfig {
             listen: self.endpoint,
@@ -97,6 +113,7 @@ impl HostSetup<'_> {
             user: &self.user.name,
             home: (!self.full).then_some(srv.as_path()),
             force_command: options.noisy_login.then_some(wrapper.as_path()),
+            path_first: options.find_without_printf.then_some(bin.as_path()),
         };
         write_file(&config, &sshd_config.render())?;
         let mut mounts = Vec::new();

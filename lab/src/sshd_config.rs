@@ -17,6 +17,8 @@ pub(crate) struct SshdConfig<'a> {
     pub(crate) home: Option<&'a Path>,
     /// A `ForceCommand` every login runs instead of the requested command.
     pub(crate) force_command: Option<&'a Path>,
+    /// A directory searched before the system's in the login's `PATH`.
+    pub(crate) path_first: Option<&'a Path>,
 }
 
 impl SshdConfig<'_> {
@@ -46,9 +48,19 @@ impl SshdConfig<'_> {
             authorized_keys = quote(self.authorized_keys.display()),
             user = self.user,
         );
+        // sshd takes the first `SetEnv` line only: every variable goes on it.
+        let mut env = Vec::new();
         if let Some(home) = self.home {
-            let home = quote(format_args!("HOME={}", home.display()));
-            config.push_str(&format!("SetEnv {home}\n"));
+            env.push(quote(format_args!("HOME={}", home.display())));
+        }
+        if let Some(dir) = self.path_first {
+            env.push(quote(format_args!(
+                "PATH={}:/usr/local/bin:/usr/bin:/bin",
+                dir.display()
+            )));
+        }
+        if !env.is_empty() {
+            config.push_str(&format!("SetEnv {}\n", env.join(" ")));
         }
         if let Some(command) = self.force_command {
             config.push_str(&format!("ForceCommand {}\n", quote(command.display())));
@@ -82,6 +94,7 @@ mod tests {
             user: "tsync-lab",
             home: None,
             force_command: None,
+            path_first: None,
         }
         .render();
         assert!(config.contains("ListenAddress 127.9.8.1:22\n"));

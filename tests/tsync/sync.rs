@@ -354,3 +354,40 @@ fn a_full_disk_fails_its_host_clearly_and_leaves_no_partial_file() {
     assert!(!here.join("big").exists());
     assert!(lab.srv(1).join("small/d/big").exists());
 }
+
+#[test]
+fn a_host_whose_find_cannot_list_is_read_over_sftp() {
+    let lab = tsync_lab::Lab::start(tsync_lab::LabOptions {
+        hosts: 1,
+        per_host: vec![tsync_lab::HostOptions {
+            find_without_printf: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+    .expect("the lab starts");
+    Test::new()
+        .args(["run", "all"])
+        .lab(&lab)
+        .args(["--", "find /srv -maxdepth 0 -printf x"])
+        .run()
+        .code(3)
+        .stdout_has("unrecognized: -printf");
+    let tree = sample_tree();
+    let app = tree.path().join("app");
+    push(&lab, &app, "/srv/app", &[]).run().code(0);
+    assert_same_tree(&app, &lab.srv(0).join("app"));
+    // The walk sees what landed, links and modes included: nothing is sent again.
+    let again = push(&lab, &app, "/srv/app", &["--output", "json"])
+        .run()
+        .code(0);
+    assert_eq!(files_sent(&again.events()), [0]);
+    let into = tempfile::tempdir().expect("temp dir");
+    let into_text = into.path().display().to_string();
+    Test::new()
+        .args(["pull", "all", "/srv/app", &into_text])
+        .lab(&lab)
+        .run()
+        .code(0);
+    assert_same_tree(&app, &into.path().join("lab-1"));
+}
