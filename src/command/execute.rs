@@ -18,6 +18,9 @@ use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner
 pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // File reads of a sync go through the blocking pool; a few threads serve any
+        // number of hosts, where the default (up to 512) cost memory for nothing.
+        .max_blocking_threads(8)
         .build()
     {
         Ok(r) => r,

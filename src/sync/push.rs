@@ -20,6 +20,11 @@ const IN_FLIGHT: usize = 16;
 /// Of which this many may be large, so a host's buffers stay small whatever the tree.
 const LARGE_IN_FLIGHT: usize = 2;
 const LARGE: u64 = 1 << 20;
+/// The data of files in flight on all hosts together, in KiB: what a sync holds in memory
+/// is bounded by this, not by the number of hosts.
+static IN_MEMORY: Semaphore = Semaphore::const_new(32 * 1024);
+/// What one file in flight may hold: its read buffer and the writes not yet acknowledged.
+const PER_FILE_KIB: u64 = 768;
 
 pub async fn push(
     channel: &SftpChannel<'_>,
@@ -85,6 +90,8 @@ pub async fn push(
                         true => Some(large.acquire().await.expect("never closed")),
                         false => None,
                     };
+                    let kib = (entry.size / 1024 * 2 + 1).min(PER_FILE_KIB) as u32;
+                    let _memory = IN_MEMORY.acquire_many(kib).await.expect("never closed");
                     send(
                         channel,
                         &layout.local(path),

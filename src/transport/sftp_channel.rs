@@ -2,28 +2,34 @@
 //! write goes through a temp name chosen by the caller and a rename, so this module never
 //! leaves a half-written file under a name anyone reads.
 
+use std::collections::VecDeque;
+use std::io::SeekFrom;
 use std::num::{NonZeroU16, NonZeroUsize};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use openssh::{Child, Session};
 use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::file::TokioCompatFile;
 use openssh_sftp_client::metadata::{MetaData, MetaDataBuilder, Permissions};
 use openssh_sftp_client::{Error, Sftp, SftpOptions, UnixTimeStamp};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncWrite, AsyncWriteExt};
 use tokio::sync::SemaphorePermit;
 
 use super::connection::{Connection, ExecError, widen_pipe};
 
-/// How far ahead of the host's acknowledgements one file's writes may run. OpenSSH's
-/// channel window is 2 MiB; half a MiB keeps loopback and LAN links busy while 50 hosts'
-/// buffers stay well under 100 MiB together.
-const WRITE_AHEAD: usize = 512 * 1024;
-/// Local reads for a transfer, and the read-ahead of a download.
+/// How far ahead of the host's acknowledgements one file's writes may run, in chunks.
+/// OpenSSH's channel window is 2 MiB; two chunks keep loopback and LAN links busy while 50
+/// hosts' buffers stay well under 100 MiB together.
+const WRITES_AHEAD: usize = 2;
+/// The read-ahead of a download.
 const CHUNK: usize = 256 * 1024;
+/// One write request: OpenSSH's server takes at most 255 KiB of data in one (a larger
+/// write would be split, its tail sent as a request of its own).
+const WRITE_CHUNK: usize = 255 * 1024;
 
 /// What an entry on the host is, as `lstat` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +75,8 @@ impl<'c> SftpChannel<'c> {
         // Both ways carry whole files: with wide pipes the master moves them in large reads.
         widen_pipe(stdin.as_raw_fd());
         widen_pipe(stdout.as_raw_fd());
-        let options = SftpOptions::new()
-            .tokio_compat_file_write_limit(NonZeroUsize::new(WRITE_AHEAD).expect("not zero"))
-            .max_pending_requests(NonZeroU16::new(64).expect("not zero"));
+        let options =
+            SftpOptions::new().max_pending_requests(NonZeroU16::new(64).expect("not zero"));
         let sftp = match Sftp::new(stdin, stdout, options).await {
             Ok(sftp) => sftp,
             Err(e) => {
@@ -116,36 +121,58 @@ impl<'c> SftpChannel<'c> {
             .truncate(true)
             .open(path)
             .await;
-        let file = self.check(file).await?;
-        // The capacity is the read buffer, which a write never uses.
-        let mut remote = pin!(TokioCompatFile::with_capacity(file, NonZeroUsize::MIN));
+        let mut file = self.check(file).await?;
         let mut source = pin!(source);
-        // Sized to the file: most files of a tree are small, and many are in flight.
-        let mut buffer = vec![0; (size_hint as usize).clamp(1, CHUNK)];
+        let mut pending = VecDeque::new();
         let mut written = 0u64;
         loop {
-            let n = source
-                .read(&mut buffer)
+            // Sized to the file: most files of a tree are small, and many are in flight.
+            let mut buffer =
+                vec![0; (size_hint.saturating_sub(written) as usize).clamp(1, WRITE_CHUNK)];
+            let n = read_full(&mut source, &mut buffer)
                 .await
                 .map_err(|e| ExecError::Failed(format!("reading the local file: {e}")))?;
             if n == 0 {
                 break;
             }
-            let sent = remote.write_all(&buffer[..n]).await;
-            self.check_io(sent).await?;
+            buffer.truncate(n);
+            // Each chunk is written at its own offset by a clone of the handle, so that
+            // up to WRITES_AHEAD of them wait for the host at once; the data is handed
+            // over, not copied again.
+            let mut at = file.clone();
+            Pin::new(&mut at)
+                .start_seek(SeekFrom::Start(written))
+                .map_err(|e| ExecError::Failed(format!("sftp: {e}")))?;
+            pending.push_back(tokio::spawn(async move {
+                at.write_all_zero_copy(&mut [Bytes::from(buffer)]).await
+            }));
             written += n as u64;
+            if pending.len() >= WRITES_AHEAD {
+                self.wait_write(pending.pop_front()).await?;
+            }
         }
-        // The attributes go out right behind the last writes, not a round trip later; the
-        // server handles requests in order, and both answers are checked.
-        let mut file = remote.as_mut().as_mut_file().clone();
-        let (flushed, set) =
-            tokio::join!(remote.flush(), file.set_metadata(attributes(mode, mtime)));
-        self.check_io(flushed).await?;
+        while let Some(write) = pending.pop_front() {
+            self.wait_write(Some(write)).await?;
+        }
+        let set = file.set_metadata(attributes(mode, mtime)).await;
         self.check(set).await?;
         // Dropping the last reference sends the close without waiting for its answer: the
         // rename that follows is handled after it, and a close of a fully written local
         // file has nothing left to report.
         Ok(written)
+    }
+
+    async fn wait_write(
+        &self,
+        write: Option<tokio::task::JoinHandle<Result<(), Error>>>,
+    ) -> Result<(), ExecError> {
+        match write {
+            Some(write) => match write.await {
+                Ok(result) => self.check(result).await,
+                Err(e) => Err(ExecError::Failed(format!("sftp: {e}"))),
+            },
+            None => Ok(()),
+        }
     }
 
     /// Copies the whole of `path` on the host (about `size_hint` bytes) into `sink`;
@@ -341,6 +368,22 @@ impl<'c> SftpChannel<'c> {
             Err(lost) => ExecError::Disconnected(super::ssh_message::ssh_message(&lost)),
         }
     }
+}
+
+/// Fills `buffer` from `source` as far as it goes; returns how much it read (less only at
+/// the end).
+async fn read_full(
+    source: &mut (impl AsyncRead + Unpin),
+    buffer: &mut [u8],
+) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match source.read(&mut buffer[filled..]).await? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 fn attributes(mode: u32, mtime: i64) -> MetaData {
