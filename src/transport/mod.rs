@@ -1,5 +1,6 @@
 //! The SSH transport, behind a narrow interface: connect to a host once, run commands on
-//! that connection, close it. The runner knows nothing else about SSH.
+//! that connection (line by line, or captured whole), open an SFTP channel on it, close it.
+//! The runner and the sync engine know nothing else about SSH.
 
 mod capture;
 mod connection;
