@@ -52,6 +52,17 @@ pub fn run(
             .help("give a path that is not empty and is valid UTF-8"),
         );
     }
+    // A push from nothing is the user's mistake, said once before any host is contacted,
+    // not a failure of every host.
+    if let Some(local) = local
+        && paths.direction == Direction::Push
+        && let Err(e) = std::fs::metadata(local)
+    {
+        prepared.diagnostics.push(
+            Diagnostic::error(Code::Io, format!("cannot read `{local}`: {e}"))
+                .help("give the file or directory to push, relative to the current directory"),
+        );
+    }
     if paths.remote.trim().is_empty() {
         prepared.diagnostics.push(
             Diagnostic::error(Code::EmptyValue, "the remote path is empty")

@@ -107,6 +107,16 @@ fn a_missing_exclude_from_file_is_invalid_input() {
 }
 
 #[test]
+fn pushing_a_missing_local_path_is_invalid_input_before_any_host() {
+    Test::new()
+        .args(["push", "stage-1", "/nonexistent/tsync-site", "/srv/site"])
+        .fleet()
+        .run()
+        .code(2)
+        .stderr_has("cannot read `/nonexistent/tsync-site`");
+}
+
+#[test]
 fn an_empty_remote_path_is_invalid_input() {
     Test::new()
         .args(["pull", "stage-1", "", "logs"])
