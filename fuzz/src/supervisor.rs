@@ -91,6 +91,7 @@ impl Supervisor {
             match self.save(&work, kind, position.as_ref()) {
                 Some(path) => {
                     eprintln!("tsync-fuzz: {kind}: {}", path.display());
+                    eprintln!("{}", describe(&path));
                     findings.push(path);
                 }
                 None => eprintln!("tsync-fuzz: a worker failed before running any input"),
@@ -99,6 +100,7 @@ impl Supervisor {
         for slow in slow_findings(&self.options.findings) {
             if !before.contains(&slow) {
                 eprintln!("tsync-fuzz: slow: {}", slow.display());
+                eprintln!("{}", describe(&slow));
                 findings.push(slow);
             }
         }
@@ -223,4 +225,18 @@ fn tempfile_dir() -> std::io::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("tsync-fuzz-{}", std::process::id()));
     fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// The size and the start of a finding, for the log: findings/ is gone with a CI machine,
+/// and this is often enough to rebuild the input.
+fn describe(finding: &Path) -> String {
+    const SHOWN: usize = 600;
+    match fs::read(finding) {
+        Ok(data) => format!(
+            "  {} bytes, starting {:?}",
+            data.len(),
+            String::from_utf8_lossy(&data[..data.len().min(SHOWN)])
+        ),
+        Err(e) => format!("  (cannot read it back: {e})"),
+    }
 }

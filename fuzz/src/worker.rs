@@ -121,19 +121,25 @@ impl Worker {
         let _ = fs::write(self.dir.join("execs"), execs.to_string());
     }
 
-    /// Runs one input, saving it if it was slow.
+    /// Runs one input, saving it if it was slow. Slowness is the CPU time of this thread,
+    /// not wall time: a CI machine that deschedules the worker for seconds says nothing
+    /// about the input. A slow input is run a second time and saved only if it is slow
+    /// again, so one stall of the machine is not a finding.
     fn execute(&self, context: &Context, target: Target, data: &[u8], input: &Path) -> u64 {
         if let Err(e) = fs::write(input, data) {
             panic!("cannot write {}: {e}", input.display());
         }
-        let started = Instant::now();
-        let digest = context.run(target, input);
-        let took = started.elapsed();
+        let (digest, took) = timed(|| context.run(target, input));
         if took >= self.options.slow {
+            let (_, again) = timed(|| context.run(target, input));
             let name = format!("{}-slow-{:016x}", target.name(), fnv(data));
+            if again < self.options.slow {
+                eprintln!("slow once ({took:?}), not again ({again:?}): {name} is not kept");
+                return digest;
+            }
             let _ = fs::create_dir_all(&self.options.findings);
             let _ = fs::write(self.options.findings.join(&name), data);
-            eprintln!("slow input ({took:?}): {name}");
+            eprintln!("slow input ({took:?}, then {again:?} of CPU time): {name}");
         }
         digest
     }
@@ -197,4 +203,21 @@ fn limit_memory() {
             std::io::Error::last_os_error()
         );
     }
+}
+
+/// Runs `work`, returning what it returned and the CPU time this thread spent on it.
+fn timed<T>(work: impl FnOnce() -> T) -> (T, Duration) {
+    let before = thread_cpu_time();
+    let value = work();
+    (value, thread_cpu_time().saturating_sub(before))
+}
+
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `now` is.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
