@@ -92,6 +92,20 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
+    /// Show which hosts answer over SSH, how far away and how loaded they are
+    #[command(
+        after_help = "Exit code 0 when every selected host answers, 4 otherwise.\n\
+                            Example: tsync status production --watch"
+    )]
+    Status {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        #[arg(default_value = "all")]
+        selector: String,
+        #[command(flatten)]
+        flags: StatusFlags,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
     /// Copy files from every host a selector picks into LOCAL_DIR/<host>/
     #[command(after_help = "Example: tsync pull web /var/log/nginx ./logs")]
     Pull {
@@ -108,6 +122,30 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
+}
+
+/// What `status` takes besides its selector.
+#[derive(Debug, Args)]
+pub struct StatusFlags {
+    /// Give up on a host that has not answered after this long
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+
+    /// Refresh every INTERVAL (default 2s) until interrupted
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "2s", value_parser = parse_timeout)]
+    pub watch: Option<Duration>,
+
+    /// Hosts asked at once
+    #[arg(long, short = 'j', default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub jobs: usize,
+
+    /// SSH handshakes in flight at once (each costs the controller CPU)
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    pub max_connecting: usize,
+
+    /// Output for people or for programs (one JSON document per refresh)
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
 }
 
 /// What `push` and `pull` take besides their paths.

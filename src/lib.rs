@@ -8,6 +8,7 @@ pub mod cli;
 pub mod command;
 pub mod diagnostic;
 pub mod exit_code;
+pub mod fleet;
 pub mod glob;
 pub mod inventory;
 pub mod limited_read;

@@ -7,6 +7,7 @@ mod execute;
 mod inputs;
 pub mod plan;
 pub mod run;
+pub mod status;
 pub mod sync;
 
 pub use inputs::Prepared;
@@ -36,6 +37,11 @@ pub fn run(cli: &Cli) -> i32 {
             inputs,
             execution,
         } => run::run(selector, command, *timeout, inputs, execution, cli.color),
+        Command::Status {
+            selector,
+            flags,
+            inputs,
+        } => status::run(selector, flags, inputs, cli.color),
         Command::Push {
             selector,
             local,

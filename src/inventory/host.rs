@@ -17,6 +17,14 @@ pub struct Host {
     pub online: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<String>,
+    /// Tailscale's path to the host ("direct ADDR" or "relay REGION").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// When the host's Tailscale key expires, and whether it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_expiry: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub key_expired: bool,
     pub in_ssh_config: bool,
 }
 

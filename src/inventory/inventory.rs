@@ -227,6 +227,9 @@ impl Inventory {
             host.os = Some(peer.os);
             host.online = Some(peer.online);
             host.last_seen = peer.last_seen;
+            host.path = peer.path;
+            host.key_expiry = peer.key_expiry;
+            host.key_expired = peer.key_expired;
         }
         Tailscale::Running
     }

@@ -115,6 +115,11 @@ pub struct Peer {
     pub last_seen: Option<String>,
     /// The node key has expired ("Expired": true), so the peer is unreachable until re-authenticated.
     pub key_expired: bool,
+    /// When the node key expires (RFC 3339), if it does.
+    pub key_expiry: Option<String>,
+    /// How packets reach the peer: "direct 203.0.113.10:41641" or "relay fra" (a DERP
+    /// region); None when Tailscale names neither.
+    pub path: Option<String>,
 }
 
 // Go marshals nil slices and maps as null, so every collection is an Option.
@@ -148,6 +153,12 @@ struct RawPeer {
     last_seen: Option<String>,
     #[serde(rename = "Expired")]
     expired: Option<bool>,
+    #[serde(rename = "KeyExpiry")]
+    key_expiry: Option<String>,
+    #[serde(rename = "CurAddr")]
+    cur_addr: Option<String>,
+    #[serde(rename = "Relay")]
+    relay: Option<String>,
 }
 
 impl From<RawPeer> for Peer {
@@ -174,6 +185,13 @@ impl From<RawPeer> for Peer {
                 .last_seen
                 .filter(|seen| !seen.is_empty() && !seen.starts_with(ZERO_TIME)),
             key_expired: raw.expired.unwrap_or(false),
+            key_expiry: raw.key_expiry.filter(|at| !at.starts_with(ZERO_TIME)),
+            // A current address means a direct path; otherwise the home DERP region relays.
+            path: match (raw.cur_addr, raw.relay) {
+                (Some(addr), _) if !addr.is_empty() => Some(format!("direct {addr}")),
+                (_, Some(region)) if !region.is_empty() => Some(format!("relay {region}")),
+                _ => None,
+            },
         }
     }
 }

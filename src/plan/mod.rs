@@ -19,4 +19,4 @@ pub use planned_check::PlannedCheck;
 pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedConfirm, PlannedStep};
 pub use resolve::resolve_or_report;
 pub use rollout::{PlannedRollback, Rollout};
-pub use selection::Selection;
+pub use selection::{Selection, ad_hoc_hosts};

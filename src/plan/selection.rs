@@ -109,7 +109,7 @@ impl Selection {
 
 /// The hosts of `tsync run SELECTOR`, `source` holding the selector's text: None, with the
 /// reason reported, when the selector is wrong or picks no host within `limit`.
-pub(super) fn ad_hoc_hosts(
+pub fn ad_hoc_hosts(
     selector: &str,
     source: &Source,
     inventory: &Inventory,

@@ -6,6 +6,7 @@ mod json;
 mod printable;
 mod reporter;
 mod reporters;
+pub mod status_table;
 
 pub use human::Human;
 pub use json::JsonLines;

@@ -5,6 +5,7 @@
 mod capture;
 mod connection;
 mod connector;
+mod echo;
 mod http_client;
 mod pid_marker;
 mod remote_command;

@@ -12,6 +12,7 @@ const LAYERS: &[&str] = &[
     "command",
     "report",
     "runner",
+    "fleet",
     "plan",
     "inventory",
     "playbook",

@@ -57,11 +57,15 @@ fn running_tailnet() {
             ips: strings(&["100.88.12.7", "fd7a:115c:a1e0::a101:c07"]),
             last_seen: None,
             key_expired: false,
+            // Tagged devices' keys do not expire.
+            key_expiry: None,
+            path: Some("direct 203.0.113.10:41641".into()),
         }
     );
 
     let web2 = peer(&status, "web-2");
     assert!(web2.online);
+    assert_eq!(web2.path.as_deref(), Some("relay fra"));
     assert_eq!(web2.tags, ["tag:prod", "tag:web"]);
     assert_eq!(web2.last_seen, None);
 
@@ -82,6 +86,7 @@ fn running_tailnet() {
     assert_eq!(win.host_name, "BUILD-WIN01");
     assert_eq!(win.os, "windows");
     assert!(!win.online);
+    assert_eq!(win.key_expiry.as_deref(), Some("2026-11-22T13:55:21Z"));
     assert!(win.tags.is_empty());
     assert_eq!(win.last_seen.as_deref(), Some("2026-11-23T08:15:42Z"));
     assert!(win.key_expired);

@@ -1,0 +1,40 @@
+//! Measures one host over its open connection: one POSIX `sh` script (probe.sh), no agent.
+
+use std::time::Duration;
+
+use super::load::Load;
+use crate::transport::Connection;
+
+const SCRIPT: &str = include_str!("probe.sh");
+/// The probe prints a few hundred bytes; anything much longer is not the probe talking.
+const ANSWER_LIMIT: usize = 64 * 1024;
+
+/// What one probe found: the host's load and one round trip over the connection.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub load: Load,
+    pub round_trip: Option<Duration>,
+}
+
+/// Runs the probe on `connection`. The error says, in a few words, why there is no load.
+pub async fn probe(connection: &Connection) -> Result<Probed, String> {
+    // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh` reads
+    // it as it runs, and the line the script reads for the round trip comes after it.
+    let (captured, round_trip) = connection
+        .capture_timed("sh -s", SCRIPT.as_bytes(), ANSWER_LIMIT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&captured.stdout);
+    match Load::parse(&text) {
+        Some(load) => Ok(Probed { load, round_trip }),
+        None => Err(match captured.exit_code {
+            Some(0) | None if captured.stderr.is_empty() => {
+                "the load probe gave no usable answer".to_string()
+            }
+            _ => format!(
+                "the load probe failed: {}",
+                captured.stderr.lines().last().unwrap_or("no message")
+            ),
+        }),
+    }
+}

@@ -1,0 +1,51 @@
+# tsync's load probe: POSIX sh, nothing to install. Prints `key values…` lines that
+# src/fleet/load.rs reads. Few processes on purpose (a fork costs about a millisecond, and
+# `tsync status` runs this on every host at once): /proc files are read with builtins.
+LC_ALL=C
+export LC_ALL
+if [ -r /proc/stat ]; then
+    echo "os Linux"
+    read -r first < /proc/stat
+    echo "stat $first"
+    # Online CPUs are the cpuN lines; counting them here saves running nproc.
+    echo "cpus $(grep -c '^cpu[0-9]' /proc/stat)"
+    read -r loadavg < /proc/loadavg
+    echo "load $loadavg"
+    while read -r key value unit; do
+        case $key in
+            MemTotal:) echo "mem_total_kb $value" ;;
+            MemAvailable:) echo "mem_available_kb $value" ;;
+        esac
+    done < /proc/meminfo
+    read -r up idle < /proc/uptime
+    echo "uptime $up"
+    disk=/
+else
+    echo "os $(uname -s)"
+    cpus=$(sysctl -n hw.logicalcpu 2>/dev/null)
+    echo "cpus $cpus"
+    echo "load $(sysctl -n vm.loadavg 2>/dev/null | tr -d '{}')"
+    echo "mem_total_kb $(( $(sysctl -n hw.memsize 2>/dev/null) / 1024 ))"
+    # macOS counts free, inactive and speculative pages as available to programs.
+    vm_stat 2>/dev/null | awk -v size="$(sysctl -n hw.pagesize 2>/dev/null)" '
+        /^Pages (free|inactive|speculative):/ { gsub(/\./, "", $NF); pages += $NF }
+        END { if (size > 0) print "mem_available_kb", int(pages * size / 1024) }'
+    # No /proc/stat: the CPU share of every process, summed, over the cores.
+    ps -A -o %cpu= 2>/dev/null | awk -v n="$cpus" '
+        { sum += $1 } END { if (n > 0) printf "busy %.1f\n", sum / n }'
+    boot=$(sysctl -n kern.boottime 2>/dev/null | sed 's/^{ sec = \([0-9]*\).*/\1/')
+    [ -n "$boot" ] && echo "uptime $(( $(date +%s) - boot ))"
+    disk=/System/Volumes/Data
+    [ -d "$disk" ] || disk=/
+fi
+df -Pk "$disk" 2>/dev/null | while read -r fs total used available rest; do
+    case $total in [0-9]*) echo "disk_kb $total $used $available" ;; esac
+done
+if [ -r /proc/stat ]; then
+    # The CPU share is the change between two samples; fractional sleep is not POSIX, and
+    # where it fails there is no second sample and the share is left out.
+    sleep 0.1 2>/dev/null && read -r second < /proc/stat && echo "stat $second"
+fi
+echo tsync-ready
+read -r _
+echo done
