@@ -18,6 +18,7 @@ mod rollback;
 mod rollout;
 mod run;
 mod schema;
+mod status;
 mod stopping;
 mod support;
 mod sync;
