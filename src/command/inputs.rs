@@ -56,6 +56,15 @@ impl Prepared {
         let limit = inputs.limit.as_ref().and_then(|text| {
             let source = Source::new("--limit", text.as_str());
             match Selector::parse(text, Some(0), (0, text.len()).into()) {
+                Ok(selector) if selector.pick.is_some() => {
+                    diagnostics.push(
+                        Diagnostic::error(Code::BadSelector, "`--limit` cannot pick hosts by load")
+                            .in_source(&source)
+                            .label((0, text.len()).into(), "picks by load")
+                            .help("`--limit` narrows every stage to the hosts it names; write `least-loaded(…)` in a stage's `on` or in `tsync run`"),
+                    );
+                    None
+                }
                 Ok(selector) => Some((selector, source)),
                 Err(e) => {
                     diagnostics.push(e.into_diagnostic(&source));

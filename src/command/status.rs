@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::cli::{Inputs, StatusFlags};
 use crate::command::Prepared;
-use crate::diagnostic::Source;
+use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::exit_code;
 use crate::fleet::{self, HostStatus, Score, TailscaleView, Target};
 use crate::inventory::{Host, Inventory};
@@ -23,8 +23,16 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
     let source = Source::new("selector", selector);
     let (selected, found) = ad_hoc_hosts(selector, &source, &prepared.inventory, prepared.limit());
     prepared.diagnostics.extend(found);
+    if selected.as_ref().is_some_and(|(_, pick)| pick.is_some()) {
+        prepared.diagnostics.push(
+            Diagnostic::error(Code::BadSelector, "`status` shows every host it selects")
+                .in_source(&source)
+                .label((0, selector.len()).into(), "picks by load")
+                .help("`tsync status` shows each host's load score; `least-loaded(…)` is for `run` and `on`"),
+        );
+    }
     diagnostics::print(&prepared.diagnostics, color);
-    let Some(selected) = selected.filter(|_| !prepared.diagnostics.has_errors()) else {
+    let Some((selected, _)) = selected.filter(|_| !prepared.diagnostics.has_errors()) else {
         return exit_code::INVALID_INPUT;
     };
     let inventory = &prepared.inventory;

@@ -90,11 +90,16 @@ impl Placement {
                 .take_while(|(_, s)| s.total - best < NEAR_TIE)
                 .count();
             let (host, score) = fit.remove((random() % tied as u64) as usize);
+            let best = if picked.is_empty() {
+                "lowest"
+            } else {
+                "next lowest"
+            };
             let reason = if alone {
                 format!("the only candidate left, load score {:.2}", score.total)
             } else {
                 format!(
-                    "lowest load score {:.2} (cpu {:.0}% vs avg {:.0}%, mem {:.0}% vs avg {:.0}%)",
+                    "{best} load score {:.2} (cpu {:.0}% vs avg {:.0}%, mem {:.0}% vs avg {:.0}%)",
                     score.total,
                     score.cpu * 100.0,
                     avg_cpu * 100.0,

@@ -50,6 +50,9 @@ pub struct PlannedStage {
     pub steps: Vec<PlannedStep>,
     pub checks: Vec<PlannedCheck>,
     pub rolling: Option<Rolling>,
+    /// `least-loaded(…, N)`: the stage runs on N of [`hosts`](Self::hosts), the least loaded
+    /// when it starts; the others are only measured.
+    pub pick: Option<usize>,
     /// The batches and failure tolerance the runner follows.
     pub rollout: Rollout,
     pub rollback: Option<PlannedRollback>,
@@ -132,6 +135,7 @@ impl Plan {
                         })
                         .collect(),
                     rolling: stage.rolling.clone(),
+                    pick: stage.on.iter().find_map(|s| s.pick),
                     rollout: Rollout::new(stage.rolling.as_ref(), hosts.len()),
                     rollback: stage.rollback.as_ref().map(|rollback| PlannedRollback {
                         scope: rollback.scope,
@@ -232,7 +236,7 @@ impl Plan {
     ) -> (Option<Plan>, Diagnostics) {
         let source = Source::new("selector", selector);
         let (hosts, diagnostics) = ad_hoc_hosts(selector, &source, inventory, limit);
-        let Some(hosts) = hosts else {
+        let Some((hosts, pick)) = hosts else {
             return (None, diagnostics);
         };
         let hosts: Vec<Host> = hosts.iter().map(|&i| inventory.host(i).clone()).collect();
@@ -249,6 +253,7 @@ impl Plan {
                 steps: vec![step(&hosts)],
                 checks: Vec::new(),
                 rolling: None,
+                pick,
                 rollout: Rollout::new(None, hosts.len()),
                 rollback: None,
             }],

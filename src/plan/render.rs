@@ -79,6 +79,17 @@ fn stage_text(plan: &Plan, i: usize, parallel: &[usize], out: &mut String) {
             names.join(", ")
         }
     );
+    if let Some(count) = stage.pick {
+        let _ = writeln!(
+            out,
+            "    runs on the {} least loaded of them, measured when the stage starts",
+            if count == 1 {
+                "one".to_string()
+            } else {
+                count.to_string()
+            }
+        );
+    }
     for step in &stage.steps {
         write_step(out, step, &names, "    ");
     }

@@ -64,6 +64,9 @@ impl Selection {
                     None => failed = true,
                 }
             }
+            if let Some(d) = misplaced_pick(stage, source) {
+                diagnostics.push(d);
+            }
             if !failed && hosts.is_empty() && !stage.on.is_empty() {
                 diagnostics.push(no_hosts(stage, scope, source));
             }
@@ -107,14 +110,15 @@ impl Selection {
     }
 }
 
-/// The hosts of `tsync run SELECTOR`, `source` holding the selector's text: None, with the
-/// reason reported, when the selector is wrong or picks no host within `limit`.
+/// The hosts of `tsync run SELECTOR`, `source` holding the selector's text, and how many of
+/// them `least-loaded(…, N)` picks: None, with the reason reported, when the selector is
+/// wrong or picks no host within `limit`.
 pub fn ad_hoc_hosts(
     selector: &str,
     source: &Source,
     inventory: &Inventory,
     limit: Option<(&Selector, &Source)>,
-) -> (Option<BTreeSet<usize>>, Diagnostics) {
+) -> (Option<(BTreeSet<usize>, Option<usize>)>, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let scope = Scope::new(inventory);
     let parsed = match Selector::parse(selector, Some(0), (0, selector.len()).into()) {
@@ -146,7 +150,46 @@ pub fn ad_hoc_hosts(
         );
         return (None, diagnostics);
     }
-    (Some(hosts), diagnostics)
+    (Some((hosts, parsed.pick)), diagnostics)
+}
+
+/// A `least-loaded(…)` stage picks among the hosts of its one `on`, and runs on them all at
+/// once: beside another `on` or a `rolling` it would mean two ways of choosing hosts.
+fn misplaced_pick(stage: &Stage, source: &Source) -> Option<Diagnostic> {
+    let picking = stage.on.iter().find(|s| s.pick.is_some())?;
+    let (span, label, help) = if stage.on.len() > 1 {
+        let other = stage
+            .on
+            .iter()
+            .find(|s| s.pick.is_none())
+            .unwrap_or(picking);
+        (
+            other.span,
+            "another `on` of the same stage",
+            "put every candidate inside the parentheses: `on \"least-loaded(web, db)\"`",
+        )
+    } else if let Some(rolling) = &stage.rolling {
+        (
+            rolling.span,
+            "a rollout over the picked hosts",
+            "pick the hosts in one stage and roll out in another, or drop `rolling`",
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(
+            Code::BadSelector,
+            format!(
+                "stage `{}` picks its hosts by load and also another way",
+                stage.name.value
+            ),
+        )
+        .in_source(source)
+        .label(picking.span, "picks the least loaded hosts")
+        .label(span, label)
+        .help(help),
+    )
 }
 
 /// "stage `x` selects no hosts", with the likeliest reason.

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod placement_view;
 mod sync_view;
 
 use super::Reporter;
@@ -188,6 +189,25 @@ impl<W: Write> Reporter for Human<W> {
                     not_started.join(", ")
                 );
                 let text = self.paint(RED, &printable(&text));
+                self.line(&text)?;
+            }
+            Event::HostsPlaced {
+                picked,
+                passed_over,
+                ..
+            } => {
+                for line in placement_view::lines(picked, passed_over) {
+                    let text = match line {
+                        placement_view::Line::Picked(text) => self.paint(GREEN, &printable(&text)),
+                        placement_view::Line::PassedOver(text) => {
+                            self.paint(DIM, &printable(&text))
+                        }
+                    };
+                    self.line(&text)?;
+                }
+            }
+            Event::PlacementFailed { stage, error } => {
+                let text = self.paint(RED, &printable(&format!("✗ {stage}: {error}")));
                 self.line(&text)?;
             }
             Event::RollbackStarted { stage, host } => {
@@ -558,6 +578,8 @@ impl<W: Write> Human<W> {
                 ("ok", GREEN)
             } else if h.not_started > 0 {
                 ("not started", RED)
+            } else if h.not_picked > 0 && h.skipped == 0 {
+                ("not picked", DIM)
             } else {
                 ("skipped", DIM)
             };
@@ -597,10 +619,15 @@ impl<W: Write> Human<W> {
         } else {
             self.paint(RED, "failed")
         };
+        // Hosts only measured for a `least-loaded(…)` pick were not worked on.
+        let worked = summary
+            .hosts
+            .iter()
+            .filter(|h| h.not_picked == 0 || h.ok + h.changed + h.failed + h.unreachable > 0)
+            .count();
         let text = format!(
-            "{verdict}: {} host{}, {failed} failed, {unreachable} unreachable, in {}",
-            summary.hosts.len(),
-            plural(summary.hosts.len()),
+            "{verdict}: {worked} host{}, {failed} failed, {unreachable} unreachable, in {}",
+            plural(worked),
             secs(summary.duration_secs)
         );
         self.line(&text)

@@ -11,6 +11,7 @@ use super::probe_result::ProbeResult;
 use super::step_outcome::StepOutcome;
 use super::stream::Stream;
 use super::summary::Summary;
+use crate::fleet::{PassedOver, Pick};
 use crate::sync::{Direction, SyncReport};
 
 /// Stage and host names are shared with the runner (`Arc<str>`): an event per output line
@@ -40,6 +41,18 @@ pub enum Event {
         batch: usize,
         batches: usize,
         hosts: Vec<Arc<str>>,
+    },
+    /// `least-loaded(…)`: the hosts a stage runs on, picked by load score, best first, and
+    /// the candidates passed over with the reason.
+    HostsPlaced {
+        stage: Arc<str>,
+        picked: Vec<Pick>,
+        passed_over: Vec<PassedOver>,
+    },
+    /// `least-loaded(…)` found no host to run the stage: the stage fails.
+    PlacementFailed {
+        stage: Arc<str>,
+        error: String,
     },
     /// More hosts of a rolling stage failed or were unreachable than `max-fail` allows:
     /// the hosts of later batches are not started.

@@ -10,6 +10,7 @@ mod context;
 mod dry_run;
 mod event;
 mod guard;
+mod placement;
 mod probe;
 mod probe_result;
 mod rollback;

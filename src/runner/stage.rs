@@ -12,6 +12,7 @@ use super::confirm::confirm;
 use super::context::Context;
 use super::dry_run::preview_host;
 use super::event::{Event, HostOutcome};
+use super::placement::place;
 use super::rollback::roll_back;
 use super::step::{StepResult, run_step};
 use super::step_outcome::StepOutcome;
@@ -25,16 +26,39 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
     let started = Instant::now();
     let planned = &context.plan.stages[stage];
     let rollout = &planned.rollout;
-    let names = |positions: std::ops::Range<usize>| -> Vec<Arc<str>> {
-        planned.hosts[positions]
+    let names = |positions: &[usize]| -> Vec<Arc<str>> {
+        positions
             .iter()
-            .map(|&h| context.host_names[h].clone())
+            .map(|&p| context.host_names[planned.hosts[p]].clone())
             .collect()
+    };
+    // Batches of positions in the stage's host list: the rollout's, or the one batch of
+    // hosts `least-loaded(…)` picked.
+    let batches: Vec<Vec<usize>> = match planned.pick {
+        None => rollout
+            .batches
+            .iter()
+            .map(|b| b.clone().collect())
+            .collect(),
+        Some(count) => match place(&context, stage, count).await {
+            Some(picked) => vec![picked],
+            None => {
+                context
+                    .emit(Event::StageFinished {
+                        stage: context.stage_names[stage].clone(),
+                        ok: false,
+                        failed_hosts: planned.hosts.len(),
+                        duration_secs: started.elapsed().as_secs_f64(),
+                    })
+                    .await;
+                return StageStatus::Failed;
+            }
+        },
     };
     context
         .emit(Event::StageStarted {
             stage: context.stage_names[stage].clone(),
-            hosts: names(0..planned.hosts.len()),
+            hosts: names(&batches.concat()),
         })
         .await;
     let mut failures = 0;
@@ -43,7 +67,7 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
     // Hosts the stage changed, and hosts already rolled back, by position.
     let mut changed = vec![false; planned.hosts.len()];
     let mut rolled_back = vec![false; planned.hosts.len()];
-    for (b, batch) in rollout.batches.iter().enumerate() {
+    for (b, batch) in batches.iter().enumerate() {
         // A dry run shows every batch, without waiting between them.
         if b > 0 && !rollout.pause.is_zero() && !context.cancelled().graceful() && !context.dry_run
         {
@@ -53,7 +77,7 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
             }
         }
         if failures > rollout.max_fail {
-            not_started(&context, stage, failures, batch.start).await;
+            not_started(&context, stage, failures, batch[0]).await;
             stopped = true;
             break;
         }
@@ -62,13 +86,13 @@ pub(super) async fn run_stage(context: Arc<Context>, stage: usize) -> StageStatu
                 .emit(Event::BatchStarted {
                     stage: context.stage_names[stage].clone(),
                     batch: b + 1,
-                    batches: rollout.batches.len(),
-                    hosts: names(batch.clone()),
+                    batches: batches.len(),
+                    hosts: names(batch),
                 })
                 .await;
         }
         let mut hosts = JoinSet::new();
-        for position in batch.clone() {
+        for &position in batch {
             let context = context.clone();
             hosts.spawn(async move {
                 let done = if context.dry_run {

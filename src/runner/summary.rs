@@ -27,6 +27,8 @@ pub struct HostTotals {
     pub skipped: usize,
     /// Stages whose rollout stopped before reaching this host.
     pub not_started: usize,
+    /// Stages whose `least-loaded(…)` measured this host and picked others.
+    pub not_picked: usize,
     pub duration_secs: f64,
     /// Whether the host was rolled back, and whether that worked.
     #[serde(skip_serializing_if = "Option::is_none")]

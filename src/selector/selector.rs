@@ -7,6 +7,10 @@
 //! atom     := "(" selector ")" | word   word: all, online, offline, tag:T, os:O, a glob, a name
 //! ```
 //!
+//! A whole selector may also be `least-loaded(selector)` or `least-loaded(selector, N)`:
+//! the hosts are the inner selector's, and [`Selector::pick`] says that the runner takes
+//! only the N least loaded of them, measured when their stage starts.
+//!
 //! Every node keeps its span in the file it came from, so a resolution error (an unknown
 //! group, say) underlines just that word.
 
@@ -27,7 +31,14 @@ pub struct Selector {
     pub text: String,
     pub span: SourceSpan,
     pub expr: Expr,
+    /// `least-loaded(…, N)`: run on N of the hosts, the least loaded when it starts.
+    pub pick: Option<usize>,
 }
+
+/// The word that starts a `least-loaded(…)` selector.
+const LEAST_LOADED: &str = "least-loaded";
+/// The most hosts `least-loaded(…, N)` picks: more is not placement but a rollout.
+pub const MAX_PICK: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -58,11 +69,19 @@ impl Selector {
         offset: Option<usize>,
         fallback: SourceSpan,
     ) -> Result<Selector, SelectorError> {
+        let mut pick = None;
         let expr = lex(text).and_then(|tokens| {
+            let (tokens, end) = match least_loaded(tokens)? {
+                Unwrapped::Plain(tokens) => (tokens, text.len()),
+                Unwrapped::Pick { inner, count, end } => {
+                    pick = Some(count);
+                    (inner, end)
+                }
+            };
             let mut parser = Parser {
                 tokens,
                 pos: 0,
-                end: text.len(),
+                end,
                 depth: 0,
             };
             let expr = parser.union()?;
@@ -82,6 +101,7 @@ impl Selector {
                     text: text.to_string(),
                     span: fallback,
                     expr,
+                    pick,
                 })
             }
             Err(mut error) => {
@@ -97,6 +117,7 @@ impl Selector {
             text: "all".into(),
             span,
             expr: Expr::Atom(Atom::All, span),
+            pick: None,
         }
     }
 
@@ -143,6 +164,98 @@ enum Token {
 }
 
 type Spanned = (Token, usize, usize);
+
+/// A selector's tokens with a `least-loaded(…)` around them taken off.
+enum Unwrapped {
+    Plain(Vec<Spanned>),
+    Pick {
+        inner: Vec<Spanned>,
+        count: usize,
+        /// Where the inner selector ends: its closing `)` or the `, N`.
+        end: usize,
+    },
+}
+
+/// Takes `least-loaded(` … `)` off a whole selector, and a trailing `, N` inside it.
+fn least_loaded(mut tokens: Vec<Spanned>) -> Result<Unwrapped, SelectorError> {
+    let wrapped = matches!(tokens.as_slice(), [(Token::Word(w), ..), (Token::Open, ..), ..] if w == LEAST_LOADED);
+    if !wrapped {
+        return Ok(Unwrapped::Plain(tokens));
+    }
+    let open = tokens[1].1;
+    // The `(` after the word must close at the very end.
+    let mut depth = 0usize;
+    let mut closes = None;
+    for (i, token) in tokens.iter().enumerate().skip(1) {
+        match token.0 {
+            Token::Open => depth += 1,
+            Token::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    closes = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = closes else {
+        return Err(SelectorError::new(
+            "unclosed `(` in selector",
+            (open, 1).into(),
+            "this `(` is never closed",
+        )
+        .help("write `least-loaded(web)` or `least-loaded(web, 2)`"));
+    };
+    if close + 1 != tokens.len() {
+        return Err(whole_selector(tokens[0].1, tokens[close].2));
+    }
+    let close_at = tokens[close].1;
+    tokens.truncate(close);
+    let mut inner: Vec<Spanned> = tokens.drain(2..).collect();
+    let mut count = 1;
+    let mut inner_end = close_at;
+    if let [.., (Token::Comma, comma, _), (Token::Word(n), at, to)] = inner.as_slice()
+        && n.bytes().all(|b| b.is_ascii_digit())
+    {
+        count = match n.parse::<usize>() {
+            Ok(c) if (1..=MAX_PICK).contains(&c) => c,
+            _ => {
+                return Err(SelectorError::new(
+                    format!("`least-loaded` picks from 1 to {MAX_PICK} hosts"),
+                    (*at, to - at).into(),
+                    "not a count of hosts it can pick",
+                )
+                .help("write `least-loaded(web, 2)` for the two least loaded web hosts"));
+            }
+        };
+        inner_end = *comma;
+        inner.truncate(inner.len() - 2);
+    }
+    if inner.is_empty() {
+        return Err(SelectorError::new(
+            "`least-loaded` needs the hosts to pick from",
+            (open, close_at + 1 - open).into(),
+            "no selector inside",
+        )
+        .help("write `least-loaded(web)` for the least loaded host of the group `web`"));
+    }
+    Ok(Unwrapped::Pick {
+        inner,
+        count,
+        end: inner_end,
+    })
+}
+
+/// `least-loaded(…)` inside a larger selector, where it cannot mean anything.
+fn whole_selector(from: usize, to: usize) -> SelectorError {
+    SelectorError::new(
+        "`least-loaded(…)` must be the whole selector",
+        (from, to - from).into(),
+        "combined with other hosts here",
+    )
+    .help("put every candidate inside: `least-loaded(web, db & !db-1)`")
+}
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '?' | '[' | ']' | ':' | '@' | '+')
@@ -295,6 +408,12 @@ impl Parser {
             .help("a selector names hosts: `all`, `web-1`, `staging`, `web-*`, `tag:prod`"));
         };
         self.pos += 1;
+        if let (Token::Word(word), at, end) = &token
+            && word == LEAST_LOADED
+            && self.peek().is_some_and(|t| t.0 == Token::Open)
+        {
+            return Err(whole_selector(*at, *end));
+        }
         match token {
             (Token::Word(word), at, end) => Ok(Expr::Atom(atom(&word, at)?, (at, end - at).into())),
             other => Err(unexpected(&other, "expected a host, group or pattern")),
@@ -353,86 +472,4 @@ fn atom(word: &str, at: usize) -> Result<Atom, SelectorError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Expr, SelectorError> {
-        Selector::parse(text, Some(0), (0, text.len()).into()).map(|s| s.expr)
-    }
-
-    fn word(w: &str, at: usize) -> Expr {
-        Expr::Atom(atom(w, at).unwrap(), (at, w.len()).into())
-    }
-
-    #[test]
-    fn precedence_is_not_then_and_then_or() {
-        assert_eq!(
-            parse("web, db & !db-1").unwrap(),
-            Expr::Or(vec![
-                word("web", 0),
-                Expr::And(vec![word("db", 5), Expr::Not(Box::new(word("db-1", 11)))]),
-            ])
-        );
-        assert_eq!(
-            parse("(web,db)&tag:prod").unwrap(),
-            Expr::And(vec![
-                Expr::Or(vec![word("web", 1), word("db", 5)]),
-                word("tag:prod", 9)
-            ])
-        );
-    }
-
-    #[test]
-    fn words_become_atoms() {
-        assert_eq!(atom("all", 0), Ok(Atom::All));
-        assert_eq!(atom("tag:prod", 0), Ok(Atom::Tag("tag:prod".into())));
-        assert_eq!(atom("os:Linux", 0), Ok(Atom::Os("linux".into())));
-        assert_eq!(atom("web-*", 0), Ok(Atom::Glob("web-*".into())));
-        assert_eq!(
-            parse("web-[!0-9] & !db").unwrap(),
-            Expr::And(vec![
-                word("web-[!0-9]", 0),
-                Expr::Not(Box::new(word("db", 14)))
-            ])
-        );
-        assert_eq!(
-            atom("web-1.example.com", 0),
-            Ok(Atom::Name("web-1.example.com".into()))
-        );
-        assert!(atom("tag:", 0).is_err());
-    }
-
-    #[test]
-    fn errors_point_at_the_faulty_character() {
-        let at = |text: &str| parse(text).unwrap_err().span;
-        assert_eq!(at("web | db"), (4, 1).into());
-        assert_eq!(at("web db"), (4, 2).into());
-        assert_eq!(at("web &"), (5, 0).into());
-        assert_eq!(at("(web, db"), (0, 1).into());
-        assert_eq!(at("web)"), (3, 1).into());
-        assert_eq!(at(""), (0, 0).into());
-        // Offsets are moved to where the selector sits in its file.
-        let err = Selector::parse("a b", Some(100), (99, 5).into()).unwrap_err();
-        assert_eq!(err.span, (102, 1).into());
-        let err = Selector::parse("a | b", Some(100), (99, 7).into()).unwrap_err();
-        assert_eq!(err.span, (102, 1).into());
-    }
-
-    #[test]
-    fn nesting_is_bounded() {
-        // Regression: thousands of `(` or `!` overflowed the stack while parsing.
-        for open in ["(", "!", "!("] {
-            let text = format!("{}web", open.repeat(100_000));
-            let err = parse(&text).unwrap_err();
-            assert_eq!(err.code, Code::SelectorTooDeep);
-            assert_eq!(err.span.len(), 1);
-            assert!(err.span.offset() >= MAX_DEPTH);
-        }
-        let fine = format!(
-            "{}web{}",
-            "(!".repeat(MAX_DEPTH / 2),
-            ")".repeat(MAX_DEPTH / 2)
-        );
-        assert!(parse(&fine).is_ok());
-    }
-}
+mod tests;

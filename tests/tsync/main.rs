@@ -11,6 +11,7 @@ mod guards;
 mod inventory;
 mod layers;
 mod output;
+mod placement;
 mod plan;
 mod quoting;
 mod robustness;

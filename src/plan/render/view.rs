@@ -24,6 +24,9 @@ pub struct StageView<'a> {
     pub parallel_with: Vec<&'a str>,
     pub selectors: &'a [String],
     pub hosts: Vec<&'a str>,
+    /// `least-loaded(…, N)`: the stage runs on N of `hosts`, picked when it starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pick: Option<usize>,
     pub steps: Vec<StepView<'a>>,
     pub checks: Vec<CheckView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +118,7 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
                     needs: stage.needs.iter().map(|&n| name(n)).collect(),
                     parallel_with: parallel[i].iter().map(|&j| name(j)).collect(),
                     selectors: &stage.selectors,
+                    pick: stage.pick,
                     hosts: host_names.clone(),
                     steps: stage
                         .steps
