@@ -110,6 +110,9 @@ impl Selection {
     }
 }
 
+/// A command's hosts, and how many of them `least-loaded(…, N)` runs on.
+pub type Candidates = (BTreeSet<usize>, Option<usize>);
+
 /// The hosts of `tsync run SELECTOR`, `source` holding the selector's text, and how many of
 /// them `least-loaded(…, N)` picks: None, with the reason reported, when the selector is
 /// wrong or picks no host within `limit`.
@@ -118,7 +121,7 @@ pub fn ad_hoc_hosts(
     source: &Source,
     inventory: &Inventory,
     limit: Option<(&Selector, &Source)>,
-) -> (Option<(BTreeSet<usize>, Option<usize>)>, Diagnostics) {
+) -> (Option<Candidates>, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let scope = Scope::new(inventory);
     let parsed = match Selector::parse(selector, Some(0), (0, selector.len()).into()) {
