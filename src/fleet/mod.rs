@@ -11,6 +11,6 @@ mod survey;
 pub use host_status::{HostStatus, TailscaleView};
 pub use load::Load;
 pub use placement::{PassedOver, Pick, Placement};
-pub use probe::{Probed, probe};
+pub use probe::{Probed, Sample, probe};
 pub use score::Score;
 pub use survey::{Answer, Target, survey};

@@ -16,12 +16,26 @@ pub struct Probed {
     pub round_trip: Option<Duration>,
 }
 
+/// Whether the probe samples the CPU's busy share, which takes it 0.1 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sample {
+    /// For `tsync status`: the busy share too.
+    Busy,
+    /// For placement, which must cost a run no more than one round trip: the load average
+    /// per core stands for the CPU.
+    Quick,
+}
+
 /// Runs the probe on `connection`. The error says, in a few words, why there is no load.
-pub async fn probe(connection: &Connection) -> Result<Probed, String> {
+pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, String> {
+    let command = match sample {
+        Sample::Busy => "sh -s busy",
+        Sample::Quick => "sh -s",
+    };
     // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh` reads
     // it as it runs, and the line the script reads for the round trip comes after it.
     let (captured, round_trip) = connection
-        .capture_timed("sh -s", SCRIPT.as_bytes(), ANSWER_LIMIT)
+        .capture_timed(command, SCRIPT.as_bytes(), ANSWER_LIMIT)
         .await
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&captured.stdout);

@@ -1,5 +1,5 @@
 # tsync's load probe: POSIX sh, nothing to install. Prints `key values…` lines that
-# src/fleet/load.rs reads. Few processes on purpose (a fork costs about a millisecond, and
+# src/fleet/load.rs reads. With the argument `busy`, it also samples the CPU for 0.1 s. Few processes on purpose (a fork costs about a millisecond, and
 # `tsync status` runs this on every host at once): /proc files are read with builtins.
 LC_ALL=C
 export LC_ALL
@@ -41,7 +41,7 @@ fi
 df -Pk "$disk" 2>/dev/null | while read -r fs total used available rest; do
     case $total in [0-9]*) echo "disk_kb $total $used $available" ;; esac
 done
-if [ -r /proc/stat ]; then
+if [ "${1:-}" = busy ] && [ -r /proc/stat ]; then
     # The CPU share is the change between two samples; fractional sleep is not POSIX, and
     # where it fails there is no second sample and the share is left out.
     sleep 0.1 2>/dev/null && read -r second < /proc/stat && echo "stat $second"

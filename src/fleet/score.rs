@@ -7,7 +7,9 @@
 //!
 //! The CPU part pairs two views: the busy share sees now but only for a tenth of a second;
 //! the load average per core (the host's real core count, where the original agent assumed
-//! 4) sees the last minute but also counts tasks blocked on I/O. A part a host could not
+//! 4) sees the last minute but also counts tasks blocked on I/O. Placement skips the busy
+//! sample, so that it costs a run one round trip and not 0.1 s more: its CPU part is the
+//! load per core alone. A part a host could not
 //! measure is replaced by the other CPU view, or counted as half used, so that it neither
 //! wins nor loses a placement on its own. A host short of memory or disk is no candidate.
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::probe::{Probed, probe};
+use super::probe::{Probed, Sample, probe};
 use crate::transport::Connector;
 
 /// One host to ask: its name, where ssh connects, and the address and port ssh would use
@@ -73,7 +73,7 @@ async fn ask(connector: &Connector, target: &Target, timeout: Duration) -> Answe
             .connect(&target.destination)
             .await
             .map_err(|e| e.message)?;
-        let probed = probe(&connection).await;
+        let probed = probe(&connection, Sample::Busy).await;
         // A close that fails changes nothing about what the host answered.
         let _ = connection.close().await;
         probed

@@ -33,7 +33,12 @@ pub(super) async fn place(
             let measured = match context.connection(host).await {
                 Err(error) => Measured::Unreachable(error),
                 Ok(connection) => {
-                    match tokio::time::timeout(PROBE_TIMEOUT, fleet::probe(&connection)).await {
+                    match tokio::time::timeout(
+                        PROBE_TIMEOUT,
+                        fleet::probe(&connection, fleet::Sample::Quick),
+                    )
+                    .await
+                    {
                         Ok(Ok(probed)) => Measured::Load(probed.load),
                         Ok(Err(error)) => Measured::NoLoad(error),
                         Err(_) => Measured::NoLoad(format!(

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fleet-view benchmark on a lab of real sshd hosts, measured in the same run with the same
+# ssh config. Prints each figure and its ratio to the baseline it names.
+#
+#   benches/status.sh [HOSTS] [ROUNDS]      (defaults: 50 hosts, 5 rounds; medians reported)
+#
+# 1. cold `tsync status` vs the cold fan-out floor, `tsync run all -- true`; goal ratio <= 1.2
+# 2. what `least-loaded(…)` adds to a run: a playbook whose second stage picks one host by
+#    load, against the same playbook naming that host, both after a first stage on every
+#    host (so connections are warm); goal: no more than one exchange with every host over
+#    those connections costs (the same playbook with one more `run "true"` stage on all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hosts=${1:-50}
+rounds=${2:-5}
+
+scripts/setup
+cargo build --release --workspace --locked --quiet
+bin=$PWD/target/release
+work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
+"$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
+lab=$!
+trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 600); do
+    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
+    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
+    sleep 0.1
+done
+config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
+first=$(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out" | head -n 1)
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+time_of() { local t0; t0=$(now); "$@" > /dev/null || true; echo "$(now) - $t0" | bc -l; }
+stages() {
+    printf 'playbook "bench-place"\nstage "warm" {\n    on "all"\n    run "true"\n}\n'
+    [ "$#" -gt 1 ] && printf 'stage "again" {\n    needs "warm"\n    on "all"\n    run "true"\n}\n'
+    printf 'stage "work" {\n    needs "%s"\n    on "%s"\n    run "true"\n}\n' "${2:-warm}" "$1"
+}
+stages "least-loaded(all)" > "$work/placed.kdl"
+stages "$first" > "$work/named.kdl"
+stages "$first" again > "$work/extra.kdl"
+tsync="$bin/tsync"
+flags=(--ssh-config "$config" --no-tailscale)
+
+echo "lab: $hosts hosts; $rounds rounds each, medians"
+"$tsync" run all "${flags[@]}" -- true > /dev/null   # warm the page cache, not the connections
+declare -a a b c d e x
+for _ in $(seq "$rounds"); do
+    a+=("$(time_of "$tsync" status "${flags[@]}")")
+    b+=("$(time_of "$tsync" run all "${flags[@]}" -- true)")
+    c+=("$(time_of "$tsync" apply "$work/placed.kdl" "${flags[@]}")")
+    d+=("$(time_of "$tsync" apply "$work/named.kdl" "${flags[@]}")")
+    x+=("$(time_of "$tsync" apply "$work/extra.kdl" "${flags[@]}")")
+    e+=("$("$tsync" status "${flags[@]}" --output json | grep -o '"round_trip_ms":[0-9.]*' |
+        awk -F: '{ s += $2; n++ } END { print s / n }')")
+done
+ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
+tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)
+tx=$(printf '%s\n' "${x[@]}" | median); rtt=$(printf '%s\n' "${e[@]}" | median)
+printf 'cold status, all hosts:  tsync status %.3fs   tsync run all -- true %.3fs   ratio %.2f (goal <= 1.2)\n' \
+    "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
+printf 'placement:  picked by load %.3fs   named host %.3fs   one more stage on all %.3fs\n' "$tc" "$td" "$tx"
+printf '  least-loaded adds %.0f ms; one exchange with every host adds %.0f ms (goal: no more)\n' \
+    "$(echo "($tc - $td) * 1000" | bc -l)" "$(echo "($tx - $td) * 1000" | bc -l)"
+printf '  round trip over an open connection, as tsync status measures it: %.2f ms\n' "$rtt"
+peak=$( { /usr/bin/time -f '%M' "$tsync" status "${flags[@]}" > /dev/null; } 2>&1 | tail -n 1)
+printf 'peak memory of tsync status on %s hosts: %.1f MiB\n' "$hosts" "$(echo "$peak / 1024" | bc -l)"
