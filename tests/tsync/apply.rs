@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, lab, of_kind, playbook, processes_mentioning};
+use crate::support::{Test, lab, of_kind, playbook, processes_mentioning, signal};
 
 #[test]
 fn stages_run_in_dependency_order_on_every_host() {
@@ -276,14 +276,6 @@ stage "work" {
     assert!(processes_mentioning(&lab.ssh_config().display().to_string()).is_empty());
 }
 
-fn interrupt(child: &std::process::Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn first_ctrl_c_lets_running_steps_finish_and_starts_nothing_new() {
     let lab = lab(2);
@@ -312,7 +304,7 @@ stage "next" {
         events.push(event);
         // Interrupt once both hosts run their step.
         if of_kind(&events, "step_started").len() == 2 {
-            interrupt(&child);
+            signal(&child, "INT");
             break;
         }
     }
@@ -356,9 +348,9 @@ fn second_ctrl_c_stops_running_steps_and_leaves_nothing_behind() {
     // Give the remote shells a moment to start their sleeps.
     std::thread::sleep(Duration::from_millis(300));
     let began = Instant::now();
-    interrupt(&child);
+    signal(&child, "INT");
     std::thread::sleep(Duration::from_millis(100));
-    interrupt(&child);
+    signal(&child, "INT");
     let rest: Vec<Value> = lines
         .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
         .collect();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Test, of_kind, processes_mentioning};
+use crate::support::{Test, of_kind, processes_mentioning, signal};
 
 /// A lab whose first host logs in through a ForceCommand wrapper that writes to stderr
 /// before it runs the command.
@@ -87,14 +87,6 @@ fn a_step_timeout_stops_the_command_behind_a_noisy_login() {
         processes_mentioning(&lab.ssh_config().display().to_string()).is_empty(),
         "no ssh process outlives tsync"
     );
-}
-
-fn signal(child: &std::process::Child, name: &str) {
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// The control directory of a running tsync, found on its ssh masters' command lines

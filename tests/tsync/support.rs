@@ -43,6 +43,15 @@ pub fn processes_mentioning(needle: &str) -> Vec<String> {
     found
 }
 
+/// Sends the signal `name` (`INT`, `TERM`, `HUP`) to a running tsync.
+pub fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
 /// A directory holding an executable `tailscale` shell script with `body`.
 pub fn fake_tailscale(body: &str) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
