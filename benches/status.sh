@@ -55,7 +55,7 @@ for _ in $(seq "$rounds"); do
     d+=("$(time_of "$tsync" apply "$work/named.kdl" "${flags[@]}")")
     x+=("$(time_of "$tsync" apply "$work/extra.kdl" "${flags[@]}")")
     e+=("$( { "$tsync" status "${flags[@]}" --output json || true; } |
-        grep -o '"round_trip_ms":[0-9.]*' | awk -F: '{ s += $2; n++ } END { print s / n }')")
+        grep -o '"round_trip_ms":[0-9.]*' | awk -F: '{ s += $2; n++ } END { print (n ? s / n : 0) }')")
 done
 ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
 tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)

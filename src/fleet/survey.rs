@@ -69,23 +69,22 @@ async fn ask(connector: &Connector, target: &Target, timeout: Duration) -> Answe
             .flatten()
     };
     let ssh = async {
+        // Each limit counts from when its part starts: a host waiting for a handshake slot
+        // behind the rest of the fleet is not late.
         let connection = connector
-            .connect(&target.destination)
+            .connect_within(&target.destination, timeout)
             .await
             .map_err(|e| e.message)?;
-        let probed = probe(&connection, Sample::Busy).await;
+        let probed = match tokio::time::timeout(timeout, probe(&connection, Sample::Busy)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(format!(
+                "connected, but no answer to the load probe within {}",
+                humantime::format_duration(timeout)
+            )),
+        };
         // A close that fails changes nothing about what the host answered.
         let _ = connection.close().await;
         probed
-    };
-    let ssh = async {
-        match tokio::time::timeout(timeout, ssh).await {
-            Ok(answer) => answer,
-            Err(_) => Err(format!(
-                "no answer within {}",
-                humantime::format_duration(timeout)
-            )),
-        }
     };
     let (tcp_connect, probed) = tokio::join!(tcp, ssh);
     Answer {

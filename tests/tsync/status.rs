@@ -110,7 +110,8 @@ fn a_frozen_host_is_cut_off_by_the_timeout() {
     let json = run.json();
     let frozen = host(&json, "lab-1");
     assert_eq!(frozen["online"], false);
-    assert_eq!(frozen["error"], "no answer within 2s");
+    let error = frozen["error"].as_str().unwrap();
+    assert!(error.contains("timed out"), "{error}");
     // The other host is asked at the same time, not after (whether it answers within 2s
     // on a machine busy with parallel tests is not this test's question).
     assert_eq!(json["total"], 2);
