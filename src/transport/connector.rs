@@ -69,23 +69,6 @@ impl Connector {
     /// Connects to `destination` (an ssh config alias or a host name). Waits for a free
     /// handshake slot first; the timeout counts from the handshake's start.
     pub async fn connect(&self, destination: &str) -> Result<Connection, ConnectError> {
-        // ssh enforces ConnectTimeout for the TCP connection and banner; this outer limit
-        // also covers a server that stalls later in the handshake.
-        self.connect_within(
-            destination,
-            self.connect_timeout * 2 + Duration::from_secs(2),
-        )
-        .await
-    }
-
-    /// Connects as [`connect`](Self::connect) does, giving up `limit` after the handshake
-    /// started (not counting the wait for a slot, so a large fleet is not cut off for
-    /// queueing behind its own handshakes).
-    pub async fn connect_within(
-        &self,
-        destination: &str,
-        limit: Duration,
-    ) -> Result<Connection, ConnectError> {
         // ssh would read such a name as an option (`-oProxyCommand=…` runs a command), and
         // OpenSSH refuses it as a host name even after `--`: say so instead of passing it.
         if destination.starts_with('-') {
@@ -98,6 +81,9 @@ impl Connector {
         let _slot = self.starts.acquire().await.map_err(|_| ConnectError {
             message: "the run is shutting down".into(),
         })?;
+        // ssh enforces ConnectTimeout for the TCP connection and banner; this outer limit
+        // also covers a server that stalls later in the handshake.
+        let limit = self.connect_timeout * 2 + Duration::from_secs(2);
         match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
             Ok(Ok(session)) => Ok(Connection::new(
                 session,
