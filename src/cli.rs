@@ -121,7 +121,7 @@ pub enum Command {
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
         /// How many runs to list
-        #[arg(long, value_name = "N", default_value_t = 20)]
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
         last: usize,
         /// Output for people or for programs
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]

@@ -323,7 +323,7 @@ fn retention_days() -> u64 {
 }
 
 /// Milliseconds since the Unix epoch; a time before it counts as the epoch.
-pub fn millis(at: SystemTime) -> i64 {
+fn millis(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
@@ -331,4 +331,59 @@ pub fn millis(at: SystemTime) -> i64 {
 /// The inverse of [`millis`].
 pub fn from_millis(ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::RunKind;
+
+    fn fresh() -> (tempfile::TempDir, History) {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::open_at(&dir.path().join("a/b/history.db")).unwrap();
+        (dir, history)
+    }
+
+    #[test]
+    fn a_host_seen_without_a_probe_keeps_its_last_probe_and_latest_time() {
+        let (_dir, mut history) = fresh();
+        let early = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let late = early + Duration::from_secs(60);
+        history.seen("web-1", late, Some(r#"{"load":1}"#)).unwrap();
+        history.seen("web-1", early, None).unwrap();
+        assert_eq!(
+            history.last_probe("web-1").unwrap().as_deref(),
+            Some(r#"{"load":1}"#)
+        );
+        let seen = history.last_seen(&["web-1", "web-2"]).unwrap();
+        assert_eq!(seen, HashMap::from([("web-1".to_string(), late)]));
+    }
+
+    #[test]
+    fn events_come_back_in_order_with_their_times() {
+        let (_dir, mut history) = fresh();
+        let id = history
+            .begin(&NewRun::new(RunKind::Run, "all -- true".into()))
+            .unwrap();
+        let events = [
+            (0.0, r#"{"event":"run_started"}"#.to_string()),
+            (1.5, r#"{"event":"run_finished"}"#.to_string()),
+        ];
+        history.append(id, &events, &[]).unwrap();
+        let back = history.events(id).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].at_secs, 1.5);
+        assert_eq!(back[1].event["event"], "run_finished");
+    }
+
+    #[test]
+    fn a_history_from_a_newer_tsync_is_refused_with_what_to_do() {
+        let (dir, history) = fresh();
+        history.db.pragma_update(None, "user_version", 99).unwrap();
+        let path = history.path().to_path_buf();
+        drop(history);
+        let error = History::open_at(&path).err().unwrap().to_string();
+        assert!(error.contains("newer tsync (schema version 99"), "{error}");
+        assert!(error.contains(&dir.path().display().to_string()), "{error}");
+    }
 }

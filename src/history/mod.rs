@@ -13,7 +13,7 @@ mod schema;
 mod timed_event;
 
 pub use ago::ago;
-pub use history::{History, from_millis, millis};
+pub use history::{History, from_millis};
 pub use history_error::HistoryError;
 pub use history_path::default_path;
 pub use host_record::HostRecord;
