@@ -36,20 +36,6 @@ impl RunKind {
             RunKind::Status => "status",
         }
     }
-
-    /// The kind stored as `word`; None for a word this tsync does not know (a newer one
-    /// wrote it).
-    pub fn parse(word: &str) -> Option<RunKind> {
-        [
-            RunKind::Apply,
-            RunKind::Run,
-            RunKind::Push,
-            RunKind::Pull,
-            RunKind::Status,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == word)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -277,3 +277,28 @@ fn runs_older_than_the_retention_are_pruned_when_a_run_is_recorded() {
         .code(0);
     assert_eq!(targets(&db), ["all -- true", "last-week"]);
 }
+
+#[test]
+fn the_history_lives_in_the_xdg_state_dir_else_under_home() {
+    let state = tempfile::tempdir().unwrap();
+    Test::new()
+        .no_inventory()
+        .env("TSYNC_HISTORY", "")
+        .env("XDG_STATE_HOME", state.path())
+        .args(["history"])
+        .run()
+        .code(0)
+        .stdout_has("no runs recorded in");
+    assert!(state.path().join("tsync/history.db").is_file());
+
+    let home = tempfile::tempdir().unwrap();
+    Test::new()
+        .no_inventory()
+        .env("TSYNC_HISTORY", "")
+        .env("XDG_STATE_HOME", "")
+        .env("HOME", home.path())
+        .args(["history"])
+        .run()
+        .code(0);
+    assert!(home.path().join(".local/state/tsync/history.db").is_file());
+}
