@@ -302,3 +302,32 @@ fn the_history_lives_in_the_xdg_state_dir_else_under_home() {
         .code(0);
     assert!(home.path().join(".local/state/tsync/history.db").is_file());
 }
+
+#[test]
+fn an_unreachable_host_is_recorded_with_its_error_and_not_as_seen() {
+    let mut lab = lab(2);
+    lab.stop(1).unwrap();
+    let (_dir, db) = temp_db();
+    Test::new()
+        .env("TSYNC_HISTORY", &db)
+        .args(["run", "all"])
+        .lab(&lab)
+        .args(["--", "true"])
+        .run()
+        .code(4);
+    let runs = history(&db, &[]);
+    let hosts = &runs[0]["hosts"];
+    assert_eq!(runs[0]["exit_code"], 4);
+    assert_eq!(hosts[1]["host"], "lab-2");
+    assert_eq!(hosts[1]["outcome"], "unreachable");
+    let failure = hosts[1]["failure"].as_str().unwrap();
+    assert!(!failure.is_empty() && !failure.contains('\n'), "{failure}");
+    let seen = History::open_at(&db)
+        .unwrap()
+        .last_seen(&["lab-1", "lab-2"])
+        .unwrap();
+    assert!(
+        seen.contains_key("lab-1") && !seen.contains_key("lab-2"),
+        "{seen:?}"
+    );
+}
