@@ -122,6 +122,37 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
+    /// List recent runs (apply, run, push, pull), newest first
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Runs are kept 90 days (TSYNC_HISTORY_DAYS) in $TSYNC_HISTORY, else \
+                      $XDG_STATE_HOME/tsync/history.db, else ~/.local/state/tsync/history.db."
+    )]
+    History {
+        #[command(subcommand)]
+        show: Option<HistoryCommand>,
+        /// Only runs that had this host
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// How many runs to list
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+        last: usize,
+        /// Output for people or for programs
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        output: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The recap of one run: how each host ended, how long it took, why it failed
+    Show {
+        /// The run's id, as `tsync history` lists it
+        run: i64,
+        /// Output for people or for programs
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        output: OutputFormat,
+    },
 }
 
 /// What `status` takes besides its selector.

@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod exit_code;
 pub mod fleet;
 pub mod glob;
+pub mod history;
 pub mod inventory;
 pub mod limited_read;
 pub mod plan;

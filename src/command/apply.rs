@@ -6,6 +6,7 @@ use crate::cli::{Execution, Inputs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::exit_code;
+use crate::history::{NewRun, RunKind};
 use crate::report::diagnostics::{self, Color};
 
 pub fn run(
@@ -20,7 +21,10 @@ pub fn run(
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
-        Some(plan) => execute(plan, execution, dry_run, color),
+        Some(plan) => {
+            let run = NewRun::new(RunKind::Apply, path.display().to_string());
+            execute(plan, execution, dry_run, color, &run)
+        }
         None => {
             if let Some(counts) = diagnostics::summary(&prepared.diagnostics) {
                 eprintln!("not applied: {counts}");

@@ -1,4 +1,5 @@
-//! Runs a plan with a reporter attached and signals handled; shared by `apply` and `run`.
+//! Runs a plan with a reporter attached and signals handled, and records it in the history;
+//! shared by `apply`, `run`, `push` and `pull`.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -8,14 +9,22 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::Execution;
 use crate::exit_code;
+use crate::history::NewRun;
 use crate::plan::Plan;
 use crate::report::diagnostics::Color;
-use crate::report::{Reporter, Reporters};
+use crate::report::{Recorder, Reporter, Reporters};
 use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner};
 
 /// Runs `plan` (or, with `dry_run`, shows what running it would do) and returns the exit
-/// code.
-pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -> i32 {
+/// code. A real run is recorded in the history as `run` says; a dry run changes nothing and
+/// is not.
+pub fn execute(
+    plan: Plan,
+    execution: &Execution,
+    dry_run: bool,
+    color: Color,
+    run: &NewRun,
+) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // File reads of a sync go through the blocking pool; a few threads serve any
@@ -42,11 +51,13 @@ pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -
 
     // The reporter writes to stdout, which may block (a slow pipe): it gets its own thread.
     let format = execution.output;
+    let recorder = if dry_run { None } else { Recorder::start(run) };
     let reporter = {
         let cancel = cancel.clone();
         std::thread::spawn(move || {
-            let reporters = Reporters::to_stdout(format, color, &host_names);
-            report(reporters, received, &cancel)
+            let mut reporters = Reporters::to_stdout(format, color, &host_names, recorder);
+            let failed_write = report(&mut reporters, received, &cancel);
+            (failed_write, reporters.into_recorder())
         })
     };
 
@@ -69,11 +80,11 @@ pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -
         }
     });
     // Every sender is gone once the runner returned: the reporter drains and ends.
-    let failed_write = reporter
+    let (failed_write, recorder) = reporter
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     runtime.shutdown_timeout(Duration::from_secs(1));
-    match failed_write {
+    let code = match failed_write {
         None => code,
         // The reader went away (`tsync run … | head`): its choice, nothing to say. The run
         // was cancelled, and its exit code says so.
@@ -84,14 +95,18 @@ pub fn execute(plan: Plan, execution: &Execution, dry_run: bool, color: Color) -
             ));
             exit_code::INTERNAL
         }
+    };
+    if let Some(recorder) = recorder {
+        recorder.finish(code);
     }
+    code
 }
 
 /// Hands every event to the reporter, flushing whenever none is waiting. After a failed
 /// write the run is cancelled as by a first Ctrl-C, and events are still taken but no
 /// longer written: the runner must never wait for a reporter that is gone.
 fn report(
-    mut reporter: impl Reporter,
+    reporter: &mut impl Reporter,
     mut events: mpsc::Receiver<Vec<Event>>,
     cancel: &watch::Sender<Cancel>,
 ) -> Option<io::Error> {
@@ -103,10 +118,10 @@ fn report(
         if failure.is_some() {
             continue;
         }
-        let mut written = handle_all(&mut reporter, batch);
+        let mut written = handle_all(reporter, batch);
         while written.is_ok() {
             match events.try_recv() {
-                Ok(batch) => written = handle_all(&mut reporter, batch),
+                Ok(batch) => written = handle_all(reporter, batch),
                 Err(_) => break,
             }
         }

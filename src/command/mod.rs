@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod check;
 mod execute;
+pub mod history;
 mod inputs;
 pub mod plan;
 pub mod run;
@@ -80,5 +81,11 @@ pub fn run(cli: &Cli) -> i32 {
             execution,
             cli.color,
         ),
+        Command::History {
+            show,
+            host,
+            last,
+            output,
+        } => history::run(show.as_ref(), host.as_deref(), *last, *output),
     }
 }

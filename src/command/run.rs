@@ -6,6 +6,7 @@ use crate::cli::{Execution, Inputs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::exit_code;
+use crate::history::{NewRun, RunKind};
 use crate::plan::Plan;
 use crate::report::diagnostics::{self, Color};
 
@@ -30,7 +31,10 @@ pub fn run(
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
-        Some(plan) => execute(plan, execution, false, color),
+        Some(plan) => {
+            let run = NewRun::new(RunKind::Run, format!("{selector} -- {command}"));
+            execute(plan, execution, false, color, &run)
+        }
         None => exit_code::INVALID_INPUT,
     }
 }

@@ -9,6 +9,7 @@ use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::exit_code;
+use crate::history::{NewRun, RunKind};
 use crate::limited_read::read_limited;
 use crate::plan::Plan;
 use crate::playbook::SyncStep;
@@ -88,7 +89,20 @@ pub fn run(
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
-        Some(plan) => execute(plan, execution, flags.dry_run, color),
+        Some(plan) => {
+            let local = paths.local.display();
+            let run = match paths.direction {
+                Direction::Push => NewRun::new(
+                    RunKind::Push,
+                    format!("{selector} {local} {}", paths.remote),
+                ),
+                Direction::Pull => NewRun::new(
+                    RunKind::Pull,
+                    format!("{selector} {} {local}", paths.remote),
+                ),
+            };
+            execute(plan, execution, flags.dry_run, color, &run)
+        }
         None => exit_code::INVALID_INPUT,
     }
 }

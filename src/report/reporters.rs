@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal};
 use clap::ValueEnum;
 
 use super::diagnostics::Color;
-use super::{Human, JsonLines, Reporter};
+use super::{Human, JsonLines, Recorder, Reporter};
 use crate::runner::Event;
 
 /// Output is written in blocks of this size while events keep coming.
@@ -24,12 +24,20 @@ pub enum OutputFormat {
 /// Every reporter of a run, each handed every event in order.
 pub struct Reporters {
     all: Vec<Box<dyn Reporter>>,
+    /// Kept apart: the run's end is recorded after the runner returned its exit code.
+    recorder: Option<Recorder>,
 }
 
 impl Reporters {
     /// The reporters for a run shown on stdout as `format` asks. Call it on the thread that
-    /// will write: it holds stdout's lock from here on.
-    pub fn to_stdout(format: OutputFormat, color: Color, host_names: &[String]) -> Reporters {
+    /// will write: it holds stdout's lock from here on. With `recorder`, the run is also
+    /// recorded in the history.
+    pub fn to_stdout(
+        format: OutputFormat,
+        color: Color,
+        host_names: &[String],
+        recorder: Option<Recorder>,
+    ) -> Reporters {
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
         let out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
@@ -42,16 +50,30 @@ impl Reporters {
             )),
             OutputFormat::Json => Box::new(JsonLines::new(out)),
         };
-        Reporters { all: vec![shown] }
+        Reporters {
+            all: vec![shown],
+            recorder,
+        }
+    }
+
+    /// The recorder, to record the run's end once its exit code is known.
+    pub fn into_recorder(self) -> Option<Recorder> {
+        self.recorder
     }
 }
 
 impl Reporter for Reporters {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
+        if let Some(recorder) = &mut self.recorder {
+            recorder.handle(event)?;
+        }
         self.all.iter_mut().try_for_each(|r| r.handle(event))
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if let Some(recorder) = &mut self.recorder {
+            recorder.flush()?;
+        }
         self.all.iter_mut().try_for_each(|r| r.flush())
     }
 }

@@ -8,6 +8,7 @@ mod connect;
 mod dry_run;
 mod gates;
 mod guards;
+mod history;
 mod inventory;
 mod layers;
 mod output;

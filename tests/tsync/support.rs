@@ -108,6 +108,9 @@ impl Test {
             .current_dir(ROOT)
             .env("HOME", home.path())
             .env_remove("XDG_CONFIG_HOME")
+            // Runs are recorded: never in the developer's own history.
+            .env("TSYNC_HISTORY", home.path().join("history.db"))
+            .env_remove("TSYNC_HISTORY_DAYS")
             .env("NO_COLOR", "1");
         Test {
             command,
@@ -119,6 +122,12 @@ impl Test {
 
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Test {
         self.command.env(key, value);
+        self
+    }
+
+    /// For a command that reads no inventory (`history`): no `--no-tailscale` is passed.
+    pub fn no_inventory(mut self) -> Test {
+        self.tailscale = true;
         self
     }
 
