@@ -9,6 +9,7 @@ pub mod command;
 pub mod diagnostic;
 pub mod exit_code;
 pub mod glob;
+pub mod history;
 pub mod inventory;
 pub mod limited_read;
 pub mod plan;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&str] = &[
     "command",
     "report",
+    "history",
     "runner",
     "plan",
     "inventory",
