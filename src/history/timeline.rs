@@ -16,7 +16,7 @@ mod tests;
 
 use axis::Axis;
 use chart::Chart;
-use group::{Group, Line};
+use group::{Group, Line, LineKind};
 use row::Row;
 use svg::{Svg, Value};
 
@@ -41,8 +41,6 @@ const MIN_BAR_WIDTH: f64 = 1.5;
 /// Labels of batch lines closer than this to the previous label are left to the hover text.
 const LABEL_GAP: f64 = 64.0;
 const ROLLBACK_COLOUR: &str = "#7b4fa0";
-const STOP_COLOUR: &str = "#b00020";
-const BATCH_COLOUR: &str = "#1f77b4";
 const TEXT_COLOUR: &str = "#222222";
 const FAINT_COLOUR: &str = "#777777";
 
@@ -254,7 +252,7 @@ fn stage(svg: &mut Svg, axis: &Axis, group: &Group, top: f64, width: f64) -> f64
     for mark in &group.lines {
         let x = axis.x(mark.at);
         // A stop is always labelled; batch labels give way when they would overlap.
-        let label_y = if mark.stopped || x - last_label >= LABEL_GAP {
+        let label_y = if mark.kind == LineKind::Stopped || x - last_label >= LABEL_GAP {
             last_label = x;
             top + 15.0
         } else {
@@ -269,11 +267,7 @@ fn stage(svg: &mut Svg, axis: &Axis, group: &Group, top: f64, width: f64) -> f64
 /// (none when that is NaN), with its hover text.
 fn line(svg: &mut Svg, axis: &Axis, mark: &Line, top: f64, bottom: f64, label_y: f64) {
     let x = axis.x(mark.at);
-    let colour = if mark.stopped {
-        STOP_COLOUR
-    } else {
-        BATCH_COLOUR
-    };
+    let colour = mark.kind.colour();
     svg.open("g", &[]);
     svg.title(&mark.hover);
     let mut attributes = vec![
@@ -283,10 +277,9 @@ fn line(svg: &mut Svg, axis: &Axis, mark: &Line, top: f64, bottom: f64, label_y:
         ("y2", bottom.into()),
         ("stroke", colour.into()),
     ];
-    if mark.stopped {
-        attributes.push(("stroke-width", 2.0.into()));
-    } else {
-        attributes.push(("stroke-dasharray", "4 3".into()));
+    match mark.kind.dashes() {
+        Some(dashes) => attributes.push(("stroke-dasharray", dashes.into())),
+        None => attributes.push(("stroke-width", 2.0.into())),
     }
     svg.empty("line", &attributes);
     if !label_y.is_nan() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::axis::duration;
-use super::group::{Group, Line};
+use super::group::{Group, Line, LineKind};
 use super::outcome::Outcome;
 use super::row::{Bar, Check, Span};
 use crate::history::TimedEvent;
@@ -100,7 +100,7 @@ impl Chart {
                             duration(at),
                             listed.join(", ")
                         ),
-                        stopped: false,
+                        kind: LineKind::Batch,
                     });
                     for host in listed {
                         group.row(host, hosts[host]).start = Some(at);
@@ -121,7 +121,7 @@ impl Chart {
                         at,
                         label: "rollout stopped".to_string(),
                         hover,
-                        stopped: true,
+                        kind: LineKind::Stopped,
                     });
                 }
                 ("rollback_started", Some(stage), Some(host)) => {
@@ -283,7 +283,7 @@ impl Chart {
                                 "running steps may finish, no new step starts"
                             }
                         ),
-                        stopped: forced,
+                        kind: LineKind::Cancel,
                     });
                 }
                 ("run_finished", _, _) => {

@@ -1,5 +1,6 @@
 //! One stage of the run: a band of rows, one per host, with its batches and stops marked.
 
+use super::outcome::Outcome;
 use super::row::Row;
 
 /// A stage and the rows of its hosts.
@@ -14,12 +15,51 @@ pub struct Group {
     pub lines: Vec<Line>,
 }
 
-/// A moment of a stage marked across its rows: a batch starting or the rollout stopping.
+/// A moment marked across rows: a batch starting, a rollout stopping, a cancellation.
 pub struct Line {
     pub at: f64,
     pub label: String,
     pub hover: String,
-    pub stopped: bool,
+    pub kind: LineKind,
+}
+
+/// What a [`Line`] marks, which says how it is drawn.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A batch of a rolling stage starts.
+    Batch,
+    /// The stage's rollout stopped: more hosts failed than max-fail allows.
+    Stopped,
+    /// A signal asked the run to stop.
+    Cancel,
+}
+
+impl LineKind {
+    pub fn colour(self) -> &'static str {
+        match self {
+            LineKind::Batch => "#1f77b4",
+            LineKind::Stopped => "#b00020",
+            LineKind::Cancel => Outcome::Cancelled.colour(),
+        }
+    }
+
+    /// The dash pattern of the line; a stop is solid, as it matters most.
+    pub fn dashes(self) -> Option<&'static str> {
+        match self {
+            LineKind::Batch => Some("4 3"),
+            LineKind::Stopped => None,
+            LineKind::Cancel => Some("6 2"),
+        }
+    }
+
+    /// The word in the legend.
+    pub fn label(self) -> &'static str {
+        match self {
+            LineKind::Batch => "batch start",
+            LineKind::Stopped => "rollout stopped",
+            LineKind::Cancel => "cancel requested",
+        }
+    }
 }
 
 impl Group {

@@ -1,8 +1,9 @@
 //! The legend under the chart: what each colour, line and marker means.
 
+use super::group::LineKind;
 use super::outcome::Outcome;
 use super::svg::Svg;
-use super::{BAR_HEIGHT, BATCH_COLOUR, ROLLBACK_COLOUR, STOP_COLOUR, TEXT_COLOUR};
+use super::{BAR_HEIGHT, ROLLBACK_COLOUR, TEXT_COLOUR};
 
 /// The room one entry takes across, and a line of entries down.
 const ENTRY_WIDTH: f64 = 140.0;
@@ -16,8 +17,7 @@ enum Entry {
     CheckPassed,
     CheckFailed,
     StageStart,
-    Batch,
-    Stopped,
+    Line(LineKind),
 }
 
 /// The entries in order: the outcomes' colours first, then the rest.
@@ -27,8 +27,9 @@ fn entries() -> impl Iterator<Item = Entry> {
         Entry::CheckPassed,
         Entry::CheckFailed,
         Entry::StageStart,
-        Entry::Batch,
-        Entry::Stopped,
+        Entry::Line(LineKind::Batch),
+        Entry::Line(LineKind::Stopped),
+        Entry::Line(LineKind::Cancel),
     ])
 }
 
@@ -89,13 +90,9 @@ pub fn draw(svg: &mut Svg, left: f64, top: f64, width: f64) {
                 mark(svg, x + 9.0, middle, TEXT_COLOUR, None);
                 "stage start"
             }
-            Entry::Batch => {
-                mark(svg, x + 9.0, middle, BATCH_COLOUR, Some("4 3"));
-                "batch start"
-            }
-            Entry::Stopped => {
-                mark(svg, x + 9.0, middle, STOP_COLOUR, None);
-                "rollout stopped"
+            Entry::Line(kind) => {
+                mark(svg, x + 9.0, middle, kind.colour(), kind.dashes());
+                kind.label()
             }
         };
         svg.text(

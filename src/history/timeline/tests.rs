@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::group::LineKind;
 use super::outcome::Outcome;
-use super::{ROLLBACK_COLOUR, STOP_COLOUR, render};
+use super::{ROLLBACK_COLOUR, render};
 use crate::history::TimedEvent;
 
 /// `events` stamped a quarter of a second apart, as a run that takes its time.
@@ -266,7 +267,9 @@ fn a_stopped_rollout_is_marked_and_its_hosts_not_started() {
     let document = parse(&svg);
     let stop = document
         .descendants()
-        .find(|n| n.has_tag_name("line") && n.attribute("stroke") == Some(STOP_COLOUR))
+        .find(|n| {
+            n.has_tag_name("line") && n.attribute("stroke") == Some(LineKind::Stopped.colour())
+        })
         .expect("a line for the stop");
     let hover = title_of(stop);
     assert!(
@@ -354,6 +357,117 @@ fn two_hundred_hosts_get_a_row_each_and_long_runs_read_in_minutes() {
     assert!(
         height >= one + 199.0 * super::ROW_HEIGHT,
         "{height} vs {one}"
+    );
+}
+
+/// A stream `tsync apply --output json` printed against a lab, stamped 50 ms apart.
+fn recorded(lines: &str) -> Vec<TimedEvent> {
+    let events = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut events = stamped(events);
+    for (i, timed) in events.iter_mut().enumerate() {
+        timed.at_secs = i as f64 * 0.05;
+    }
+    events
+}
+
+#[test]
+fn recorded_runs_draw_every_host_with_their_rollbacks_timeouts_and_unreachable_hosts() {
+    // Four hosts rolled one at a time: lab-2's check fails, it is rolled back, the rollout
+    // stops before lab-3 and lab-4.
+    let rollout = render(
+        "rollout",
+        &recorded(include_str!("../../../tests/fixtures/events/rollout.jsonl")),
+    );
+    let document = parse(&rollout);
+    let texts = texts(&document);
+    for host in ["lab-1", "lab-2", "lab-3", "lab-4"] {
+        assert!(texts.contains(host), "{host}");
+    }
+    assert_eq!(hovered(&document, "rect", "rollback of lab-2").len(), 1);
+    assert!(texts.contains("not started: lab-3, lab-4"), "{texts}");
+    // Three hosts in batches of two: lab-1 fails its check after three attempts, lab-2's
+    // step times out, lab-3 is down.
+    let failures = render(
+        "failures",
+        &recorded(include_str!(
+            "../../../tests/fixtures/events/failures.jsonl"
+        )),
+    );
+    let document = parse(&failures);
+    let timed_out = hovered(&document, "rect", "lab-2 · stage build · step 2");
+    assert_eq!(
+        timed_out[0].attribute("fill"),
+        Some(Outcome::TimedOut.colour())
+    );
+    assert!(title_of(timed_out[0]).contains("timed out after 300ms"));
+    let unreachable = hovered(&document, "rect", "lab-3 unreachable in stage build");
+    assert_eq!(
+        unreachable[0].attribute("fill"),
+        Some(Outcome::Unreachable.colour())
+    );
+    assert!(title_of(unreachable[0]).contains("Connection refused"));
+    let gave_up = hovered(
+        &document,
+        "g",
+        "check health on lab-1 gave up after 3 attempts",
+    );
+    assert_eq!(gave_up.len(), 1);
+}
+
+#[test]
+fn a_cancellation_and_a_skipped_stage_are_marked() {
+    let events = stamped(vec![
+        json!({"event": "stage_started", "stage": "a", "hosts": ["h"]}),
+        step("a", "h", 1, "sleep 9"),
+        json!({"event": "cancel_requested", "forced": true, "reason": "SIGTERM"}),
+        json!({"event": "step_finished", "stage": "a", "host": "h", "step": 1,
+               "command": "sleep 9", "exit_code": null, "ok": false, "end": "cancelled",
+               "changed": false, "duration_secs": 0.5}),
+        json!({"event": "stage_skipped", "stage": "b", "reason": "the run was interrupted"}),
+    ]);
+    let svg = render("stopped", &events);
+    let document = parse(&svg);
+    let cancel = document
+        .descendants()
+        .find(|n| {
+            n.has_tag_name("line") && n.attribute("stroke") == Some(LineKind::Cancel.colour())
+        })
+        .expect("a line for the cancellation");
+    assert_eq!(title_of(cancel), "SIGTERM at 0.5s: running steps stopped");
+    let bar = hovered(&document, "rect", "step 1");
+    assert_eq!(bar[0].attribute("fill"), Some(Outcome::Cancelled.colour()));
+    let texts = texts(&document);
+    assert!(
+        texts.contains("b (skipped: the run was interrupted)"),
+        "{texts}"
+    );
+}
+
+#[test]
+fn runs_of_hours_read_in_hours_minutes_and_seconds() {
+    let events = vec![
+        TimedEvent {
+            at_secs: 0.0,
+            event: json!({"event": "stage_started", "stage": "s", "hosts": ["h"]}),
+        },
+        TimedEvent {
+            at_secs: 4000.0,
+            event: json!({"event": "stage_finished", "stage": "s", "ok": true,
+                          "failed_hosts": 0, "duration_secs": 4000.0}),
+        },
+    ];
+    let svg = render("long", &events);
+    let texts = texts(&parse(&svg));
+    assert!(
+        texts.contains("1:00:00") && texts.contains("30:00"),
+        "{texts}"
+    );
+    assert!(
+        texts.contains("stage s: ok, 0 hosts failed, 1:06:40"),
+        "{texts}"
     );
 }
 
