@@ -8,6 +8,7 @@ mod chart;
 mod group;
 mod legend;
 mod outcome;
+mod reader;
 mod row;
 mod svg;
 
@@ -15,8 +16,8 @@ mod svg;
 mod tests;
 
 use axis::Axis;
-use chart::Chart;
 use group::{Group, Line, LineKind};
+use reader::Reader;
 use row::Row;
 use svg::{Svg, Value};
 
@@ -47,7 +48,7 @@ const FAINT_COLOUR: &str = "#777777";
 /// The timeline of a run, titled `title`, from its `events` (as `--output json` prints
 /// them, stamped with the seconds since the run started) as an SVG 1.1 document.
 pub fn render(title: &str, events: &[TimedEvent]) -> String {
-    let chart = Chart::new(events);
+    let chart = Reader::read(events);
     let longest = chart
         .groups
         .iter()

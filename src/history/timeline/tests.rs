@@ -273,7 +273,7 @@ fn a_stopped_rollout_is_marked_and_its_hosts_not_started() {
         .expect("a line for the stop");
     let hover = title_of(stop);
     assert!(
-        hover.contains("rollout stopped at 6.5s, 1 hosts failed (max-fail 0); not started: web-3"),
+        hover.contains("rollout stopped at 6.5s, 1 host failed (max-fail 0); not started: web-3"),
         "{hover}"
     );
     let texts = texts(&document);
@@ -298,7 +298,7 @@ fn checks_are_markers_where_they_finished() {
         .collect();
     // One of each on the chart, one of each in the legend.
     assert_eq!((passed.len(), failed.len()), (2, 2));
-    assert!(title_of(passed[0]).contains("check health on web-1 passed after 1 attempts"));
+    assert!(title_of(passed[0]).contains("check health on web-1 passed after 1 attempt"));
     assert!(title_of(failed[0]).contains("check health on web-2 gave up"));
 }
 
@@ -466,7 +466,7 @@ fn runs_of_hours_read_in_hours_minutes_and_seconds() {
         "{texts}"
     );
     assert!(
-        texts.contains("stage s: ok, 0 hosts failed, 1:06:40"),
+        texts.contains("stage s ok in 1:06:40: 0 hosts failed or unreachable"),
         "{texts}"
     );
 }
