@@ -1,7 +1,7 @@
-//! One event of a run as history keeps it: the JSON event and when it happened.
+//! One stored event of a run, with when it arrived.
 
-/// A JSON event of `--output json` (schema/events.schema.json), stamped with the seconds
-/// since its run started.
+/// An event as `--output json` emits it, `at_secs` seconds after the run started.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimedEvent {
     pub at_secs: f64,
     pub event: serde_json::Value,

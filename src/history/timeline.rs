@@ -17,6 +17,7 @@ mod tests;
 
 use axis::Axis;
 use group::{Group, Line, LineKind};
+use outcome::Outcome;
 use reader::Reader;
 use row::Row;
 use svg::{Svg, Value};
@@ -310,10 +311,17 @@ fn host(svg: &mut Svg, axis: &Axis, row: &Row, top: f64, index: usize) {
         );
     }
     let middle = top + ROW_HEIGHT / 2.0;
-    svg.open(
-        "text",
-        &[("x", (MARGIN + 10.0).into()), ("y", (top + 13.0).into())],
-    );
+    let mut label = vec![
+        ("x", Value::from(MARGIN + 10.0)),
+        ("y", (top + 13.0).into()),
+    ];
+    if row.failed {
+        label.extend([
+            ("fill", Outcome::Failed.colour().into()),
+            ("font-weight", "bold".into()),
+        ]);
+    }
+    svg.open("text", &label);
     svg.title(&row.hover);
     svg.text_content(&cut(&row.host, LABEL_CHARS));
     svg.close("text");
@@ -360,7 +368,7 @@ fn host(svg: &mut Svg, axis: &Axis, row: &Row, top: f64, index: usize) {
                 ("stroke", ROLLBACK_COLOUR.into()),
                 ("stroke-width", 1.5.into()),
             ]);
-        } else if bar.outcome == outcome::Outcome::Unfinished {
+        } else if bar.outcome == Outcome::Unfinished {
             attributes.extend([
                 ("stroke", FAINT_COLOUR.into()),
                 ("stroke-dasharray", "2 2".into()),
@@ -371,9 +379,9 @@ fn host(svg: &mut Svg, axis: &Axis, row: &Row, top: f64, index: usize) {
     for check in &row.checks {
         let (x1, x2) = (axis.x(check.from), axis.x(check.at));
         let colour = if check.ok {
-            outcome::Outcome::Ok.colour()
+            Outcome::Ok.colour()
         } else {
-            outcome::Outcome::Failed.colour()
+            Outcome::Failed.colour()
         };
         svg.open("g", &[]);
         svg.title(&check.hover);

@@ -141,6 +141,7 @@ impl Reader {
                     "skipped" => Some("skipped"),
                     _ => None,
                 };
+                row.failed = matches!(outcome, "failed" | "unreachable");
             }
             ("stage_finished", Some(stage), _) => {
                 let ok = event["ok"].as_bool().unwrap_or(false);

@@ -16,6 +16,8 @@ pub struct Row {
     pub hover: String,
     /// A word beside a host that did no work: `not started`, `skipped`.
     pub note: Option<&'static str>,
+    /// The host failed or was unreachable in this stage: its name is written in red.
+    pub failed: bool,
     /// A rollback has started on this host and not yet finished: its steps are the rollback's.
     pub rolling_back: bool,
 }
@@ -56,6 +58,7 @@ impl Row {
             checks: Vec::new(),
             hover: host.to_string(),
             note: None,
+            failed: false,
             rolling_back: false,
         }
     }

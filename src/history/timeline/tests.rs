@@ -150,6 +150,13 @@ fn a_rollout_is_valid_svg_naming_every_host_and_stage() {
         texts.contains("3 hosts · 2 stages · failed (exit 3) in 9s"),
         "{texts}"
     );
+    // The host that failed its stage is named in red there, and only there.
+    let red: Vec<_> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("fill") == Some(Outcome::Failed.colour()))
+        .map(title_of)
+        .collect();
+    assert_eq!(red, ["web-2 in stage deploy: failed, 0.5s"]);
 }
 
 #[test]
