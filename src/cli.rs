@@ -149,6 +149,10 @@ pub enum HistoryCommand {
     Show {
         /// The run's id, as `tsync history` lists it
         run: i64,
+        /// Also draw the run as an SVG picture into FILE: hosts × time, a bar per step
+        /// coloured by outcome, stages, batches, checks and rollbacks marked
+        #[arg(long, value_name = "FILE.svg")]
+        timeline: Option<PathBuf>,
         /// Output for people or for programs
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         output: OutputFormat,

@@ -1,6 +1,7 @@
 //! `tsync history`: recent runs, newest first; `tsync history show RUN`: the recap of one.
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::cli::HistoryCommand;
@@ -15,8 +16,15 @@ pub fn run(
     output: OutputFormat,
 ) -> i32 {
     let shown = History::open().and_then(|history| match show {
-        Some(HistoryCommand::Show { run, output }) => {
+        Some(HistoryCommand::Show {
+            run,
+            timeline,
+            output,
+        }) => {
             let run = history.run(RunId(*run))?;
+            if let Some(file) = timeline {
+                draw(&history, &run, file)?;
+            }
             Ok(match output {
                 OutputFormat::Human => recap(&run, SystemTime::now()),
                 OutputFormat::Json => json(&run),
@@ -51,6 +59,26 @@ pub fn run(
             exit_code::INTERNAL
         }
     }
+}
+
+/// Writes the run's timeline to `file`, whole or not at all (a temp file renamed over it).
+fn draw(history: &History, run: &RunRecord, file: &Path) -> Result<(), HistoryError> {
+    let events = history.events(run.id)?;
+    let title = format!("run {}: {} {}", run.id.0, run.kind, run.target);
+    let svg = crate::history::timeline(&title, &events);
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let written = tempfile::NamedTempFile::new_in(dir)
+        .and_then(|mut temp| {
+            temp.write_all(svg.as_bytes())?;
+            temp.persist(file).map_err(|e| e.error)
+        });
+    written.map(|_| ()).map_err(|e| HistoryError::Timeline {
+        path: file.to_path_buf(),
+        source: e,
+    })
 }
 
 fn json(value: &impl serde::Serialize) -> String {

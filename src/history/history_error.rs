@@ -38,4 +38,9 @@ pub enum HistoryError {
     },
     #[error("no run {id} in the run history {path}; `tsync history` lists the runs it holds")]
     UnknownRun { path: PathBuf, id: RunId },
+    #[error("cannot write the timeline to {path}: {source}")]
+    Timeline {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

@@ -331,3 +331,51 @@ fn an_unreachable_host_is_recorded_with_its_error_and_not_as_seen() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn a_recorded_rollout_is_drawn_as_a_timeline_naming_every_host() {
+    let lab = lab(3);
+    std::fs::write(lab.srv(2).join("bad"), "").unwrap();
+    let (_dir, db) = temp_db();
+    let (_pb, file) = playbook(&format!(
+        "stage \"deploy\" {{\n    on \"all\"\n    rolling batch=1 max-fail=1\n    run \"{}\"\n}}\n",
+        FAILS_ON_BAD.replace('"', "\\\"")
+    ));
+    Test::new()
+        .env("TSYNC_HISTORY", &db)
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3);
+    let runs = history(&db, &[]);
+    let id = runs[0]["id"].as_i64().unwrap().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let svg = out.path().join("run.svg");
+    Test::new()
+        .no_inventory()
+        .env("TSYNC_HISTORY", &db)
+        .args(["history", "show", &id, "--timeline"])
+        .args([&svg])
+        .run()
+        .code(0);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("valid XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    for host in ["lab-1", "lab-2", "lab-3"] {
+        assert!(
+            doc.descendants().any(|n| n.text().is_some_and(|t| t.contains(host))),
+            "{host} is named"
+        );
+    }
+    assert!(text.contains("batch 2/3"), "batches are marked");
+    // A run that does not exist draws nothing and says so.
+    Test::new()
+        .no_inventory()
+        .env("TSYNC_HISTORY", &db)
+        .args(["history", "show", "999", "--timeline"])
+        .args([out.path().join("none.svg")])
+        .run()
+        .code(2);
+    assert!(!out.path().join("none.svg").exists());
+}
