@@ -70,11 +70,10 @@ fn draw(history: &History, run: &RunRecord, file: &Path) -> Result<(), HistoryEr
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let written = tempfile::NamedTempFile::new_in(dir)
-        .and_then(|mut temp| {
-            temp.write_all(svg.as_bytes())?;
-            temp.persist(file).map_err(|e| e.error)
-        });
+    let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut temp| {
+        temp.write_all(svg.as_bytes())?;
+        temp.persist(file).map_err(|e| e.error)
+    });
     written.map(|_| ()).map_err(|e| HistoryError::Timeline {
         path: file.to_path_buf(),
         source: e,

@@ -2,6 +2,7 @@
 //! are, beside Tailscale's view. Exit 0 when every selected host answers, 4 otherwise, so a
 //! cron job can alert on it.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -11,11 +12,12 @@ use crate::command::Prepared;
 use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::exit_code;
 use crate::fleet::{self, HostStatus, Score, TailscaleView, Target};
+use crate::history::{History, HostRecord, NewRun, RunId, RunKind};
 use crate::inventory::{Host, Inventory};
 use crate::plan::ad_hoc_hosts;
-use crate::report::OutputFormat;
 use crate::report::diagnostics::{self, Color};
 use crate::report::status_table::{self, Style};
+use crate::report::{OutputFormat, warn_history};
 use crate::transport::Connector;
 
 pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -> i32 {
@@ -65,9 +67,12 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
     };
     let terminal = io::stdout().is_terminal();
     let style = Style::for_terminal(terminal, color.enabled(terminal));
+    let mut recording = Recording::open(selector);
     runtime.block_on(async {
         loop {
-            let rows = match survey(&targets, &hosts, inventory, flags).await {
+            let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+            let last_seen = recording.last_seen(&names);
+            let rows = match survey(&targets, &hosts, inventory, flags, &last_seen).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -79,6 +84,7 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
             } else {
                 exit_code::UNREACHABLE
             };
+            recording.record(&rows, code);
             if let Err(e) = show(&rows, flags, style, terminal) {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     return code;
@@ -103,6 +109,7 @@ async fn survey(
     hosts: &[&Host],
     inventory: &Inventory,
     flags: &StatusFlags,
+    last_seen: &HashMap<String, SystemTime>,
 ) -> io::Result<Vec<HostStatus>> {
     let connector = Arc::new(Connector::new(
         inventory.ssh_config.as_deref(),
@@ -119,6 +126,7 @@ async fn survey(
                 Ok(probed) => (true, None, Some(probed.load), probed.round_trip),
                 Err(e) => (false, Some(e), None, None),
             };
+            let took = answer.took;
             let tailscale = host.online.map(|online| TailscaleView {
                 online,
                 path: host.path.clone(),
@@ -137,7 +145,13 @@ async fn survey(
                 error,
                 tcp_connect_ms: answer.tcp_connect,
                 round_trip_ms: round_trip,
-                last_seen: if online { Some(now) } else { tailscale_seen },
+                // For a host that did not answer: the later of tsync's and Tailscale's sight.
+                last_seen: if online {
+                    Some(now)
+                } else {
+                    last_seen.get(&host.name).copied().max(tailscale_seen)
+                },
+                took,
                 score: load.as_ref().map(Score::of),
                 load,
                 tailscale,
@@ -181,4 +195,70 @@ fn show(rows: &[HostStatus], flags: &StatusFlags, style: Style, terminal: bool) 
         }
     }
     out.flush()
+}
+
+/// The run history, while it works: its first failure is a warning, and from then on this
+/// status goes unrecorded (never failed). A `--watch` is one run in the history, the hosts'
+/// last sight updated on every refresh.
+struct Recording {
+    history: Option<History>,
+    run: Option<NewRun>,
+}
+
+impl Recording {
+    fn open(selector: &str) -> Recording {
+        let history = History::open().map_err(|e| warn_history(&e)).ok();
+        Recording {
+            history,
+            run: Some(NewRun::new(RunKind::Status, selector.to_string())),
+        }
+    }
+
+    fn last_seen(&mut self, hosts: &[&str]) -> HashMap<String, SystemTime> {
+        let Some(history) = &self.history else {
+            return HashMap::new();
+        };
+        match history.last_seen(hosts) {
+            Ok(seen) => seen,
+            Err(e) => {
+                warn_history(&e);
+                self.history = None;
+                HashMap::new()
+            }
+        }
+    }
+
+    fn record(&mut self, rows: &[HostStatus], code: i32) {
+        let Some(history) = &mut self.history else {
+            return;
+        };
+        let recorded = (|| {
+            for row in rows.iter().filter(|r| r.online) {
+                let probe = serde_json::to_string(&row.load).ok();
+                history.seen(
+                    &row.host,
+                    row.last_seen.unwrap_or_else(SystemTime::now),
+                    probe.as_deref(),
+                )?;
+            }
+            if let Some(run) = self.run.take() {
+                let id: RunId = history.begin(&run)?;
+                let hosts: Vec<HostRecord> = rows
+                    .iter()
+                    .map(|r| HostRecord {
+                        host: r.host.clone(),
+                        outcome: if r.online { "ok" } else { "unreachable" }.to_string(),
+                        duration_secs: r.took.as_secs_f64(),
+                        failure: r.error.clone(),
+                    })
+                    .collect();
+                history.finish(id, code, &hosts)?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = recorded {
+            warn_history(&e);
+            self.history = None;
+        }
+    }
 }

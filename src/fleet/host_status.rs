@@ -33,6 +33,9 @@ pub struct HostStatus {
     pub score: Option<Score>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tailscale: Option<TailscaleView>,
+    /// From the start of the handshake to the answer, or to giving up.
+    #[serde(skip)]
+    pub took: Duration,
 }
 
 /// Tailscale's own view of a host: `Online` means connected to the control plane, not

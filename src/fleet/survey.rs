@@ -24,6 +24,8 @@ pub struct Target {
 pub struct Answer {
     pub tcp_connect: Option<Duration>,
     pub probed: Result<Probed, String>,
+    /// From the start of the handshake to the answer (or to giving up).
+    pub took: Duration,
 }
 
 /// Asks `targets`, at most `jobs` at once, each within `timeout` from its start. Answers
@@ -55,12 +57,14 @@ pub async fn survey(
             a.unwrap_or(Answer {
                 tcp_connect: None,
                 probed: Err("the survey of this host failed".into()),
+                took: Duration::ZERO,
             })
         })
         .collect()
 }
 
 async fn ask(connector: &Connector, target: &Target, timeout: Duration) -> Answer {
+    let started = Instant::now();
     let tcp = async {
         let (host, port) = target.address.as_ref()?;
         tokio::time::timeout(timeout, tcp_connect_time(host, *port))
@@ -92,6 +96,7 @@ async fn ask(connector: &Connector, target: &Target, timeout: Duration) -> Answe
     Answer {
         tcp_connect,
         probed,
+        took: started.elapsed(),
     }
 }
 

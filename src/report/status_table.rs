@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::printable::printable;
 use crate::fleet::HostStatus;
+use crate::history::ago;
 
 /// How rows are marked: coloured emoji where the terminal shows them, words elsewhere.
 #[derive(Debug, Clone, Copy)]
@@ -152,38 +153,7 @@ fn seen(row: &HostStatus, now: SystemTime) -> String {
     }
 }
 
-/// "45s ago", "12m ago", "2h ago", "3d ago": the largest unit, rounded down.
-pub fn ago(elapsed: Duration) -> String {
-    let s = elapsed.as_secs();
-    match s {
-        0..60 => format!("{s}s ago"),
-        60..3600 => format!("{}m ago", s / 60),
-        3600..86400 => format!("{}h ago", s / 3600),
-        _ => format!("{}d ago", s / 86400),
-    }
-}
-
 fn paint(text: &str, online: bool) -> String {
     let color = if online { "\x1b[32m" } else { "\x1b[31m" };
     format!("{color}{text}\x1b[0m")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ago_takes_the_largest_unit() {
-        let cases = [
-            (0, "0s ago"),
-            (59, "59s ago"),
-            (60, "1m ago"),
-            (7199, "1h ago"),
-            (7200, "2h ago"),
-            (200000, "2d ago"),
-        ];
-        for (secs, text) in cases {
-            assert_eq!(ago(Duration::from_secs(secs)), text);
-        }
-    }
 }

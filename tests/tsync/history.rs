@@ -364,7 +364,8 @@ fn a_recorded_rollout_is_drawn_as_a_timeline_naming_every_host() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     for host in ["lab-1", "lab-2", "lab-3"] {
         assert!(
-            doc.descendants().any(|n| n.text().is_some_and(|t| t.contains(host))),
+            doc.descendants()
+                .any(|n| n.text().is_some_and(|t| t.contains(host))),
             "{host} is named"
         );
     }

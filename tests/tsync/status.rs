@@ -73,8 +73,18 @@ fn each_hosts_load_and_memory_are_the_ones_it_has() {
 #[test]
 fn a_stopped_host_is_offline_and_the_exit_code_says_so() {
     let mut lab = lab(2);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    // Both answer once: the history remembers when.
+    Test::new()
+        .env("TSYNC_HISTORY", &db)
+        .args(["status"])
+        .lab(&lab)
+        .run()
+        .code(0);
     lab.stop(1).unwrap();
     let run = Test::new()
+        .env("TSYNC_HISTORY", &db)
         .args(["status"])
         .lab(&lab)
         .args(["--output", "json"])
@@ -89,6 +99,30 @@ fn a_stopped_host_is_offline_and_the_exit_code_says_so() {
         "{down}"
     );
     assert!(down.get("load").is_none(), "{down}");
+    // Its last sight is the first status, from the history.
+    assert!(down["last_seen"].is_string(), "{down}");
+    let table = Test::new()
+        .env("TSYNC_HISTORY", &db)
+        .args(["status"])
+        .lab(&lab)
+        .run()
+        .code(4);
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("lab-2"))
+        .expect("a row for lab-2");
+    assert!(row.contains("s ago"), "{row}");
+    // Each status is a run in the history, with how each host answered.
+    let runs = Test::new()
+        .no_inventory()
+        .env("TSYNC_HISTORY", &db)
+        .args(["history", "--output", "json"])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(runs[0]["kind"], "status");
+    assert_eq!(runs[0]["exit_code"], 4);
     // Selecting only the host that answers is a success.
     Test::new()
         .args(["status", "lab-1"])
