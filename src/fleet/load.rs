@@ -34,6 +34,13 @@ impl Load {
         let mut disk: Option<[u64; 3]> = None;
         let mut uptime = None;
         for line in text.lines() {
+            // `df -Pk` prints a header, then `FS 1024-blocks Used Available Capacity% MOUNT`;
+            // the numbers are the three before the capacity, wherever spaces in the file
+            // system's name put them.
+            if let Some(values) = df_line(line) {
+                disk = Some(values);
+                continue;
+            }
             let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
             let numbers = || rest.split_whitespace().map(str::parse::<f64>);
             match key {
@@ -53,13 +60,6 @@ impl Load {
                 "busy" => busy_percent = rest.trim().parse().ok(),
                 "mem_total_kb" => mem_total = rest.trim().parse::<u64>().ok(),
                 "mem_available_kb" => mem_available = rest.trim().parse::<u64>().ok(),
-                "disk_kb" => {
-                    let values: Vec<u64> = rest
-                        .split_whitespace()
-                        .filter_map(|n| n.parse().ok())
-                        .collect();
-                    disk = <[u64; 3]>::try_from(values).ok();
-                }
                 "uptime" => uptime = rest.trim().parse::<f64>().ok().map(|s| s as u64),
                 _ => {}
             }
@@ -98,6 +98,20 @@ impl Load {
     }
 }
 
+/// The 1 KiB blocks in all, used and available on a line of `df -Pk`, if it is one.
+fn df_line(line: &str) -> Option<[u64; 3]> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let capacity = words.iter().position(|w| {
+        w.len() > 1 && w.ends_with('%') && w[..w.len() - 1].bytes().all(|b| b.is_ascii_digit())
+    })?;
+    let numbers = words.get(capacity.checked_sub(3)?..capacity)?;
+    let mut values = [0u64; 3];
+    for (value, word) in values.iter_mut().zip(numbers) {
+        *value = word.parse().ok()?;
+    }
+    Some(values)
+}
+
 /// The busy share between two /proc/stat `cpu` samples: everything but idle and iowait.
 fn busy_between(first: &[u64], second: &[u64]) -> Option<f64> {
     // user nice system idle iowait irq softirq steal; guest time is already in user.
@@ -119,7 +133,8 @@ load 0.52 0.58 0.59 1/123 4567
 mem_total_kb 8000000
 mem_available_kb 6000000
 uptime 35231.17
-disk_kb 102400000 40960000 56320000
+Filesystem     1024-blocks     Used Available Capacity Mounted on
+/dev/sda1        102400000 40960000  56320000      43% /
 stat cpu  4725 150 1130 16300 520 0 35 0 0 0
 done
 ";
@@ -149,7 +164,8 @@ mem_total_kb 16777216
 mem_available_kb 4194304
 busy 160.0
 uptime 86400
-disk_kb 488245288 200000000 288245288
+Filesystem    1024-blocks      Used Available Capacity  Mounted on
+/dev/disk3s5    488245288 200000000 288245288    41%    /System/Volumes/Data
 done
 ";
         let load = Load::parse(text).expect("parses");
@@ -167,6 +183,21 @@ done
         assert_eq!(load.cpu_busy, None);
         assert_eq!(load.mem_used, None);
         assert_eq!(load.disk_used, None);
+    }
+
+    #[test]
+    fn a_file_system_name_with_spaces_does_not_shift_the_numbers() {
+        assert_eq!(
+            df_line("map auto_home  0 0 0 100% /System/Volumes/Data/home"),
+            Some([0, 0, 0])
+        );
+        assert_eq!(
+            df_line("//nas/My Share 1000 400 600 40% /mnt/share"),
+            Some([1000, 400, 600])
+        );
+        let header = "Filesystem 1024-blocks Used Available Capacity Mounted on";
+        assert_eq!(df_line(header), None);
+        assert_eq!(df_line("load 1 1 1"), None);
     }
 
     #[test]

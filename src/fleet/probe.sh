@@ -1,14 +1,23 @@
 # tsync's load probe: POSIX sh, nothing to install. Prints `key values…` lines that
-# src/fleet/load.rs reads. With the argument `busy`, it also samples the CPU for 0.1 s. Few processes on purpose (a fork costs about a millisecond, and
-# `tsync status` runs this on every host at once): /proc files are read with builtins.
+# src/fleet/load.rs reads. With the argument `busy`, it also samples the CPU for 0.1 s.
+# On Linux it starts one process, df, on purpose: a fork costs about a millisecond, and
+# this runs on every host at once. /proc files are read with builtins, and df's output is
+# read by tsync.
 LC_ALL=C
 export LC_ALL
 if [ -r /proc/stat ]; then
     echo "os Linux"
-    read -r first < /proc/stat
-    echo "stat $first"
-    # Online CPUs are the cpuN lines; counting them here saves running nproc.
-    echo "cpus $(grep -c '^cpu[0-9]' /proc/stat)"
+    # The first line sums every CPU; online CPUs are the cpuN lines after it, and nothing
+    # after those is needed.
+    cpus=0
+    while read -r key rest; do
+        case $key in
+            cpu) echo "stat cpu $rest" ;;
+            cpu[0-9]*) cpus=$((cpus + 1)) ;;
+            *) break ;;
+        esac
+    done < /proc/stat
+    echo "cpus $cpus"
     read -r loadavg < /proc/loadavg
     echo "load $loadavg"
     while read -r key value unit; do
@@ -38,9 +47,7 @@ else
     disk=/System/Volumes/Data
     [ -d "$disk" ] || disk=/
 fi
-df -Pk "$disk" 2>/dev/null | while read -r fs total used available rest; do
-    case $total in [0-9]*) echo "disk_kb $total $used $available" ;; esac
-done
+df -Pk "$disk" 2>/dev/null
 if [ "${1:-}" = busy ] && [ -r /proc/stat ]; then
     # The CPU share is the change between two samples; fractional sleep is not POSIX, and
     # where it fails there is no second sample and the share is left out.
