@@ -19,25 +19,31 @@ pub struct Probed {
 /// Whether the probe samples the CPU's busy share, which takes it 0.1 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sample {
-    /// For `tsync status`: the busy share too.
+    /// For `tsync status`: the busy share too, and the timed round trip.
     Busy,
-    /// For placement, which must cost a run no more than one round trip: the load average
-    /// per core stands for the CPU.
+    /// For placement, which must cost a run as little as one more command: no CPU sample
+    /// (the load average per core stands for the CPU) and no timed round trip.
     Quick,
 }
 
 /// Runs the probe on `connection`. The error says, in a few words, why there is no load.
 pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, String> {
-    let command = match sample {
-        Sample::Busy => "sh -s busy",
-        Sample::Quick => "sh -s",
-    };
     // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh` reads
     // it as it runs, and the line the script reads for the round trip comes after it.
-    let (captured, round_trip) = connection
-        .capture_timed(command, SCRIPT.as_bytes(), ANSWER_LIMIT)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (captured, round_trip) = match sample {
+        Sample::Busy => {
+            connection
+                .capture_timed("sh -s busy", SCRIPT.as_bytes(), ANSWER_LIMIT)
+                .await
+        }
+        // stdin ends with the script: the line it would read for the round trip is not
+        // there, and it goes straight on.
+        Sample::Quick => connection
+            .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
+            .await
+            .map(|captured| (captured, None)),
+    }
+    .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&captured.stdout);
     match Load::parse(&text) {
         Some(load) => Ok(Probed { load, round_trip }),

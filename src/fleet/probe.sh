@@ -53,6 +53,8 @@ if [ "${1:-}" = busy ] && [ -r /proc/stat ]; then
     # where it fails there is no second sample and the share is left out.
     sleep 0.1 2>/dev/null && read -r second < /proc/stat && echo "stat $second"
 fi
-echo tsync-ready
-read -r _
+if [ "${1:-}" = busy ]; then
+    echo tsync-ready
+    read -r _
+fi
 echo done
