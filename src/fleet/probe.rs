@@ -36,12 +36,17 @@ pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, St
                 .capture_timed("sh -s busy", SCRIPT.as_bytes(), ANSWER_LIMIT)
                 .await
         }
-        // stdin ends with the script: the line it would read for the round trip is not
-        // there, and it goes straight on.
-        Sample::Quick => connection
-            .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
-            .await
-            .map(|captured| (captured, None)),
+        // The login shell runs the script itself, one process fewer; a login shell that
+        // cannot (fish, csh) answers with nothing usable, and `sh` reads it from stdin.
+        Sample::Quick => match connection.capture(SCRIPT, None, ANSWER_LIMIT).await {
+            Ok(captured) if Load::parse(&String::from_utf8_lossy(&captured.stdout)).is_some() => {
+                Ok((captured, None))
+            }
+            _ => connection
+                .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
+                .await
+                .map(|captured| (captured, None)),
+        },
     }
     .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&captured.stdout);

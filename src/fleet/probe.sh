@@ -7,23 +7,31 @@ LC_ALL=C
 export LC_ALL
 if [ -r /proc/stat ]; then
     echo "os Linux"
-    # The first line sums every CPU; online CPUs are the cpuN lines after it, and nothing
-    # after those is needed.
+    # The shell's `read` takes a byte per system call: read only the lines needed. The
+    # first line of /proc/stat sums every CPU; the online CPUs are ranges like `0-3,6`.
+    read -r first < /proc/stat
+    echo "stat $first"
     cpus=0
-    while read -r key rest; do
-        case $key in
-            cpu) echo "stat cpu $rest" ;;
-            cpu[0-9]*) cpus=$((cpus + 1)) ;;
-            *) break ;;
+    online=
+    { read -r online < /sys/devices/system/cpu/online; } 2>/dev/null
+    saved=$IFS
+    IFS=,
+    for range in $online; do
+        case $range in
+            *-*) cpus=$((cpus + ${range#*-} - ${range%-*} + 1)) ;;
+            ?*) cpus=$((cpus + 1)) ;;
         esac
-    done < /proc/stat
+    done
+    IFS=$saved
+    # Without /sys (some containers), ask getconf.
+    [ "$cpus" -gt 0 ] || cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
     echo "cpus $cpus"
     read -r loadavg < /proc/loadavg
     echo "load $loadavg"
     while read -r key value unit; do
         case $key in
             MemTotal:) echo "mem_total_kb $value" ;;
-            MemAvailable:) echo "mem_available_kb $value" ;;
+            MemAvailable:) echo "mem_available_kb $value"; break ;;
         esac
     done < /proc/meminfo
     read -r up idle < /proc/uptime
