@@ -28,9 +28,9 @@ pub enum Sample {
 
 /// Runs the probe on `connection`. The error says, in a few words, why there is no load.
 pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, String> {
-    // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh` reads
-    // it as it runs, and the line the script reads for the round trip comes after it.
     let (captured, round_trip) = match sample {
+        // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh`
+        // reads it as it runs, and the line it reads for the round trip comes after it.
         Sample::Busy => {
             connection
                 .capture_timed("sh -s busy", SCRIPT.as_bytes(), ANSWER_LIMIT)
@@ -39,13 +39,19 @@ pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, St
         // The login shell runs the script itself, one process fewer; a login shell that
         // cannot (fish, csh) answers with nothing usable, and `sh` reads it from stdin.
         Sample::Quick => match connection.capture(SCRIPT, None, ANSWER_LIMIT).await {
-            Ok(captured) if Load::parse(&String::from_utf8_lossy(&captured.stdout)).is_some() => {
-                Ok((captured, None))
-            }
-            _ => connection
-                .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
-                .await
-                .map(|captured| (captured, None)),
+            Ok(captured) => match Load::parse(&String::from_utf8_lossy(&captured.stdout)) {
+                Some(load) => {
+                    return Ok(Probed {
+                        load,
+                        round_trip: None,
+                    });
+                }
+                None => connection
+                    .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
+                    .await
+                    .map(|captured| (captured, None)),
+            },
+            Err(e) => Err(e),
         },
     }
     .map_err(|e| e.to_string())?;
