@@ -7,6 +7,8 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::signal::unix::{SignalKind, signal};
+
 use crate::cli::{Inputs, StatusFlags};
 use crate::command::Prepared;
 use crate::diagnostic::{Code, Diagnostic, Source};
@@ -69,10 +71,30 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
     let style = Style::for_terminal(terminal, color.enabled(terminal));
     let mut recording = Recording::open(selector);
     runtime.block_on(async {
+        // One listener for the whole command: a Ctrl-C that lands while a round is being
+        // asked must end the watch too, and a listener made per sleep would miss it.
+        let mut interrupt = match signal(SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot listen for Ctrl-C: {e}");
+                return exit_code::INTERNAL;
+            }
+        };
         loop {
             let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
             let last_seen = recording.last_seen(&names);
-            let rows = match survey(&targets, &hosts, inventory, flags, &last_seen).await {
+            let round = survey(&targets, &hosts, inventory, flags, &last_seen);
+            tokio::pin!(round);
+            let rows = tokio::select! {
+                rows = &mut round => rows,
+                _ = interrupt.recv() => {
+                    // The round is bounded by the status timeout: let it close its
+                    // connections rather than leave masters behind, then stop.
+                    let _ = round.await;
+                    return exit_code::INTERRUPTED;
+                }
+            };
+            let rows = match rows {
                 Ok(rows) => rows,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -97,7 +119,7 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
             };
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = tokio::signal::ctrl_c() => return exit_code::INTERRUPTED,
+                _ = interrupt.recv() => return exit_code::INTERRUPTED,
             }
         }
     })

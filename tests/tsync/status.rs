@@ -215,6 +215,33 @@ fn watch_refreshes_until_interrupted() {
         let json: serde_json::Value = serde_json::from_str(&line).expect("JSON");
         assert_eq!(json["online"], 1);
     }
+    // The signal may land while a round is being asked, not only between rounds.
     signal(&child, "INT");
+    // Keep reading, so a refresh written after the signal cannot block the child on a full
+    // pipe; the stream ends when the child exits.
+    for line in lines {
+        line.expect("readable");
+    }
     assert_eq!(child.wait().unwrap().code(), Some(130));
+}
+
+#[test]
+fn ctrl_c_while_hosts_are_being_asked_ends_the_watch() {
+    let mut lab = lab(2);
+    lab.freeze(0).unwrap();
+    let (mut child, _home) = Test::new()
+        .args(["status"])
+        .lab(&lab)
+        .args(["--watch", "1s", "--timeout", "3s", "--output", "json"])
+        .spawn();
+    // The first round waits up to 3 s for the frozen host: the signal lands inside it.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    signal(&child, "INT");
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout"), &mut out)
+        .expect("readable");
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{out}");
+    // Interrupted before the round finished: nothing half-surveyed is printed.
+    assert!(out.is_empty(), "{out}");
+    lab.thaw(0).unwrap();
 }
