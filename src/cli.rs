@@ -16,7 +16,8 @@ use crate::report::diagnostics::Color;
     name = "tsync",
     version,
     about = "Run commands and staged, health-gated deploys across SSH hosts",
-    after_help = "Exit codes: 0 success, 1 tsync failed, 2 invalid input, 3 some host failed, \
+    after_help = "A command's options may also come before it: tsync --ssh-config F run …\n\
+                  Exit codes: 0 success, 1 tsync failed, 2 invalid input, 3 some host failed, \
                   4 some host unreachable, 130 interrupted."
 )]
 pub struct Cli {
@@ -141,6 +142,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         output: OutputFormat,
     },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Install (bash): tsync completions bash > ~/.local/share/bash-completion/completions/tsync\n\
+                            zsh: tsync completions zsh > ~/.zfunc/_tsync (with ~/.zfunc in $fpath)\n\
+                            fish: tsync completions fish > ~/.config/fish/completions/tsync.fish"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), or write one page per command into a directory
+    #[command(
+        after_help = "Install: tsync man --dir ~/.local/share/man/man1 (then `man tsync`, `man tsync-apply`)"
+    )]
+    Man {
+        /// Write tsync.1 and a tsync-COMMAND.1 for every command into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,6 +248,10 @@ pub struct Execution {
     /// Output for people or for programs
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+
+    /// Print only what went wrong and the final line (for cron mail); no effect on JSON
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// A timeout flag: a duration above zero and at most a day (a huge one panicked in deadline
@@ -292,4 +313,128 @@ pub fn glued_help(args: &[OsString]) -> Option<String> {
         .filter_map(|arg| arg.to_str())
         .find(|arg| arg.len() > 2 && arg.starts_with("-h"))
         .map(str::to_string)
+}
+
+/// Moves the options written before the command to just after its name, so that
+/// `tsync --ssh-config F run …` means `tsync run --ssh-config F …`, as users of git and
+/// kubectl expect. Which options take a value is read from the commands' own definitions;
+/// anything not understood is left as written, for clap to report.
+pub fn hoist_options(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
+    let Some(at) = command_position(cli, &args) else {
+        return args;
+    };
+    // Help and version stay in front: `tsync --help run` asks for tsync's own help.
+    let (stay, moved): (Vec<_>, Vec<_>) = args[1..at]
+        .iter()
+        .cloned()
+        .partition(|arg| ["-h", "--help", "-V", "--version"].contains(&arg.to_str().unwrap_or("")));
+    let mut out = Vec::with_capacity(args.len());
+    out.push(args[0].clone());
+    out.extend(stay);
+    out.push(args[at].clone());
+    out.extend(moved);
+    out.extend(args[at + 1..].iter().cloned());
+    out
+}
+
+/// Where the command's name is, when options come before it.
+fn command_position(cli: &clap::Command, args: &[OsString]) -> Option<usize> {
+    let commands: Vec<&str> = cli
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_str()?;
+        if commands.contains(&arg) {
+            return (i > 1).then_some(i);
+        }
+        if arg == "--" || !arg.starts_with('-') || arg == "-" {
+            return None;
+        }
+        // `--name=value` and `-j4` are one word; `--name value` and `-j 4` are two.
+        let glued = arg.contains('=') || (!arg.starts_with("--") && arg.len() > 2);
+        i += if !glued && takes_value(cli, arg) {
+            2
+        } else {
+            1
+        };
+    }
+    None
+}
+
+/// Whether an option of some command needs a value after it. An optional value
+/// (`--watch [INTERVAL]`) must be glued when the option comes first.
+fn takes_value(cli: &clap::Command, option: &str) -> bool {
+    let matches = |arg: &clap::Arg| match option.strip_prefix("--") {
+        Some(long) => arg.get_long() == Some(long),
+        None => option
+            .chars()
+            .nth(1)
+            .is_some_and(|c| arg.get_short() == Some(c)),
+    };
+    cli.get_subcommands()
+        .chain([cli])
+        .flat_map(|c| c.get_arguments())
+        .find(|arg| matches(arg))
+        .is_some_and(|arg| {
+            arg.get_action().takes_values() && arg.get_num_args().is_none_or(|n| n.min_values() > 0)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn hoisted(line: &str) -> String {
+        let mut cli = Cli::command();
+        cli.build();
+        let args = line.split(' ').map(OsString::from).collect();
+        let out: Vec<String> = hoist_options(&cli, args)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
+        out.join(" ")
+    }
+
+    #[test]
+    fn options_before_the_command_move_behind_its_name() {
+        for (given, meant) in [
+            (
+                "tsync --ssh-config F run all -- true",
+                "tsync run --ssh-config F all -- true",
+            ),
+            (
+                "tsync -j 4 -q run all -- true",
+                "tsync run -j 4 -q all -- true",
+            ),
+            (
+                "tsync -j4 --output=json run all -- true",
+                "tsync run -j4 --output=json all -- true",
+            ),
+            // A value that is also a command's name is still the option's value.
+            (
+                "tsync --limit run apply p.kdl",
+                "tsync apply --limit run p.kdl",
+            ),
+            // An optional value must be glued: `status` here is the command.
+            ("tsync --watch status web", "tsync status --watch web"),
+            ("tsync --help run", "tsync --help run"),
+            ("tsync --color never -h run", "tsync -h run --color never"),
+            // Nothing to move, or nothing understood: left for clap.
+            (
+                "tsync run all -- --ssh-config x",
+                "tsync run all -- --ssh-config x",
+            ),
+            (
+                "tsync --bogus run all -- true",
+                "tsync run --bogus all -- true",
+            ),
+            ("tsync web run", "tsync web run"),
+        ] {
+            assert_eq!(hoisted(given), meant, "{given}");
+        }
+    }
 }

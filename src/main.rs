@@ -3,7 +3,7 @@
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
-use tsync::cli::{Cli, glued_help};
+use tsync::cli::{Cli, glued_help, hoist_options};
 use tsync::command;
 
 fn main() {
@@ -19,6 +19,9 @@ fn main() {
             )
             .exit();
     }
+    let mut definition = Cli::command();
+    definition.build();
+    let args = hoist_options(&definition, args);
     let cli = Cli::parse_from(args);
     std::process::exit(command::run(&cli));
 }

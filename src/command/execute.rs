@@ -50,12 +50,12 @@ pub fn execute(
     let cancel = Arc::new(cancel);
 
     // The reporter writes to stdout, which may block (a slow pipe): it gets its own thread.
-    let format = execution.output;
+    let (format, quiet) = (execution.output, execution.quiet);
     let recorder = if dry_run { None } else { Recorder::start(run) };
     let reporter = {
         let cancel = cancel.clone();
         std::thread::spawn(move || {
-            let mut reporters = Reporters::to_stdout(format, color, &host_names, recorder);
+            let mut reporters = Reporters::to_stdout(format, quiet, color, &host_names, recorder);
             let failed_write = report(&mut reporters, received, &cancel);
             (failed_write, reporters.into_recorder())
         })

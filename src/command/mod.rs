@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+mod docs;
 mod execute;
 pub mod history;
 mod inputs;
@@ -87,5 +88,7 @@ pub fn run(cli: &Cli) -> i32 {
             last,
             output,
         } => history::run(show.as_ref(), host.as_deref(), *last, *output),
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man { dir } => docs::man(dir.as_deref()),
     }
 }

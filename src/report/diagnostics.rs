@@ -15,13 +15,18 @@ pub enum Color {
 }
 
 impl Color {
+    /// `auto` follows the conventions other tools share: `NO_COLOR` (set and not empty)
+    /// turns colour off, `CLICOLOR_FORCE` (set and not `0`) turns it on off a terminal too
+    /// (for CI logs that render it), and NO_COLOR wins when both are set. The flag
+    /// `--color always|never` overrides both.
     pub fn enabled(self, stream_is_terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         match self {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => {
-                stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            Color::Auto if set("NO_COLOR").is_some() => false,
+            Color::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            Color::Auto => stream_is_terminal,
         }
     }
 }

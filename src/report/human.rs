@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 mod placement_view;
+mod quiet;
 mod sync_view;
 
 use super::Reporter;
@@ -42,6 +43,8 @@ pub struct Human<W: Write> {
     /// The run has one stage (`tsync push`, `tsync pull`, a one-stage playbook): a sync's
     /// line need not say which stage and step it ended.
     one_stage: bool,
+    /// `--quiet`: only what went wrong, and the verdict.
+    quiet: bool,
 }
 
 #[derive(Default)]
@@ -81,7 +84,14 @@ impl<W: Write> Human<W> {
             status_shown: false,
             status_text: String::new(),
             prefix: (None, String::new()),
+            quiet: false,
         }
+    }
+
+    /// Shows only failures and the final line (`--quiet`).
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     /// `text` (made printable) in a style.
@@ -141,6 +151,9 @@ impl<W: Write> Reporter for Human<W> {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
         if let Event::StepFinished { host, .. } = event {
             self.sync.step_ended(host);
+        }
+        if self.quiet && !quiet::shown(event) {
+            return Ok(());
         }
         match event {
             Event::RunStarted {
@@ -560,14 +573,24 @@ impl<W: Write> Reporter for Human<W> {
 
 impl<W: Write> Human<W> {
     fn recap(&mut self, summary: &Summary) -> io::Result<()> {
-        self.line("")?;
+        if !self.quiet {
+            self.line("")?;
+        }
         if summary.dry_run {
             return self.dry_run_recap(summary);
         }
-        let title = self.paint(BOLD, "recap");
-        self.line(&title)?;
         let width = self.width.max(4);
-        for h in &summary.hosts {
+        // Quiet: the hosts that went wrong, and only them.
+        let listed: Vec<_> = summary
+            .hosts
+            .iter()
+            .filter(|h| !self.quiet || h.failed + h.unreachable + h.not_started > 0)
+            .collect();
+        if !listed.is_empty() {
+            let title = self.paint(BOLD, "recap");
+            self.line(&title)?;
+        }
+        for h in listed {
             let (word, style) = if h.failed > 0 {
                 ("failed", RED)
             } else if h.unreachable > 0 {

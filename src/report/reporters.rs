@@ -31,9 +31,11 @@ pub struct Reporters {
 impl Reporters {
     /// The reporters for a run shown on stdout as `format` asks. Call it on the thread that
     /// will write: it holds stdout's lock from here on. With `recorder`, the run is also
-    /// recorded in the history.
+    /// recorded in the history. `quiet` leaves out of the human output all but failures
+    /// and the final line; JSON is always whole (programs pick what they need).
     pub fn to_stdout(
         format: OutputFormat,
+        quiet: bool,
         color: Color,
         host_names: &[String],
         recorder: Option<Recorder>,
@@ -42,12 +44,9 @@ impl Reporters {
         let terminal = stdout.is_terminal();
         let out = io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
         let shown: Box<dyn Reporter> = match format {
-            OutputFormat::Human => Box::new(Human::new(
-                out,
-                terminal,
-                color.enabled(terminal),
-                host_names,
-            )),
+            OutputFormat::Human => Box::new(
+                Human::new(out, terminal, color.enabled(terminal), host_names).quiet(quiet),
+            ),
             OutputFormat::Json => Box::new(JsonLines::new(out)),
         };
         Reporters {

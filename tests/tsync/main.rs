@@ -3,6 +3,7 @@
 
 mod apply;
 mod check;
+mod cli;
 mod confirm;
 mod connect;
 mod dry_run;

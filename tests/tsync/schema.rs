@@ -128,15 +128,16 @@ fn events_of(lines: &[&str]) -> Vec<serde_json::Value> {
 fn events_are_checked_for_types_and_enums() {
     // Regression: the events check compared field names only, so an event with a wrong type
     // or a value outside an enum passed.
-    let good =
-        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout","line":"hi"}"#;
+    let good = r#"{"at":"2026-11-29T10:00:00.000Z","event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout","line":"hi"}"#;
     assert_eq!(events_of(&[good]).len(), 1);
     for bad in [
-        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdin","line":"hi"}"#,
-        r#"{"event":"output","stage":"s","host":"web-1","step":"1","stream":"stdout","line":"hi"}"#,
-        r#"{"event":"output","stage":"s","host":"web-1","step":0,"stream":"stdout","line":"hi"}"#,
-        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout"}"#,
-        r#"{"event":"no_such_event"}"#,
+        r#"{"at":"2026-11-29T10:00:00.000Z","event":"output","stage":"s","host":"web-1","step":1,"stream":"stdin","line":"hi"}"#,
+        r#"{"at":"2026-11-29T10:00:00.000Z","event":"output","stage":"s","host":"web-1","step":"1","stream":"stdout","line":"hi"}"#,
+        r#"{"at":"2026-11-29T10:00:00.000Z","event":"output","stage":"s","host":"web-1","step":0,"stream":"stdout","line":"hi"}"#,
+        r#"{"at":"2026-11-29T10:00:00.000Z","event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout"}"#,
+        r#"{"at":"2026-11-29T10:00:00.000Z","event":"no_such_event"}"#,
+        // Every line says when it was written.
+        r#"{"event":"output","stage":"s","host":"web-1","step":1,"stream":"stdout","line":"hi"}"#,
     ] {
         let caught = std::panic::catch_unwind(|| events_of(&[bad]));
         assert!(caught.is_err(), "not caught: {bad}");
