@@ -9,6 +9,8 @@
 # 2. a playbook of 5 stages (one `run` step each) on every host vs 5 such ssh loops in a
 #    row; goal ratio <= 0.5 (tsync keeps one connection per host for the whole run)
 # 3. tsync's peak memory for the cold run on every host
+# 4. the same `tsync run all -- true` with warm masters (`--persist`, kept from an earlier
+#    run) vs the cold run; goal ratio <= 0.3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-50}
@@ -20,7 +22,7 @@ bin=$PWD/target/release
 work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
 "$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
 lab=$!
-trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
+trap '"$bin/tsync" disconnect > /dev/null 2>&1; kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 600); do
     grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
     kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
@@ -30,6 +32,9 @@ config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
 mapfile -t names < <(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out")
 export HOME="$work/home"
 mkdir -p "$HOME"
+# Warm masters live here (case 4); nothing of the user's own is touched.
+export XDG_RUNTIME_DIR="$work/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -52,16 +57,20 @@ flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts; $rounds rounds each, medians"
 "$tsync" run all "${flags[@]}" -- true > /dev/null   # warm the page cache, not the connections
-declare -a a b c d
+"$tsync" run all "${flags[@]}" --persist 10m -- true > /dev/null   # masters for case 4
+declare -a a b c d e
 for _ in $(seq "$rounds"); do
     a+=("$(time_of "$tsync" run all "${flags[@]}" -- true)")
+    e+=("$(time_of "$tsync" run all "${flags[@]}" --persist 10m -- true)")
     b+=("$(time_of ssh_loop)")
     c+=("$(time_of "$tsync" apply "$work/five.kdl" "${flags[@]}")")
     d+=("$(time_of bash -c "$(declare -f ssh_loop); names=(${names[*]}); config=$config; for i in 1 2 3 4 5; do ssh_loop; done")")
 done
 ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
 tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)
+te=$(printf '%s\n' "${e[@]}" | median)
 printf 'cold run, all hosts:  tsync %.3fs   ssh loop %.3fs   ratio %.2f (goal <= 1.0)\n' "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
 printf '5 stages, all hosts:  tsync %.3fs   5 ssh loops %.3fs   ratio %.2f (goal <= 0.5)\n' "$tc" "$td" "$(echo "$tc / $td" | bc -l)"
 peak=$( { /usr/bin/time -f '%M' "$tsync" run all "${flags[@]}" -- true > /dev/null; } 2>&1 | tail -n 1)
 printf 'peak memory of tsync run on %s hosts: %.1f MiB\n' "$hosts" "$(echo "$peak / 1024" | bc -l)"
+printf 'warm run, all hosts:  tsync --persist %.3fs   cold tsync %.3fs   ratio %.2f (goal <= 0.3)\n' "$te" "$ta" "$(echo "$te / $ta" | bc -l)"

@@ -142,6 +142,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         output: OutputFormat,
     },
+    /// Close the connections `--persist` kept open (every one, or the selected hosts')
+    Disconnect {
+        /// Which hosts: a name, group, glob, tag:T, os:O; combined with `,` `&` `!`
+        selector: Option<String>,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Install (bash): tsync completions bash > ~/.local/share/bash-completion/completions/tsync\n\
@@ -252,6 +259,11 @@ pub struct Execution {
     /// Print only what went wrong and the final line (for cron mail); no effect on JSON
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Keep each host's connection open this long after the run, and reuse open ones:
+    /// a later run skips the handshake (`tsync disconnect` closes them)
+    #[arg(long, value_name = "DURATION", env = "TSYNC_PERSIST", value_parser = parse_timeout)]
+    pub persist: Option<Duration>,
 }
 
 /// A timeout flag: a duration above zero and at most a day (a huge one panicked in deadline

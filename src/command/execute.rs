@@ -43,6 +43,7 @@ pub fn execute(
         connect_timeout: execution.connect_timeout,
         max_connecting: execution.max_connecting,
         dry_run,
+        persist: execution.persist,
     };
     let host_names: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
     let (events, received) = mpsc::channel::<Vec<Event>>(EVENT_QUEUE);

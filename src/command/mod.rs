@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod check;
+mod disconnect;
 mod docs;
 mod execute;
 pub mod history;
@@ -88,6 +89,9 @@ pub fn run(cli: &Cli) -> i32 {
             last,
             output,
         } => history::run(show.as_ref(), host.as_deref(), *last, *output),
+        Command::Disconnect { selector, inputs } => {
+            disconnect::run(selector.as_deref(), inputs, cli.color)
+        }
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     }

@@ -73,7 +73,7 @@ pub(super) async fn confirm(context: &Context, host: usize, armed: &Armed) -> Re
     let attempt = async {
         let connection = context
             .connector
-            .connect(&destination)
+            .connect_new(&destination)
             .await
             .map_err(|e| format!("cannot reach the host again over a new connection: {e}"))?;
         let disarm = format!("rm {}", quote_word(&format!("{}/armed", armed.dir)));

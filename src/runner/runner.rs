@@ -24,7 +24,7 @@ use super::stage::run_stage;
 use super::summary::{HostTotals, StageStatus, StageTotals, Summary};
 use crate::exit_code;
 use crate::plan::Plan;
-use crate::transport::{ConnectError, Connection, Connector, HttpClient};
+use crate::transport::{ConnectError, Connection, Connector, HttpClient, Masters};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub max_connecting: usize,
     /// Change nothing: connect, evaluate guards and checks, report what would run.
     pub dry_run: bool,
+    /// Keep each host's master this long after the run, and reuse live ones (`--persist`).
+    pub persist: Option<Duration>,
 }
 
 /// How many batches of events may wait for the reporter. A batch holds at most about
@@ -75,11 +77,21 @@ impl Runner {
     pub async fn run(self) -> std::io::Result<Summary> {
         let started = Instant::now();
         let plan = self.plan;
-        let connector = Connector::new(
+        let mut connector = Connector::new(
             plan.ssh_config.as_deref(),
             self.options.connect_timeout,
             self.options.max_connecting,
         )?;
+        // Warm masters are a speed-up, never a reason to fail: without them the run is cold.
+        let mut persist_warning = None;
+        if let Some(idle) = self.options.persist {
+            match Masters::open(idle, plan.ssh_config.as_deref()) {
+                Ok(masters) => connector = connector.persist(masters),
+                Err(e) => {
+                    persist_warning = Some(format!("connections are not kept (--persist): {e}"))
+                }
+            }
+        }
         let context = Arc::new(Context {
             connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
             lost: Mutex::new(vec![None; plan.hosts.len()]),
@@ -117,6 +129,9 @@ impl Runner {
                 hosts: plan.hosts.len(),
             })
             .await;
+        if let Some(message) = persist_warning {
+            context.emit(Event::Warning { message }).await;
+        }
 
         let mut states = vec![StageState::Pending; plan.stages.len()];
         let mut running: JoinSet<(usize, StageStatus)> = JoinSet::new();

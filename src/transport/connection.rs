@@ -36,6 +36,8 @@ pub struct Connection {
     socket_dir: PathBuf,
     /// Forwards already set up, by target, reused by every later probe.
     tunnels: Mutex<HashMap<(String, u16), Tunnel>>,
+    /// A warm master (`--persist`): left running at the end, for the next run.
+    persistent: bool,
 }
 
 /// Where a command's output goes, line by line.
@@ -88,7 +90,14 @@ impl Connection {
             marker,
             socket_dir,
             tunnels: Mutex::new(HashMap::new()),
+            persistent: false,
         }
+    }
+
+    /// Marks a warm master's connection: closing it leaves the master running.
+    pub(super) fn persistent(mut self) -> Connection {
+        self.persistent = true;
+        self
     }
 
     /// A way to `host:port` as this host sees it, set up on first use and kept for the
@@ -238,6 +247,14 @@ impl Connection {
     /// politely (its host froze with a channel open) is killed, so no ssh process outlives
     /// the run.
     pub async fn close(self) -> Result<(), String> {
+        if self.persistent {
+            for tunnel in self.tunnels.lock().await.values() {
+                tunnel.close(&self.session).await;
+            }
+            // Its own idle timer (ControlPersist) ends it if no run comes back.
+            let _ = self.session.detach();
+            return Ok(());
+        }
         let socket = self.session.control_socket().to_string_lossy().into_owned();
         let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await
         {

@@ -3,6 +3,7 @@
 //! connect timeout, and a cap on how many handshakes run at once.
 
 use std::num::NonZeroUsize;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 use tokio::sync::Semaphore;
 
 use super::connection::Connection;
+use super::masters::Masters;
 use super::pid_marker::PidMarker;
 use super::ssh_message::ssh_message;
 
@@ -21,6 +23,8 @@ pub struct Connector {
     starts: Semaphore,
     connect_timeout: Duration,
     marker: Arc<PidMarker>,
+    /// With `--persist`: where masters outlive the run, to be found again by the next one.
+    masters: Option<Masters>,
 }
 
 /// Why a host could not be reached, in ssh's own words.
@@ -63,33 +67,69 @@ impl Connector {
             starts: Semaphore::new(max_starts.max(1)),
             connect_timeout,
             marker: Arc::new(PidMarker::new()),
+            masters: None,
         })
     }
 
-    /// Connects to `destination` (an ssh config alias or a host name). Waits for a free
-    /// handshake slot first; the timeout counts from the handshake's start.
+    /// Keeps masters alive after the run and reuses live ones (`--persist`).
+    pub fn persist(mut self, masters: Masters) -> Connector {
+        self.masters = Some(masters);
+        self
+    }
+
+    /// Connects to `destination` (an ssh config alias or a host name), through its warm
+    /// master when `--persist` keeps one. Waits for a free handshake slot first; the
+    /// timeout counts from the handshake's start.
     pub async fn connect(&self, destination: &str) -> Result<Connection, ConnectError> {
-        // ssh would read such a name as an option (`-oProxyCommand=…` runs a command), and
-        // OpenSSH refuses it as a host name even after `--`: say so instead of passing it.
-        if destination.starts_with('-') {
+        let Some(masters) = &self.masters else {
+            return self.connect_new(destination).await;
+        };
+        refuse_option_like(destination)?;
+        let entry = masters.entry(destination);
+        if let Some(session) = Masters::resume(&entry).await {
+            return Ok(self.connection(session).persistent());
+        }
+        let mut builder = self.builder.clone();
+        let idle = NonZeroUsize::new(masters.idle.as_secs().max(1) as usize).expect("non-zero");
+        builder
+            .control_directory(&entry)
+            .control_persist(ControlPersist::IdleFor(idle));
+        if let Err(e) = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&entry)
+        {
             return Err(ConnectError {
-                message: format!(
-                    "ssh cannot connect to `{destination}`: a name starting with `-` is taken for an option; rename the host"
-                ),
+                message: format!("cannot keep the connection in {}: {e}", entry.display()),
             });
         }
+        let session = self.handshake(&builder, destination).await?;
+        // Unremembered, the master still serves this run and exits when idle.
+        let _ = Masters::remember(&entry, &session);
+        Ok(self.connection(session).persistent())
+    }
+
+    /// A connection of its own, never a warm master and never kept: for a confirmation,
+    /// which must prove the host can be reached again from scratch.
+    pub async fn connect_new(&self, destination: &str) -> Result<Connection, ConnectError> {
+        refuse_option_like(destination)?;
+        let session = self.handshake(&self.builder, destination).await?;
+        Ok(self.connection(session))
+    }
+
+    async fn handshake(
+        &self,
+        builder: &SessionBuilder,
+        destination: &str,
+    ) -> Result<openssh::Session, ConnectError> {
         let _slot = self.starts.acquire().await.map_err(|_| ConnectError {
             message: "the run is shutting down".into(),
         })?;
         // ssh enforces ConnectTimeout for the TCP connection and banner; this outer limit
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
-        match tokio::time::timeout(limit, self.builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(Connection::new(
-                session,
-                self.marker.clone(),
-                self.control_dir.path().to_path_buf(),
-            )),
+        match tokio::time::timeout(limit, builder.connect_mux(destination)).await {
+            Ok(Ok(session)) => Ok(session),
             Ok(Err(e)) => Err(ConnectError {
                 message: connect_message(destination, ssh_message(&e)),
             }),
@@ -102,9 +142,30 @@ impl Connector {
         }
     }
 
+    fn connection(&self, session: openssh::Session) -> Connection {
+        Connection::new(
+            session,
+            self.marker.clone(),
+            self.control_dir.path().to_path_buf(),
+        )
+    }
+
     pub fn control_dir(&self) -> &Path {
         self.control_dir.path()
     }
+}
+
+/// ssh would read such a name as an option (`-oProxyCommand=…` runs a command), and OpenSSH
+/// refuses it as a host name even after `--`: say so instead of passing it.
+fn refuse_option_like(destination: &str) -> Result<(), ConnectError> {
+    if destination.starts_with('-') {
+        return Err(ConnectError {
+            message: format!(
+                "ssh cannot connect to `{destination}`: a name starting with `-` is taken for an option; rename the host"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Why ssh could not connect, reworded where ssh's own words are a wall of text.

@@ -18,6 +18,8 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone)]
 pub struct Tunnel {
     socket: PathBuf,
+    host: String,
+    port: u16,
     target: String,
 }
 
@@ -43,7 +45,27 @@ impl Tunnel {
             .request_port_forward(ForwardType::Local, listen, connect)
             .await
             .map_err(|e| format!("cannot forward to {target}: {}", ssh_message(&e)))?;
-        Ok(Tunnel { socket, target })
+        Ok(Tunnel {
+            socket,
+            host: host.to_string(),
+            port,
+            target,
+        })
+    }
+
+    /// Stops the forward: needed only on a master that outlives the run (`--persist`),
+    /// which would otherwise keep listening on a socket whose directory is gone.
+    pub(super) async fn close(&self, session: &Session) {
+        let listen = Socket::UnixSocket {
+            path: self.socket.as_path().into(),
+        };
+        let connect = Socket::TcpSocket {
+            host: self.host.as_str().into(),
+            port: self.port,
+        };
+        let _ = session
+            .close_port_forward(ForwardType::Local, listen, connect)
+            .await;
     }
 
     /// A new connection to the target, carried by a new channel. The host connects to the

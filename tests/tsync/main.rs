@@ -13,6 +13,7 @@ mod history;
 mod inventory;
 mod layers;
 mod output;
+mod persist;
 mod placement;
 mod plan;
 mod quoting;
