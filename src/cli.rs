@@ -49,8 +49,18 @@ pub enum Command {
         inputs: Inputs,
     },
     /// Run a playbook: its stages in order, each on its hosts in parallel
+    #[command(
+        after_help = "Finish a run that failed: tsync apply --retry deploy.kdl (its latest run), \
+                            or tsync apply --retry RUN (an id from tsync history)"
+    )]
     Apply {
-        playbook: PathBuf,
+        #[arg(required_unless_present = "retry")]
+        playbook: Option<PathBuf>,
+        /// Finish a failed run: skip what each host finished in it (and in the runs it
+        /// finished), run the rest. RUN is an id from `tsync history`; without it, the latest
+        /// run of the playbook
+        #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "last")]
+        retry: Option<String>,
         /// Touch nothing: connect to every host, evaluate guards and checks read-only, and
         /// show what a real run would do, host by host
         #[arg(long)]

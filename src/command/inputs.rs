@@ -1,7 +1,7 @@
 //! The second step of argument handling: flags → inventory, variables, `--limit`, and for each
 //! playbook its typed form and plan, with every diagnostic found on the way.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::cli::Inputs;
@@ -86,6 +86,16 @@ impl Prepared {
 
     /// Reads, checks and plans one playbook. The plan is None when anything is wrong.
     pub fn plan(&self, path: &Path) -> (Option<Plan>, Diagnostics) {
+        self.plan_without(path, None)
+    }
+
+    /// [`plan`](Self::plan), leaving out of each stage the hosts that `done` says finished
+    /// it (host names by stage name: a retry of a failed run).
+    pub fn plan_without(
+        &self,
+        path: &Path,
+        done: Option<&HashMap<String, BTreeSet<String>>>,
+    ) -> (Option<Plan>, Diagnostics) {
         let mut diagnostics = Diagnostics::default();
         let source = match read_source(path) {
             Ok(s) => s,
@@ -111,7 +121,7 @@ impl Prepared {
         if diagnostics.has_errors() {
             return (None, diagnostics);
         }
-        let Some(selection) = selection else {
+        let Some(mut selection) = selection else {
             // Only `check` can do without hosts; everything else needs them resolved.
             diagnostics.push(
                 Diagnostic::error(Code::NoInventory, format!("cannot plan `{}` without any known host", path.display()))
@@ -119,6 +129,9 @@ impl Prepared {
             );
             return (None, diagnostics);
         };
+        if let Some(done) = done {
+            selection.leave_out(&playbook, &self.inventory, done);
+        }
         let facts = self.connection_facts(&selection, &mut diagnostics);
         let (plan, found) = Plan::build(&playbook, selection, &self.inventory, &facts, &self.vars);
         diagnostics.extend(found);

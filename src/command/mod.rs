@@ -9,6 +9,7 @@ mod execute;
 pub mod history;
 mod inputs;
 pub mod plan;
+mod retry;
 pub mod run;
 pub mod status;
 pub mod sync;
@@ -29,10 +30,18 @@ pub fn run(cli: &Cli) -> i32 {
         } => plan::run(playbook, *format, inputs, cli.color),
         Command::Apply {
             playbook,
+            retry,
             dry_run,
             inputs,
             execution,
-        } => apply::run(playbook, *dry_run, inputs, execution, cli.color),
+        } => apply::run(
+            playbook.as_deref(),
+            retry.as_deref(),
+            *dry_run,
+            inputs,
+            execution,
+            cli.color,
+        ),
         Command::Run {
             selector,
             command,

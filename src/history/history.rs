@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema::MIGRATIONS;
-use super::{HistoryError, HostRecord, NewRun, RunId, RunRecord, TimedEvent, default_path};
+use super::{
+    HistoryError, HostRecord, NewRun, RunId, RunKind, RunRecord, TimedEvent, default_path,
+};
 
 /// Other tsync processes may be writing at the same moment (a run in each terminal, a cron
 /// job): a write waits this long for theirs before giving up.
@@ -94,8 +96,15 @@ impl History {
     pub fn begin(&mut self, run: &NewRun) -> Result<RunId, HistoryError> {
         self.db
             .execute(
-                "INSERT INTO runs (kind, target, user, started_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![run.kind.as_str(), run.target, run.user, millis(run.started)],
+                "INSERT INTO runs (kind, target, user, started_ms, retry_of)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    run.kind.as_str(),
+                    run.target,
+                    run.user,
+                    millis(run.started),
+                    run.retry_of.map(|r| r.0)
+                ],
             )
             .map_err(|e| self.fail(e))?;
         Ok(RunId(self.db.last_insert_rowid()))
@@ -233,7 +242,7 @@ impl History {
     pub fn runs(&self, host: Option<&str>, last: usize) -> Result<Vec<RunRecord>, HistoryError> {
         let read = || -> rusqlite::Result<Vec<RunRecord>> {
             let mut query = self.db.prepare(
-                "SELECT id, kind, target, user, started_ms, ended_ms, exit_code FROM runs
+                "SELECT id, kind, target, user, started_ms, ended_ms, exit_code, retry_of FROM runs
                  WHERE ?1 IS NULL OR id IN (SELECT run_id FROM run_hosts WHERE host = ?1)
                  ORDER BY started_ms DESC, id DESC LIMIT ?2",
             )?;
@@ -251,13 +260,28 @@ impl History {
         read().map_err(|e| self.fail(e))
     }
 
+    /// The most recent run of `kind` on `target`, with its hosts.
+    pub fn latest(&self, kind: RunKind, target: &str) -> Result<Option<RunRecord>, HistoryError> {
+        let id: Option<i64> = self
+            .db
+            .query_row(
+                "SELECT id FROM runs WHERE kind = ?1 AND target = ?2
+                 ORDER BY started_ms DESC, id DESC LIMIT 1",
+                params![kind.as_str(), target],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        id.map(|id| self.run(RunId(id))).transpose()
+    }
+
     /// Run `id` with its hosts.
     pub fn run(&self, id: RunId) -> Result<RunRecord, HistoryError> {
         let read = || -> rusqlite::Result<Option<RunRecord>> {
             let run = self
                 .db
                 .query_row(
-                    "SELECT id, kind, target, user, started_ms, ended_ms, exit_code FROM runs
+                    "SELECT id, kind, target, user, started_ms, ended_ms, exit_code, retry_of FROM runs
                      WHERE id = ?1",
                     [id.0],
                     run_record,
@@ -310,6 +334,7 @@ fn run_record(row: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         started_ms: row.get(4)?,
         ended_ms: row.get(5)?,
         exit_code: row.get(6)?,
+        retry_of: row.get::<_, Option<i64>>(7)?.map(RunId),
         hosts: Vec::new(),
     })
 }

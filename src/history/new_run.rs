@@ -46,6 +46,8 @@ pub struct NewRun {
     /// `$USER`, or the uid when it is not set.
     pub user: String,
     pub started: SystemTime,
+    /// The failed run this one finishes (`tsync apply --retry`).
+    pub retry_of: Option<RunId>,
 }
 
 impl NewRun {
@@ -61,6 +63,7 @@ impl NewRun {
             target,
             user,
             started: SystemTime::now(),
+            retry_of: None,
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct RunRecord {
     /// None while the run goes on, or when tsync died before recording its end.
     pub ended_ms: Option<i64>,
     pub exit_code: Option<i32>,
+    /// The failed run this one finished (`tsync apply --retry`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<RunId>,
     pub hosts: Vec<HostRecord>,
 }
 

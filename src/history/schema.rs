@@ -35,4 +35,7 @@ pub const MIGRATIONS: &[&str] = &[
         last_seen_ms INTEGER NOT NULL,
         probe TEXT
     );",
+    // Version 2. `tsync apply --retry` links the run it finishes, so a retry of a retry
+    // knows every host done since the first.
+    "ALTER TABLE runs ADD COLUMN retry_of INTEGER;",
 ];

@@ -56,6 +56,8 @@ pub struct PlannedStage {
     /// The batches and failure tolerance the runner follows.
     pub rollout: Rollout,
     pub rollback: Option<PlannedRollback>,
+    /// Hosts left out because they finished this stage in the run a retry finishes.
+    pub done: Vec<String>,
 }
 
 impl Plan {
@@ -76,6 +78,7 @@ impl Plan {
             graph,
             stage_hosts,
             hosts: used,
+            done,
             ..
         } = selection;
         // Hosts in the plan, renumbered densely in inventory order.
@@ -96,7 +99,8 @@ impl Plan {
             .stages
             .iter()
             .zip(&stage_hosts)
-            .map(|(stage, hosts)| {
+            .zip(&done)
+            .map(|((stage, hosts), done)| {
                 let per_host: Vec<HostVars> = hosts
                     .iter()
                     .map(|&i| HostVars::new(inventory.host(i), facts.get(&i), &stage.name.value))
@@ -133,6 +137,10 @@ impl Plan {
                                 None
                             }
                         })
+                        .collect(),
+                    done: done
+                        .iter()
+                        .map(|&i| inventory.host(i).name.clone())
                         .collect(),
                     rolling: stage.rolling.clone(),
                     pick: stage.on.iter().find_map(|s| s.pick),
@@ -256,6 +264,7 @@ impl Plan {
                 pick,
                 rollout: Rollout::new(None, hosts.len()),
                 rollback: None,
+                done: Vec::new(),
             }],
             hosts,
             graph,

@@ -3,7 +3,7 @@
 //! the selected hosts when the playbook uses what only ssh knows, so the planner itself
 //! starts no process.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::resolve::resolve_or_report;
 use super::stage_graph::StageGraph;
@@ -21,6 +21,8 @@ pub struct Selection {
     pub(super) hosts: BTreeSet<usize>,
     /// Whether a step or a check uses `{{address}}`, `{{user}}` or `{{port}}`.
     needs_connection_facts: bool,
+    /// Per stage, hosts left out because they finished it in the run a retry finishes.
+    pub(super) done: Vec<BTreeSet<usize>>,
 }
 
 impl Selection {
@@ -91,11 +93,42 @@ impl Selection {
             .any(|p| matches!(p.name.as_str(), "address" | "user" | "port"));
         let selection = Selection {
             graph,
+            done: vec![BTreeSet::new(); stage_hosts.len()],
             hosts: stage_hosts.iter().flatten().copied().collect(),
             stage_hosts,
             needs_connection_facts,
         };
         (Some(selection), diagnostics)
+    }
+
+    /// Leaves out of each stage the hosts that finished it in an earlier run (`done`: host
+    /// names by stage name), for `tsync apply --retry`. A `least-loaded(…, N)` stage is done
+    /// once N hosts finished it; until then it places again among all its candidates.
+    pub fn leave_out(
+        &mut self,
+        playbook: &Playbook,
+        inventory: &Inventory,
+        done: &HashMap<String, BTreeSet<String>>,
+    ) {
+        for (i, stage) in playbook.stages.iter().enumerate() {
+            let Some(finished) = done.get(&stage.name.value) else {
+                continue;
+            };
+            let hosts = &mut self.stage_hosts[i];
+            let left: BTreeSet<usize> = hosts
+                .iter()
+                .copied()
+                .filter(|&h| finished.contains(&inventory.host(h).name))
+                .collect();
+            match stage.on.iter().find_map(|s| s.pick) {
+                Some(n) if left.len() < n => {}
+                _ => {
+                    hosts.retain(|h| !left.contains(h));
+                    self.done[i] = left;
+                }
+            }
+        }
+        self.hosts = self.stage_hosts.iter().flatten().copied().collect();
     }
 
     /// Every host some stage runs on, as indices into the inventory.

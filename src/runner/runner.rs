@@ -178,13 +178,21 @@ impl Runner {
                             })
                             .await;
                     } else if stage.hosts.is_empty() {
-                        // Nothing to do (a --limit left no host here): it does not hold back
-                        // the stages that need it.
+                        // Nothing to do (a --limit left no host here, or a retry found it
+                        // done): it does not hold back the stages that need it.
                         states[i] = StageState::Done(StageStatus::Ok);
+                        let reason = if stage.done.is_empty() {
+                            "no hosts selected".into()
+                        } else {
+                            format!(
+                                "done on its {} host(s) in the run retried",
+                                stage.done.len()
+                            )
+                        };
                         context
                             .emit(Event::StageSkipped {
                                 stage: context.stage_names[i].clone(),
-                                reason: "no hosts selected".into(),
+                                reason,
                             })
                             .await;
                     } else {

@@ -17,6 +17,7 @@ mod persist;
 mod placement;
 mod plan;
 mod quoting;
+mod retry;
 mod robustness;
 mod rollback;
 mod rollout;
