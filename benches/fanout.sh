@@ -16,33 +16,13 @@ cd "$(dirname "$0")/.."
 hosts=${1:-50}
 rounds=${2:-5}
 
-scripts/setup
-cargo build --release --workspace --locked --quiet
-bin=$PWD/target/release
-work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
-"$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
-lab=$!
-trap '"$bin/tsync" disconnect > /dev/null 2>&1; kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 600); do
-    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
-    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
-    sleep 0.1
-done
-config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
-mapfile -t names < <(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out")
-export HOME="$work/home"
-mkdir -p "$HOME"
-# Warm masters live here (case 4); nothing of the user's own is touched.
-export XDG_RUNTIME_DIR="$work/run"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+source benches/lib.sh
+start_lab "$hosts"
 
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ssh_loop() {
     for h in "${names[@]}"; do ssh -F "$config" "$h" true & done
     wait
 }
-time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; }
 
 {
     echo 'playbook "bench5"'
@@ -52,7 +32,6 @@ time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; 
         printf '    on "all"\n    run "true"\n}\n'
     done
 } > "$work/five.kdl"
-tsync="$bin/tsync"
 flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts; $rounds rounds each, medians"

@@ -15,24 +15,8 @@ cd "$(dirname "$0")/.."
 mb=${1:-20}
 rounds=${2:-5}
 
-scripts/setup
-cargo build --release --workspace --locked --quiet
-bin=$PWD/target/release
-work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
-"$bin/tsync-lab" up --hosts 5 --prefix bench > "$work/lab.out" &
-lab=$!
-trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 600); do
-    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
-    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
-    sleep 0.1
-done
-config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+source benches/lib.sh
+start_lab 5
 # Prints how long "$@" takes with its stdout in $work/out.
 to_file() { local t0; t0=$(now); "$@" > "$work/out"; echo "$(now) - $t0" | bc -l; }
 to_pipe() { local t0; t0=$(now); "$@" | cat > /dev/null; echo "$(now) - $t0" | bc -l; }

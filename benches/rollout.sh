@@ -16,27 +16,9 @@ cd "$(dirname "$0")/.."
 hosts=${1:-50}
 rounds=${2:-5}
 
-scripts/setup
-cargo build --release --workspace --locked --quiet
-bin=$PWD/target/release
-work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
-"$bin/tsync-lab" up --hosts "$hosts" --prefix bench --http > "$work/lab.out" &
-lab=$!
-trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 600); do
-    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
-    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
-    sleep 0.1
-done
-config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
-port=$(sed -n 's/^http_port=//p' "$work/lab.out")
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# Prints how long "$@" takes; a failed run stops the benchmark, so no figure hides a failure.
-time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; }
+source benches/lib.sh
+start_lab "$hosts" --http
+port=$(sed -n 's/^http_port=//p' "$lab_out")
 
 # The same stage twice, $1 with the check and $2 without.
 stage() {
@@ -48,7 +30,6 @@ stage() {
 }
 stage gated > "$work/gated.kdl"
 stage plain > "$work/plain.kdl"
-tsync="$bin/tsync"
 flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts, HTTP services on port $port; $rounds rounds each, medians"

@@ -16,25 +16,10 @@ cd "$(dirname "$0")/.."
 hosts=${1:-50}
 rounds=${2:-5}
 
-scripts/setup
-cargo build --release --workspace --locked --quiet
-bin=$PWD/target/release
-work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
-"$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
-lab=$!
-trap 'kill $lab 2>/dev/null; wait $lab 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 600); do
-    grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
-    kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
-    sleep 0.1
-done
-config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
-first=$(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out" | head -n 1)
-export HOME="$work/home"
-mkdir -p "$HOME"
-
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+source benches/lib.sh
+start_lab "$hosts"
+first=${names[0]}
+# `tsync status` exits 4 when a host does not answer: timed all the same.
 time_of() { local t0; t0=$(now); "$@" > /dev/null || true; echo "$(now) - $t0" | bc -l; }
 # The duration of stage $1 in the JSON events of `tsync apply $2`.
 stage_secs() {
@@ -50,7 +35,6 @@ stages() {
 stages "least-loaded(all)" > "$work/placed.kdl"
 stages "$first" > "$work/named.kdl"
 stages "$first" again > "$work/extra.kdl"
-tsync="$bin/tsync"
 flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts; $rounds rounds each, medians"

@@ -24,16 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-scripts/setup
-cargo build --release --workspace --locked --quiet
-bin=$PWD/target/release
-tsync="$bin/tsync"
-work=$(mktemp -d /tmp/tsync-bench.XXXXXX)
-lab=
-stop_lab() { if [ -n "$lab" ]; then kill "$lab" 2>/dev/null; wait "$lab" 2>/dev/null || true; lab=; fi; }
-trap 'stop_lab; rm -rf "$work"' EXIT
-export HOME="$work/home"
-mkdir -p "$HOME"
+source benches/lib.sh
 
 # The tree, the same bytes on every run.
 tree="$work/tree"
@@ -56,8 +47,6 @@ changed="$tree/os.py"
 
 if "$tsync" push --help > /dev/null 2>&1; then has_push=true; else has_push=false; fi
 flags=(--ssh-config CONFIG --no-tailscale)
-now() { date +%s.%N; }
-time_of() { local t0; t0=$(now); "$@" > /dev/null; echo "$(now) - $t0" | bc -l; }
 rsync_all() {
     for h in "${names[@]}"; do
         rsync -a --delete -e "ssh -F $config" "$tree/" "$h:/srv/tree/" &
@@ -76,16 +65,7 @@ row() { # case tsync rsync goal
 
 printf 'tree: %s files, %.1f MB\n' "$files" "$(echo "$bytes / 1000000" | bc -l)"
 for hosts in $sizes; do
-    "$bin/tsync-lab" up --hosts "$hosts" --prefix bench > "$work/lab.out" &
-    lab=$!
-    for _ in $(seq 600); do
-        grep -q '^ssh_config=' "$work/lab.out" 2>/dev/null && break
-        kill -0 "$lab" 2>/dev/null || { cat "$work/lab.out" >&2; exit 1; }
-        sleep 0.1
-    done
-    config=$(sed -n 's/^ssh_config=//p' "$work/lab.out")
-    labdir=$(dirname "$config")
-    mapfile -t names < <(sed -n 's/^host \([^ ]*\) .*/\1/p' "$work/lab.out")
+    start_lab "$hosts"
     flags=(--ssh-config "$config" --no-tailscale)
     echo "lab: $hosts hosts"
 
