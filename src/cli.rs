@@ -215,6 +215,11 @@ pub struct StatusFlags {
     /// Output for people or for programs (one JSON document per refresh)
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
+
+    /// Keep each host's connection open this long, and reuse open ones: refreshes and
+    /// later runs skip the handshake (`tsync disconnect` closes them)
+    #[arg(long, value_name = "DURATION", env = "TSYNC_PERSIST", value_parser = parse_timeout)]
+    pub persist: Option<Duration>,
 }
 
 /// What `push` and `pull` take besides their paths.

@@ -20,7 +20,7 @@ use crate::plan::ad_hoc_hosts;
 use crate::report::diagnostics::{self, Color};
 use crate::report::status_table::{self, Style};
 use crate::report::{OutputFormat, warn_history};
-use crate::transport::Connector;
+use crate::transport::{Connector, Masters};
 
 pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -> i32 {
     let mut prepared = Prepared::new(inputs);
@@ -133,11 +133,18 @@ async fn survey(
     flags: &StatusFlags,
     last_seen: &HashMap<String, SystemTime>,
 ) -> io::Result<Vec<HostStatus>> {
-    let connector = Arc::new(Connector::new(
+    let mut connector = Connector::new(
         inventory.ssh_config.as_deref(),
         flags.timeout,
         flags.max_connecting,
-    )?);
+    )?;
+    if let Some(idle) = flags.persist {
+        match Masters::open(idle, inventory.ssh_config.as_deref()) {
+            Ok(masters) => connector = connector.persist(masters),
+            Err(e) => eprintln!("warning: connections are not kept (--persist): {e}"),
+        }
+    }
+    let connector = Arc::new(connector);
     let answers = fleet::survey(connector, targets, flags.timeout, flags.jobs).await;
     let now = SystemTime::now();
     Ok(hosts

@@ -48,6 +48,16 @@ fn kept_masters_are_reused_then_closed() {
         .code(0);
     assert_eq!(masters(runtime.path()), first);
 
+    // `status` asks over them too.
+    Test::new()
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("TSYNC_PERSIST", "60s")
+        .args(["status"])
+        .lab(&lab)
+        .run()
+        .code(0);
+    assert_eq!(masters(runtime.path()), first);
+
     // A run without it opens its own connections and leaves the kept ones alone.
     run_true(&lab, runtime.path(), None, &[]).run().code(0);
     assert_eq!(masters(runtime.path()), first);
