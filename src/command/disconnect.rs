@@ -41,15 +41,9 @@ pub fn run(selector: Option<&str>, inputs: &Inputs, color: Color) -> i32 {
             return exit_code::INTERNAL;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::start_runtime(&mut tokio::runtime::Builder::new_current_thread()) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit_code::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let closed = runtime.block_on(masters.close(destinations.as_deref()));
     let word = if closed == 1 {

@@ -25,18 +25,13 @@ pub fn execute(
     color: Color,
     run: &NewRun,
 ) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        // File reads of a sync go through the blocking pool; a few threads serve any
-        // number of hosts, where the default (up to 512) cost memory for nothing.
-        .max_blocking_threads(8)
-        .build()
-    {
+    // File reads of a sync go through the blocking pool; a few threads serve any number of
+    // hosts, where the default (up to 512) cost memory for nothing.
+    let runtime = match super::start_runtime(
+        tokio::runtime::Builder::new_multi_thread().max_blocking_threads(8),
+    ) {
         Ok(r) => r,
-        Err(e) => {
-            complain(format_args!("error: cannot start the runtime: {e}"));
-            return exit_code::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let options = RunOptions {
         jobs: execution.jobs,

@@ -105,3 +105,15 @@ pub fn run(cli: &Cli) -> i32 {
         Command::Man { dir } => docs::man(dir.as_deref()),
     }
 }
+
+/// The async runtime of a command that talks to hosts; when it cannot start (no threads,
+/// no file descriptors left), says so and gives the exit code to return.
+fn start_runtime(builder: &mut tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, i32> {
+    builder.enable_all().build().map_err(|e| {
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!("error: cannot start the runtime: {e}\n"),
+        );
+        crate::exit_code::INTERNAL
+    })
+}

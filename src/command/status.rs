@@ -57,15 +57,9 @@ pub fn run(selector: &str, flags: &StatusFlags, inputs: &Inputs, color: Color) -
             }
         })
         .collect();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::start_runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return exit_code::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let terminal = io::stdout().is_terminal();
     let style = Style::for_terminal(terminal, color.enabled(terminal));
