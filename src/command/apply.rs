@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::cli::{Execution, Inputs};
+use crate::cli::{Execution, Inputs, Safety};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::exit_code;
@@ -14,9 +14,10 @@ pub fn run(
     dry_run: bool,
     inputs: &Inputs,
     execution: &Execution,
+    safety: &Safety,
     color: Color,
 ) -> i32 {
-    let mut prepared = Prepared::new(inputs);
+    let mut prepared = Prepared::new(inputs).allow_dangerous(safety.allow_dangerous);
     let (plan, found) = prepared.plan(path);
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);

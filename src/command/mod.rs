@@ -19,25 +19,38 @@ use crate::sync::Direction;
 /// Runs the command `cli` asks for; returns the process exit code.
 pub fn run(cli: &Cli) -> i32 {
     match &cli.command {
-        Command::Check { playbooks, inputs } => check::run(playbooks, inputs, cli.color),
+        Command::Check {
+            playbooks,
+            inputs,
+            safety,
+        } => check::run(playbooks, inputs, safety, cli.color),
         Command::Plan {
             playbook,
             format,
             inputs,
-        } => plan::run(playbook, *format, inputs, cli.color),
+            safety,
+        } => plan::run(playbook, *format, inputs, safety, cli.color),
         Command::Apply {
             playbook,
             dry_run,
             inputs,
             execution,
-        } => apply::run(playbook, *dry_run, inputs, execution, cli.color),
+            safety,
+        } => apply::run(playbook, *dry_run, inputs, execution, safety, cli.color),
         Command::Run {
             selector,
             command,
             timeout,
             inputs,
             execution,
-        } => run::run(selector, command, *timeout, inputs, execution, cli.color),
+            safety,
+        } => run::run(
+            selector,
+            command,
+            *timeout,
+            (inputs, execution, safety),
+            cli.color,
+        ),
         Command::Status {
             selector,
             flags,

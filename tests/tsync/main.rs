@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod confirm;
 mod connect;
+mod danger;
 mod dry_run;
 mod gates;
 mod guards;

@@ -141,6 +141,7 @@ impl Parser<'_> {
         let unchanged_exit = entry("unchanged-exit")
             .and_then(|e| self.integer(e, 1, 255))
             .map(|code| code as u8);
+        let dangerous = node.entry("dangerous").and_then(|e| self.boolean(e));
         let mut action = action?;
         if let Action::Sync(sync) = &mut action {
             sync.excludes = excludes;
@@ -153,6 +154,7 @@ impl Parser<'_> {
             confirm,
             guards,
             unchanged_exit,
+            dangerous: dangerous.unwrap_or(false),
             span: node.span(),
         })
     }

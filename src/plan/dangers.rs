@@ -1,0 +1,242 @@
+//! The dangerous-command guard applied to a playbook: every command it would send (`run`
+//! steps, `unless`/`only-if` tests, `revert`s, `cmd` probes, rollback steps) is judged
+//! twice. First as written, each placeholder standing for a non-empty value, which `tsync
+//! check` can do without knowing any host; then, when there is a plan, as filled in for
+//! each host, so that a `{{dir}}` set to `/` cannot slip by. A command the first look
+//! blocks is not reported again by the second.
+
+use miette::SourceSpan;
+
+use super::plan::Plan;
+use crate::danger::{self, Danger};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
+use crate::playbook::{Action, Guard, Playbook, Probe, Step, Template};
+
+/// What lets a dangerous command through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Override {
+    /// Nothing: the command is refused.
+    None,
+    /// `dangerous=#true` in the playbook.
+    Property,
+    /// `--allow-dangerous` on the command line.
+    Flag,
+}
+
+/// The diagnostic for `danger` found in `what` at `span` of `source`: an error that says
+/// how to override it, or, when `allowed`, a warning that names the rule let through.
+pub fn diagnostic(
+    danger: &Danger,
+    what: &str,
+    allowed: Override,
+    source: &Source,
+    span: SourceSpan,
+) -> Diagnostic {
+    let diagnostic = match allowed {
+        Override::None => Diagnostic::error(
+            Code::DangerousCommand,
+            format!("{what} is refused as dangerous: {danger}"),
+        )
+        .help(
+            "if this is really meant, add dangerous=#true to the step or probe (reviewed in \
+             git), or pass --allow-dangerous",
+        ),
+        Override::Property => Diagnostic::warning(
+            Code::DangerousCommand,
+            format!("{what} is dangerous, allowed by dangerous=#true: {danger}"),
+        ),
+        Override::Flag => Diagnostic::warning(
+            Code::DangerousCommand,
+            format!("{what} is dangerous, allowed by --allow-dangerous: {danger}"),
+        ),
+    };
+    diagnostic
+        .in_source(source)
+        .label(span, format!("rule `{}`", danger.rule))
+}
+
+/// One command of the playbook as written, and its filled-in text on each host.
+struct Written<'a> {
+    what: &'static str,
+    template: &'a Template,
+    dangerous: bool,
+    /// (host, command) for every host of the stage; empty without a plan.
+    filled: Vec<(&'a str, &'a str)>,
+}
+
+/// The guard's findings for `playbook`, whose `plan` (when there is one) was built from it.
+pub fn judge_playbook(playbook: &Playbook, plan: Option<&Plan>, allow: bool) -> Diagnostics {
+    let mut diagnostics = Diagnostics::default();
+    for written in commands(playbook, plan) {
+        let Some((danger, host)) = judge_written(&written) else {
+            continue;
+        };
+        let allowed = match (written.dangerous, allow) {
+            (true, _) => Override::Property,
+            (false, true) => Override::Flag,
+            (false, false) => Override::None,
+        };
+        let what = match host {
+            Some(host) => format!("{} on {host}, its placeholders filled in,", written.what),
+            None => written.what.to_string(),
+        };
+        diagnostics.push(diagnostic(
+            &danger,
+            &what,
+            allowed,
+            &playbook.source,
+            written.template.text.span,
+        ));
+    }
+    diagnostics
+}
+
+/// The danger of a command as written, or else of its text on the first host where it has
+/// one (with that host's name).
+fn judge_written<'a>(written: &Written<'a>) -> Option<(Danger, Option<&'a str>)> {
+    // A value the playbook cannot name yet: any non-empty text will do, since placeholders
+    // are filled in quoted and cannot add shell syntax.
+    if let Ok(text) = written.template.render(|_| Some("tsync-value"))
+        && let Some(danger) = danger::judge(&text)
+    {
+        return Some((danger, None));
+    }
+    written
+        .filled
+        .iter()
+        .find_map(|(host, text)| Some((danger::judge(text)?, Some(*host))))
+}
+
+/// Every command of `playbook`, with its text on each host when `plan` is given: the plan's
+/// stages, steps and checks are those of the playbook, in the same order.
+fn commands<'a>(playbook: &'a Playbook, plan: Option<&'a Plan>) -> Vec<Written<'a>> {
+    let mut out = Vec::new();
+    for (s, stage) in playbook.stages.iter().enumerate() {
+        let planned = plan.and_then(|p| p.stages.get(s));
+        let hosts: Vec<&str> = match (plan, planned) {
+            (Some(plan), Some(planned)) => planned
+                .hosts
+                .iter()
+                .map(|&h| plan.hosts[h].name.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let rollback = stage.rollback.iter().flat_map(|r| &r.steps);
+        let planned_rollback = planned
+            .and_then(|p| p.rollback.as_ref())
+            .map(|r| &r.steps[..])
+            .unwrap_or_default();
+        let planned_steps = planned.map(|p| &p.steps[..]).unwrap_or_default();
+        let pairs = stage
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| (step, planned_steps.get(i)))
+            .chain(
+                rollback
+                    .enumerate()
+                    .map(|(i, step)| (step, planned_rollback.get(i))),
+            );
+        for (step, planned) in pairs {
+            step_commands(step, planned, &hosts, &mut out);
+        }
+        for (c, check) in stage.checks.iter().enumerate() {
+            let Probe::Cmd { command } = &check.probe else {
+                continue;
+            };
+            let probes = planned.and_then(|p| p.checks.get(c)).map(|c| &c.probes);
+            let filled = probes
+                .into_iter()
+                .flatten()
+                .zip(&hosts)
+                .filter_map(|(probe, host)| match probe {
+                    Probe::Cmd { command } => Some((*host, command.as_str())),
+                    _ => None,
+                })
+                .collect();
+            out.push(Written {
+                what: "this `cmd` probe",
+                template: command,
+                dangerous: check.dangerous,
+                filled,
+            });
+        }
+    }
+    out
+}
+
+/// The commands of one step: its own, its guards' tests, its revert.
+fn step_commands<'a>(
+    step: &'a Step,
+    planned: Option<&'a super::PlannedStep>,
+    hosts: &[&'a str],
+    out: &mut Vec<Written<'a>>,
+) {
+    if let Action::Run(command) = &step.action {
+        let filled = planned
+            .map(|p| {
+                p.actions
+                    .iter()
+                    .zip(hosts)
+                    .filter_map(|(action, host)| match action {
+                        Action::Run(text) => Some((*host, text.as_str())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Written {
+            what: "this `run` command",
+            template: command,
+            dangerous: step.dangerous,
+            filled,
+        });
+    }
+    for (g, guard) in step.guards.iter().enumerate() {
+        let (Guard::Unless(template) | Guard::OnlyIf(template)) = guard else {
+            continue;
+        };
+        let filled = planned
+            .map(|p| {
+                p.guards
+                    .iter()
+                    .zip(hosts)
+                    .filter_map(|(guards, host)| match guards.get(g) {
+                        Some((Guard::Unless(text) | Guard::OnlyIf(text), _)) => {
+                            Some((*host, text.as_str()))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Written {
+            what: if matches!(guard, Guard::Unless(_)) {
+                "this `unless` test"
+            } else {
+                "this `only-if` test"
+            },
+            template,
+            dangerous: step.dangerous,
+            filled,
+        });
+    }
+    if let Some(confirm) = &step.confirm {
+        let filled = planned
+            .and_then(|p| p.confirm.as_ref())
+            .map(|c| {
+                c.reverts
+                    .iter()
+                    .zip(hosts)
+                    .map(|(text, host)| (*host, text.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Written {
+            what: "this `revert` command",
+            template: &confirm.revert,
+            dangerous: step.dangerous,
+            filled,
+        });
+    }
+}
