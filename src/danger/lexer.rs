@@ -217,7 +217,7 @@ impl Lexer<'_> {
                         Some(next) => lit.push(next),
                         None => {}
                     }
-                    self.at += 2;
+                    self.at = (self.at + 2).min(self.chars.len());
                 }
                 '\'' => {
                     self.at += 1;
@@ -280,7 +280,7 @@ impl Lexer<'_> {
                         }
                         None => lit.push('\\'),
                     }
-                    self.at += 2;
+                    self.at = (self.at + 2).min(self.chars.len());
                 }
                 '`' => {
                     self.at += 1;

@@ -80,6 +80,25 @@ stage "clean" {
         .code(2)
         .stderr_has("on lab-1, its placeholders filled in")
         .stderr_has("rule `recursive-delete`");
+
+    // An empty value makes `rm -rf {{dir}}/` the root: caught the same way.
+    let (_empty_dir, empty) = playbook(
+        "vars {\n    dir \"/srv/app\"\n}\nstage \"s\" {\n    on \"all\"\n    run \"rm -rf {{dir}}/\"\n}\n",
+    );
+    Test::new()
+        .args(["check"])
+        .args([&empty])
+        .lab(&lab)
+        .run()
+        .code(0);
+    Test::new()
+        .args(["check"])
+        .args([&empty])
+        .lab(&lab)
+        .args(["--var", "dir="])
+        .run()
+        .code(2)
+        .stderr_has("rule `recursive-delete`");
 }
 
 #[test]
