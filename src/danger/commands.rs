@@ -1,7 +1,8 @@
 //! Tokens → the simple commands a shell would run: reserved words (`if`, `do`, `{`, …),
 //! variable assignments, `case` patterns and `for` lists taken out, subshells and groups
 //! flattened, each command with its redirections. Function definitions are followed far
-//! enough to see a function that calls itself in a pipe or in the background: a fork bomb.
+//! enough to see a fork bomb: a function that starts itself at least twice, in a pipe or in
+//! the background (one recursive call, `walk "$d" | sed …`, is only recursion).
 
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ pub struct SimpleCommand {
 #[derive(Debug, Default)]
 pub struct Commands {
     pub list: Vec<SimpleCommand>,
-    /// A function that starts itself in a pipe or in the background, by name.
+    /// A function that starts copies of itself, by name.
     pub fork_bomb: Option<String>,
 }
 
@@ -52,6 +53,7 @@ pub fn commands(tokens: &[Token]) -> Commands {
         groups: Vec::new(),
         pending_function: None,
         active: HashMap::new(),
+        calls: HashMap::new(),
     };
     let mut i = 0;
     while i < tokens.len() {
@@ -93,6 +95,9 @@ struct Builder {
     pending_function: Option<String>,
     /// The functions whose bodies are open, with how many times each.
     active: HashMap<String, usize>,
+    /// For each function, the calls to itself its body makes, and whether one of them is
+    /// in a pipe or in the background.
+    calls: HashMap<String, (usize, bool)>,
 }
 
 impl Builder {
@@ -136,11 +141,8 @@ impl Builder {
             Some("function") => self.expect = Expect::FunctionName,
             Some("{") => self.open(),
             Some("}") => self.close(),
-            Some(w) if is_assignment(w) => {}
+            _ if word.is_assignment() => {}
             _ => {
-                if is_assignment_word(word) {
-                    return;
-                }
                 self.current.words.push(word.clone());
                 self.expect = Expect::Argument;
             }
@@ -179,6 +181,7 @@ impl Builder {
         let function = self.pending_function.take();
         if let Some(name) = &function {
             *self.active.entry(name.clone()).or_default() += 1;
+            self.calls.insert(name.clone(), (0, false));
         }
         self.groups.push(function);
     }
@@ -206,31 +209,16 @@ impl Builder {
         if command.words.is_empty() && command.redirects.is_empty() {
             return;
         }
-        let name = command.words.first().and_then(Word::literal);
-        if (pipe || piped || background)
-            && let Some(name) = name
+        if let Some(name) = command.words.first().and_then(Word::literal)
             && self.active.contains_key(&name)
         {
-            self.out.fork_bomb.get_or_insert(name);
+            let (count, parallel) = self.calls.entry(name.clone()).or_default();
+            *count += 1;
+            *parallel |= pipe || piped || background;
+            if *count >= 2 && *parallel {
+                self.out.fork_bomb.get_or_insert(name);
+            }
         }
         self.out.list.push(command);
     }
-}
-
-/// `NAME=value`: an assignment rather than a command, when it stands first.
-fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| is_name(name))
-}
-
-/// An assignment whose value has expansions in it (`A=$(cmd)`): the name part is literal.
-fn is_assignment_word(word: &Word) -> bool {
-    matches!(word.parts.first(), Some(super::word::Part::Lit(t)) if t.split_once('=').is_some_and(|(name, _)| is_name(name)))
-}
-
-fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -8,6 +8,7 @@ use super::rule::{Danger, Rule};
 use super::target::{Target, is_device, target};
 use super::tools::{self, is_sysrq, sysrq};
 use super::unwrap::{Inner, command_name, inner};
+use super::word::{Part, Word};
 
 /// The first danger in `text`, read `depth` levels of nesting down.
 pub fn judge_text(text: &str, depth: usize) -> Option<Danger> {
@@ -25,8 +26,11 @@ pub fn judge_text(text: &str, depth: usize) -> Option<Danger> {
                 ),
             ));
         }
+        // Where a `cd` earlier in the list went, for relative paths after it (`cd / && rm
+        // -rf *`); None when unknown.
+        let mut cwd = None;
         for command in &found.list {
-            if let Some(danger) = judge_command(command, depth) {
+            if let Some(danger) = judge_command(command, depth, &mut cwd) {
                 return Some(danger);
             }
         }
@@ -41,7 +45,11 @@ fn too_deep() -> Danger {
     )
 }
 
-fn judge_command(command: &SimpleCommand, depth: usize) -> Option<Danger> {
+fn judge_command(
+    command: &SimpleCommand,
+    depth: usize,
+    cwd: &mut Option<Vec<Part>>,
+) -> Option<Danger> {
     for (redirect, to) in &command.redirects {
         let writes = matches!(redirect, Redirect::Truncate | Redirect::Append);
         if writes && is_device(to) {
@@ -71,7 +79,16 @@ fn judge_command(command: &SimpleCommand, depth: usize) -> Option<Danger> {
         let name = command_name(words.first()?)?;
         let args = &words[1..];
         match inner(&name, args) {
-            None => return tools::judge(&name, args),
+            None if name == "cd" => {
+                *cwd = change_directory(args, cwd.as_deref());
+                return None;
+            }
+            None => match cwd {
+                Some(dir) if tools::takes_paths(&name) => {
+                    return tools::judge(&name, &rebase(args, dir));
+                }
+                _ => return tools::judge(&name, args),
+            },
             Some(Inner::At(at)) => words = &args[at.min(args.len())..],
             Some(Inner::Script(text)) if depth < MAX_DEPTH => {
                 return judge_text(&text, depth + 1);
@@ -80,4 +97,39 @@ fn judge_command(command: &SimpleCommand, depth: usize) -> Option<Danger> {
             Some(Inner::Nothing) => return None,
         }
     }
+}
+
+/// Where `cd ARGS` goes from `current`: an absolute path or a home directory as written, a
+/// relative one under `current`; None when that is not known (a variable, `cd -`).
+fn change_directory(args: &[Word], current: Option<&[Part]>) -> Option<Vec<Part>> {
+    let operand = args.iter().find(|w| {
+        !w.literal()
+            .is_some_and(|t| t.starts_with('-') && t.len() > 1)
+    });
+    let Some(word) = operand else {
+        return Some(vec![Part::Tilde]);
+    };
+    match word.parts.first() {
+        Some(Part::Tilde) => Some(word.parts.clone()),
+        Some(Part::Lit(text)) if text.starts_with('/') => Some(word.parts.clone()),
+        Some(Part::Lit(_)) => Some(rebase(std::slice::from_ref(word), current?).pop()?.parts),
+        _ => None,
+    }
+}
+
+/// `args` with each relative path (a word not starting with `-`, `/`, `~` or an expansion)
+/// put under `dir`.
+fn rebase(args: &[Word], dir: &[Part]) -> Vec<Word> {
+    args.iter()
+        .map(|word| match word.parts.first() {
+            Some(Part::Lit(text)) if text.starts_with(['-', '/']) => word.clone(),
+            Some(Part::Lit(_) | Part::Glob) => {
+                let mut parts = dir.to_vec();
+                parts.push(Part::Lit("/".into()));
+                parts.extend(word.parts.iter().cloned());
+                Word::new(parts)
+            }
+            _ => word.clone(),
+        })
+        .collect()
 }

@@ -334,7 +334,15 @@ impl Lexer<'_> {
                     || rest.starts_with(":-") && rest.len() > 2
                     || rest.starts_with(":=") && rest.len() > 2;
                 flush(lit, parts);
-                parts.push(Part::Param { name, set });
+                // `${X:-DEFAULT}` may be its default: a plain one is judged as if written.
+                let default = [":-", ":=", "-", "="]
+                    .iter()
+                    .find_map(|op| rest.strip_prefix(op))
+                    .filter(|d| !d.is_empty() && !d.contains(['$', '`', '"', '\'', '\\']));
+                match default {
+                    Some(default) => lit.push_str(default),
+                    None => parts.push(Part::Param { name, set }),
+                }
             }
             Some('\'') => {
                 self.at += 2;

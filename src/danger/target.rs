@@ -113,25 +113,30 @@ fn home(rest: &[Part]) -> Option<Target> {
 }
 
 fn absolute(parts: &[Part]) -> Option<Target> {
-    let components = components(parts)?;
-    let texts: Vec<&str> = components.iter().map(|c| c.text.as_str()).collect();
-    match components.as_slice() {
-        [] => Some(Target::Root),
-        [only] if only.glob => Some(Target::RootGlob),
-        [only] if SYSTEM_DIRS.contains(&only.text.as_str()) => {
-            Some(Target::System(only.text.clone()))
-        }
-        [dir, all] if SYSTEM_DIRS.contains(&dir.text.as_str()) && all.glob && all.text == "*" => {
-            Some(Target::System(format!("{}/*", dir.text)))
-        }
-        [_, _] if SYSTEM_SUBDIRS.contains(&texts.join("/").as_str()) => {
-            Some(Target::System(texts.join("/")))
-        }
-        _ if KEY_FILES.contains(&texts.join("/").as_str()) => {
-            Some(Target::KeyFile(texts.join("/")))
-        }
-        _ => None,
+    let mut components = components(parts)?;
+    // `DIR/*` is everything in DIR: as dangerous as DIR itself.
+    let all = components
+        .last()
+        .is_some_and(|last| last.glob && last.text == "*");
+    if all {
+        components.pop();
     }
+    let path = components
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join("/");
+    let dir = match components.as_slice() {
+        [] if all => return Some(Target::RootGlob),
+        [] => return Some(Target::Root),
+        // `/u*`: a glob over the root's entries.
+        [only] if only.glob && !all => return Some(Target::RootGlob),
+        [only] if SYSTEM_DIRS.contains(&only.text.as_str()) => path,
+        [_, _] if SYSTEM_SUBDIRS.contains(&path.as_str()) => path,
+        _ if KEY_FILES.contains(&path.as_str()) && !all => return Some(Target::KeyFile(path)),
+        _ => return None,
+    };
+    Some(Target::System(if all { format!("{dir}/*") } else { dir }))
 }
 
 /// One component of a path: its text (a glob written as `*`) and whether it has a glob.

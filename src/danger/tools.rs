@@ -23,6 +23,8 @@ pub fn judge(name: &str, args: &[Word]) -> Option<Danger> {
         "fdisk" | "gdisk" | "cfdisk" | "sfdisk" => partition(name, args),
         "parted" => parted(args),
         "sgdisk" => sgdisk(args),
+        // `shutdown -c` cancels a shutdown.
+        "shutdown" if has_flag(&flags(args), "c", &[]) => None,
         "shutdown" | "reboot" | "poweroff" | "halt" => Some(Danger::new(
             Rule::PowerOff,
             format!("`{name}` takes the host down"),
@@ -80,6 +82,11 @@ pub fn judge(name: &str, args: &[Word]) -> Option<Danger> {
         }),
         _ => None,
     }
+}
+
+/// The tools whose operands are paths, judged relative to a known working directory.
+pub fn takes_paths(name: &str) -> bool {
+    matches!(name, "rm" | "chmod" | "chown" | "chgrp" | "mv" | "find")
 }
 
 /// The literal texts of `args`.

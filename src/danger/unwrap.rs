@@ -223,11 +223,7 @@ fn flags_before(args: &[Word], at: usize) -> Vec<String> {
 
 /// Skips `NAME=value` words (`sudo A=1 cmd`, `env A=1 cmd`).
 fn skip_assignments(args: &[Word], mut at: usize) -> usize {
-    while args
-        .get(at)
-        .and_then(|w| w.parts.first())
-        .is_some_and(|p| matches!(p, super::word::Part::Lit(t) if t.split_once('=').is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))))
-    {
+    while args.get(at).is_some_and(Word::is_assignment) {
         at += 1;
     }
     at

@@ -31,6 +31,21 @@ impl Word {
         Word { parts }
     }
 
+    /// `NAME=value` (the value may have expansions): an assignment where a command name
+    /// would stand.
+    pub fn is_assignment(&self) -> bool {
+        let Some(Part::Lit(text)) = self.parts.first() else {
+            return false;
+        };
+        text.split_once('=').is_some_and(|(name, _)| {
+            let mut chars = name.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    }
+
     /// The word's text when nothing in it is expanded.
     pub fn literal(&self) -> Option<String> {
         let mut text = String::new();
