@@ -94,6 +94,16 @@ fn judge_command(
                 return judge_text(&text, depth + 1);
             }
             Some(Inner::Script(_)) => return Some(too_deep()),
+            // A shell reading a here-document or here-string reads it as commands.
+            Some(Inner::Stdin) => {
+                let input = command.redirects.iter().rev().find_map(|(r, text)| {
+                    matches!(r, Redirect::HereDoc { .. } | Redirect::HereString).then_some(text)
+                })?;
+                if depth >= MAX_DEPTH {
+                    return Some(too_deep());
+                }
+                return judge_text(&input.as_script(), depth + 1);
+            }
             Some(Inner::Nothing) => return None,
         }
     }

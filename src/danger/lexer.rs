@@ -34,10 +34,13 @@ pub enum Redirect {
     Truncate,
     /// `>>`, `&>>`, `<>`: the file is written without truncating it.
     Append,
-    /// `<`, `<<<`, `>&`, `<&`: read from, or a descriptor copied.
+    /// `<`, `>&`, `<&`: read from, or a descriptor copied.
     Other,
-    /// `<<`, `<<-`: the word is a here-document's delimiter (`strip_tabs` for `<<-`).
+    /// `<<`, `<<-` (`strip_tabs`): the word is the here-document's text, once its lines are
+    /// read.
     HereDoc { strip_tabs: bool },
+    /// `<<<`: the word is the command's input.
+    HereString,
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +76,9 @@ struct Lexer<'a> {
     chars: &'a [char],
     at: usize,
     out: &'a mut Lexed,
-    /// Here-documents whose text starts after the next newline: (delimiter, strip tabs).
-    heredocs: Vec<(String, bool)>,
+    /// Here-documents whose text starts after the next newline: delimiter, strip tabs, and
+    /// the index of the token that gets the text.
+    heredocs: Vec<(String, bool, usize)>,
 }
 
 impl Lexer<'_> {
@@ -93,7 +97,7 @@ impl Lexer<'_> {
                 '\n' => {
                     self.at += 1;
                     tokens.push(Token::Op(Op::Semi));
-                    self.skip_heredocs();
+                    self.read_heredocs(&mut tokens);
                 }
                 '#' => {
                     while self.peek(0).is_some_and(|c| c != '\n') {
@@ -122,7 +126,7 @@ impl Lexer<'_> {
                         tokens.push(Token::Op(op));
                         let word = self.word(depth);
                         let delimiter = word.unquoted_text();
-                        self.heredocs.push((delimiter, strip_tabs));
+                        self.heredocs.push((delimiter, strip_tabs, tokens.len()));
                         tokens.push(Token::Word(word));
                         continue;
                     }
@@ -159,7 +163,9 @@ impl Lexer<'_> {
             ('|', _) => (Op::Pipe, 1),
             ('(', _) => (Op::Open, 1),
             (')', _) => (Op::Close, 1),
-            ('<', Some('<')) if self.peek(2) == Some('<') => (Op::Redirect(Redirect::Other), 3),
+            ('<', Some('<')) if self.peek(2) == Some('<') => {
+                (Op::Redirect(Redirect::HereString), 3)
+            }
             ('<', Some('<')) if self.peek(2) == Some('-') => {
                 (Op::Redirect(Redirect::HereDoc { strip_tabs: true }), 3)
             }
@@ -180,10 +186,11 @@ impl Lexer<'_> {
         op
     }
 
-    /// Skips the text of the here-documents started on the line just ended: it is data
-    /// for a command, not commands.
-    fn skip_heredocs(&mut self) {
-        for (delimiter, strip_tabs) in std::mem::take(&mut self.heredocs) {
+    /// Reads the text of the here-documents started on the line just ended into their
+    /// tokens: it is a command's input, not commands of this one.
+    fn read_heredocs(&mut self, tokens: &mut [Token]) {
+        for (delimiter, strip_tabs, index) in std::mem::take(&mut self.heredocs) {
+            let mut text = String::new();
             while self.at < self.chars.len() {
                 let start = self.at;
                 while self.peek(0).is_some_and(|c| c != '\n') {
@@ -199,7 +206,10 @@ impl Lexer<'_> {
                 if line == delimiter {
                     break;
                 }
+                text.push_str(line);
+                text.push('\n');
             }
+            tokens[index] = Token::Word(Word::new(vec![Part::Lit(text)]));
         }
     }
 

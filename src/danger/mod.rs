@@ -2,9 +2,10 @@
 //!
 //! Every command tsync would send (a `run` step, a `cmd` probe, an `unless`/`only-if` test,
 //! `tsync run`'s command) is read as the shell would read it — words, quotes, `;` `&&` `|`,
-//! subshells, substitutions, `sh -c '…'`, `sudo`, `env`, `eval` of a literal — and each
-//! command found is judged by what the tool would do with its options and operands. Regular
-//! expressions on the raw text both missed `rm -fr /` and blocked `rm -rf /tmp/x`.
+//! subshells, substitutions, `sh -c '…'`, `sh <<EOF`, `sudo`, `env`, `eval` of a literal —
+//! and each command found is judged by what the tool would do with its options and
+//! operands. Regular expressions on the raw text both missed `rm -fr /` and blocked
+//! `rm -rf /tmp/x`.
 //!
 //! It is not a sandbox: what a script file does, a variable set at run time, an alias or a
 //! function defined on the host are beyond it (see references/security-model.md). A leaf

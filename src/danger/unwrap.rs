@@ -19,6 +19,8 @@ pub fn command_name(word: &Word) -> Option<String> {
 pub enum Inner {
     At(usize),
     Script(String),
+    /// A shell reading its commands from its input (`sh`, `bash -s`).
+    Stdin,
     Nothing,
 }
 
@@ -138,10 +140,12 @@ pub fn inner(name: &str, args: &[Word]) -> Option<Inner> {
     Some(inner)
 }
 
-/// `sh [options] -c STRING …`: the string; a script file or standard input is not seen.
+/// `sh [options] -c STRING …`: the string; `sh`, `sh -s ARGS`: its input; a script file is
+/// not seen.
 fn shell(args: &[Word]) -> Inner {
     let mut i = 0;
     let mut command = false;
+    let mut stdin = false;
     while let Some(word) = args.get(i).and_then(Word::literal) {
         if word == "--" || word == "-" {
             i += 1;
@@ -160,6 +164,7 @@ fn shell(args: &[Word]) -> Inner {
             continue;
         }
         command |= word.starts_with('-') && flags.contains('c');
+        stdin |= word.starts_with('-') && flags.contains('s');
         // `-o NAME` and bash's `-O NAME` take the next word.
         i += if flags.contains('o') || flags.contains('O') {
             2
@@ -169,7 +174,10 @@ fn shell(args: &[Word]) -> Inner {
     }
     match (command, args.get(i)) {
         (true, Some(text)) => Inner::Script(text.as_script()),
-        _ => Inner::Nothing,
+        (true, None) => Inner::Nothing,
+        (false, None) => Inner::Stdin,
+        (false, Some(_)) if stdin => Inner::Stdin,
+        (false, Some(_)) => Inner::Nothing,
     }
 }
 
