@@ -1,7 +1,8 @@
 //! Command text → words and operators, read as a POSIX shell (or bash) reads them: quotes
-//! (`'…'`, `"…"`, `$'…'`, `$"…"`), backslashes, parameters, globs, comments, here-documents,
-//! operators and redirections. The commands inside `$( … )`, `<( … )` and backticks are lexed
-//! too, each into a list of its own, so that they are judged like any other command.
+//! (`'…'`, `"…"`, `$'…'`, `$"…"`), backslashes, parameters, globs, comments,
+//! here-documents, operators and redirections. The commands inside `$( … )`, `<( … )` and
+//! backticks are lexed too, each into a list of its own, so that they are judged like any
+//! other command.
 //!
 //! One pass over the text; only a substitution inside a substitution recurses, and that is
 //! bounded by [`MAX_DEPTH`](super::MAX_DEPTH).

@@ -427,7 +427,8 @@ fn kill(args: &[Word]) -> Option<Danger> {
             "-1" if signal => {
                 return Some(Danger::new(
                     Rule::KillEverything,
-                    "`kill … -1` signals every process the user may signal: as root, the whole host",
+                    "`kill … -1` signals every process the user may signal: as root, the \
+                     whole host",
                 ));
             }
             w if w.starts_with('-') && !signal => signal = true,
