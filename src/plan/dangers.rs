@@ -5,6 +5,8 @@
 //! each host, so that a `{{dir}}` set to `/` cannot slip by. A command the first look
 //! blocks is not reported again by the second.
 
+use std::collections::HashSet;
+
 use miette::SourceSpan;
 
 use super::plan::Plan;
@@ -101,9 +103,15 @@ fn judge_written<'a>(written: &Written<'a>) -> Option<(Danger, Option<&'a str>)>
     {
         return Some((danger, None));
     }
+    if !written.template.has_placeholders() {
+        return None;
+    }
+    // Hosts often fill a command in the same way: each text is read once.
+    let mut seen = HashSet::new();
     written
         .filled
         .iter()
+        .filter(|(_, text)| seen.insert(*text))
         .find_map(|(host, text)| Some((danger::judge(text)?, Some(*host))))
 }
 

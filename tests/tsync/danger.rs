@@ -19,6 +19,12 @@ stage "wipe" {
     check "up" {
         cmd "sudo sh -c 'mkfs.ext4 /dev/sda1'"
     }
+    run "true" confirm="30s" {
+        revert "systemctl reboot"
+    }
+    rollback {
+        run "cd / && chmod -R 777 ."
+    }
 }
 "#,
     );
@@ -28,11 +34,13 @@ stage "wipe" {
         (format!("{name}:4:9]"), "rule `recursive-delete`"),
         (format!("{name}:5:26]"), "rule `recursive-delete`"),
         (format!("{name}:7:13]"), "rule `make-filesystem`"),
+        (format!("{name}:10:16]"), "rule `power-off`"),
+        (format!("{name}:13:13]"), "rule `recursive-permissions`"),
     ] {
         assert!(run.stderr.contains(&place), "{place}: {}", run.stderr);
         assert!(run.stderr.contains(rule), "{rule}: {}", run.stderr);
     }
-    assert_eq!(run.stderr.matches("tsync::dangerous-command").count(), 3);
+    assert_eq!(run.stderr.matches("tsync::dangerous-command").count(), 5);
     assert!(run.stderr.contains("add dangerous=#true"), "{}", run.stderr);
     assert!(run.stderr.contains("--allow-dangerous"), "{}", run.stderr);
 
@@ -47,7 +55,7 @@ stage "wipe" {
             .stderr
             .matches("allowed by --allow-dangerous")
             .count(),
-        3
+        5
     );
 }
 
