@@ -1,6 +1,6 @@
 //! Commands that run another command: `sudo`, `env`, `nice`, `timeout`, `xargs`, … are
-//! looked through to the command they start, and `sh -c STRING`, `eval`, `env -S` give a
-//! string that is read as a command of its own.
+//! looked through to the command they start; `sh -c STRING`, `eval`, `env -S` give a
+//! string that is read as a command of its own, and `sh` alone reads its input.
 
 use super::word::Word;
 
@@ -96,8 +96,7 @@ pub fn inner(name: &str, args: &[Word]) -> Option<Inner> {
             "cnp",
             &["class", "classdata", "pid", "pgid", "uid"],
         )),
-        "nohup" | "builtin" => Inner::At(options(args, "", &[])),
-        "setsid" => Inner::At(options(args, "", &[])),
+        "nohup" | "builtin" | "setsid" => Inner::At(options(args, "", &[])),
         "stdbuf" => Inner::At(options(args, "ioe", &["input", "output", "error"])),
         "time" => Inner::At(options(args, "fo", &["format", "output"])),
         "exec" => Inner::At(options(args, "a", &[])),
