@@ -1,9 +1,10 @@
 //! The dangerous-command guard applied to a playbook: every command it would send (`run`
 //! steps, `unless`/`only-if` tests, `revert`s, `cmd` probes, rollback steps) is judged
 //! twice. First as written, each placeholder standing for a non-empty value, which `tsync
-//! check` can do without knowing any host; then, when there is a plan, as filled in for
-//! each host, so that a `{{dir}}` set to `/` cannot slip by. A command the first look
-//! blocks is not reported again by the second.
+//! check` can do without knowing any host; then, when there is a plan, as sent to each
+//! host (placeholders filled in, after the step's `cd` to its `cwd` and its `env`), so that
+//! a `{{dir}}` set to `/`, or `rm -rf *` with `cwd="/"`, cannot slip by. A command the
+//! first look blocks is not reported again by the second.
 
 use std::collections::HashSet;
 
@@ -57,7 +58,7 @@ pub fn diagnostic(
         .label(span, format!("rule `{}`", danger.rule))
 }
 
-/// One command of the playbook as written, and its filled-in text on each host.
+/// One command of the playbook as written, and the text sent to each host.
 struct Written<'a> {
     what: &'static str,
     template: &'a Template,
@@ -79,7 +80,7 @@ pub fn judge_playbook(playbook: &Playbook, plan: Option<&Plan>, allow: bool) -> 
             (false, false) => Override::None,
         };
         let what = match host {
-            Some(host) => format!("{} on {host}, its placeholders filled in,", written.what),
+            Some(host) => format!("{}, as sent to {host},", written.what),
             None => written.what.to_string(),
         };
         diagnostics.push(diagnostic(
@@ -103,10 +104,7 @@ fn judge_written<'a>(written: &Written<'a>) -> Option<(Danger, Option<&'a str>)>
     {
         return Some((danger, None));
     }
-    if !written.template.has_placeholders() {
-        return None;
-    }
-    // Hosts often fill a command in the same way: each text is read once.
+    // Hosts often get the same text: each is read once.
     let mut seen = HashSet::new();
     written
         .filled
@@ -181,15 +179,13 @@ fn step_commands<'a>(
     out: &mut Vec<Written<'a>>,
 ) {
     if let Action::Run(command) = &step.action {
+        // The whole command line, with the step's `cd` and `export`s in front.
         let filled = planned
             .map(|p| {
-                p.actions
+                p.commands
                     .iter()
                     .zip(hosts)
-                    .filter_map(|(action, host)| match action {
-                        Action::Run(text) => Some((*host, text.as_str())),
-                        _ => None,
-                    })
+                    .map(|(text, host)| (*host, text.as_str()))
                     .collect()
             })
             .unwrap_or_default();
@@ -210,8 +206,9 @@ fn step_commands<'a>(
                     .iter()
                     .zip(hosts)
                     .filter_map(|(guards, host)| match guards.get(g) {
-                        Some((Guard::Unless(text) | Guard::OnlyIf(text), _)) => {
-                            Some((*host, text.as_str()))
+                        // The test as run: after the step's `cd` and `export`s.
+                        Some((Guard::Unless(_) | Guard::OnlyIf(_), test)) => {
+                            Some((*host, test.as_str()))
                         }
                         _ => None,
                     })

@@ -86,7 +86,7 @@ stage "clean" {
         .args(["--var", "dir=/"])
         .run()
         .code(2)
-        .stderr_has("on lab-1, its placeholders filled in")
+        .stderr_has("as sent to lab-1")
         .stderr_has("rule `recursive-delete`");
 
     // An empty value makes `rm -rf {{dir}}/` the root: caught the same way.
@@ -106,6 +106,29 @@ stage "clean" {
         .args(["--var", "dir="])
         .run()
         .code(2)
+        .stderr_has("rule `recursive-delete`");
+}
+
+#[test]
+fn a_relative_path_is_judged_in_the_step_s_cwd() {
+    let (_dir, file) =
+        playbook("stage \"s\" {\n    on \"all\"\n    run \"rm -rf *\" cwd=\"{{dir}}\"\n}\n");
+    let lab = lab(1);
+    Test::new()
+        .args(["plan"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--var", "dir=/srv/app/releases"])
+        .run()
+        .code(0);
+    Test::new()
+        .args(["plan"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--var", "dir=/"])
+        .run()
+        .code(2)
+        .stderr_has("this `run` command, as sent to lab-1,")
         .stderr_has("rule `recursive-delete`");
 }
 
