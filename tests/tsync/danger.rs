@@ -3,7 +3,7 @@
 //! with a warning. Commands sent to the lab are blocked only by their form: `mkfs.` followed
 //! by a name no host has, which fails harmlessly as "command not found".
 
-use crate::support::{Test, lab, playbook};
+use crate::support::{Test, fixture, lab, playbook};
 
 /// Blocked by the `make-filesystem` rule, and no such program exists anywhere.
 const HARMLESS_BLOCKED: &str = "mkfs.tsync-no-such-tool /dev/null 2>/dev/null || true";
@@ -57,6 +57,16 @@ stage "wipe" {
             .count(),
         5
     );
+}
+
+#[test]
+fn the_refusal_shows_the_command_the_rule_and_the_override() {
+    let run = Test::new()
+        .args(["check", &fixture("bad/dangerous.kdl")])
+        .run()
+        .code(2);
+    let stderr = run.stderr.replace(crate::support::FIXTURES, "FIXTURES");
+    insta::assert_snapshot!("dangerous", stderr);
 }
 
 #[test]
