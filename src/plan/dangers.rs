@@ -6,7 +6,7 @@
 //! a `{{dir}}` set to `/`, or `rm -rf *` with `cwd="/"`, cannot slip by. A command the
 //! first look blocks is not reported again by the second.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use miette::SourceSpan;
 
@@ -62,7 +62,8 @@ pub fn diagnostic(
 struct Written<'a> {
     what: &'static str,
     template: &'a Template,
-    dangerous: bool,
+    /// Where `dangerous=#true` is written for it, if it is.
+    dangerous: Option<SourceSpan>,
     /// (host, command) for every host of the stage; empty without a plan.
     filled: Vec<(&'a str, &'a str)>,
 }
@@ -70,14 +71,27 @@ struct Written<'a> {
 /// The guard's findings for `playbook`, whose `plan` (when there is one) was built from it.
 pub fn judge_playbook(playbook: &Playbook, plan: Option<&Plan>, allow: bool) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
+    // Each `dangerous=#true`, in order, and whether it let anything through.
+    let mut overrides: Vec<(SourceSpan, bool)> = Vec::new();
+    let mut override_at: HashMap<(usize, usize), usize> = HashMap::new();
     for written in commands(playbook, plan) {
-        let Some((danger, host)) = judge_written(&written) else {
+        let judged = judge_written(&written);
+        if let Some(span) = written.dangerous {
+            let at = *override_at
+                .entry((span.offset(), span.len()))
+                .or_insert_with(|| {
+                    overrides.push((span, false));
+                    overrides.len() - 1
+                });
+            overrides[at].1 |= judged.is_some();
+        }
+        let Some((danger, host)) = judged else {
             continue;
         };
         let allowed = match (written.dangerous, allow) {
-            (true, _) => Override::Property,
-            (false, true) => Override::Flag,
-            (false, false) => Override::None,
+            (Some(_), _) => Override::Property,
+            (None, true) => Override::Flag,
+            (None, false) => Override::None,
         };
         let what = match host {
             Some(host) => format!("{}, as sent to {host},", written.what),
@@ -90,6 +104,22 @@ pub fn judge_playbook(playbook: &Playbook, plan: Option<&Plan>, allow: bool) -> 
             &playbook.source,
             written.template.text.span,
         ));
+    }
+    // An override that lets nothing through would let a dangerous command added later
+    // through unseen. Only certain once every host's commands have been read.
+    if plan.is_some() {
+        for (span, _) in overrides.into_iter().filter(|(_, used)| !used) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    Code::DangerousCommand,
+                    "`dangerous=#true` lets nothing through: the guard finds no dangerous \
+                     command here",
+                )
+                .in_source(&playbook.source)
+                .label(span, "not needed")
+                .help("remove it, so that a dangerous command added later is refused"),
+            );
+        }
     }
     diagnostics
 }

@@ -101,7 +101,15 @@ stage "clean" {
 
     // An empty value makes `rm -rf {{dir}}/` the root: caught the same way.
     let (_empty_dir, empty) = playbook(
-        "vars {\n    dir \"/srv/app\"\n}\nstage \"s\" {\n    on \"all\"\n    run \"rm -rf {{dir}}/\"\n}\n",
+        r#"
+vars {
+    dir "/srv/app"
+}
+stage "s" {
+    on "all"
+    run "rm -rf {{dir}}/"
+}
+"#,
     );
     Test::new()
         .args(["check"])
@@ -180,7 +188,8 @@ fn apply_runs_a_dangerous_step_only_with_an_override() {
     let remote = lab.host_srv(0).join("applied").display().to_string();
     let text = |property: &str| {
         format!(
-            "stage \"s\" {{\n    on \"all\"\n    run \"touch {remote}; {HARMLESS_BLOCKED}\"{property}\n}}\n"
+            "stage \"s\" {{\n    on \"all\"\n    \
+             run \"touch {remote}; {HARMLESS_BLOCKED}\"{property}\n}}\n"
         )
     };
     let (_refused_dir, refused) = playbook(&text(""));
@@ -202,6 +211,17 @@ fn apply_runs_a_dangerous_step_only_with_an_override() {
         .code(0)
         .stderr_has("allowed by dangerous=#true");
     assert!(marker.exists(), "dangerous=#true did not let the step run");
+
+    // An override with nothing to override is pointed out, so it does not linger.
+    let (_stale_dir, stale) =
+        playbook("stage \"s\" {\n    on \"all\"\n    run \"true\" dangerous=#true\n}\n");
+    Test::new()
+        .args(["plan"])
+        .args([&stale])
+        .lab(&lab)
+        .run()
+        .code(0)
+        .stderr_has("`dangerous=#true` lets nothing through");
 
     std::fs::remove_file(&marker).unwrap();
     Test::new()

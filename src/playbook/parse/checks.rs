@@ -75,7 +75,7 @@ impl Parser<'_> {
         let mut timeout = Check::DEFAULT_TIMEOUT;
         let mut delay = Duration::ZERO;
         let mut healthy = Check::DEFAULT_HEALTHY;
-        let mut dangerous = false;
+        let mut dangerous = None;
         for (kind, child) in self.children::<CheckNode>(node) {
             self.no_children(child);
             self.props(child, kind);
@@ -84,8 +84,10 @@ impl Parser<'_> {
                     let Some(target) = self.one_string(child, "probe target") else {
                         continue;
                     };
-                    if let Some(entry) = child.entry("dangerous") {
-                        dangerous = self.boolean(entry).unwrap_or(false);
+                    if let Some(entry) = child.entry("dangerous")
+                        && self.boolean(entry) == Some(true)
+                    {
+                        dangerous = Some(entry.span());
                     }
                     let made = self.probe(child, probe_kind, target);
                     if let Some((_, first)) = &probe {

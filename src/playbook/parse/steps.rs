@@ -141,7 +141,10 @@ impl Parser<'_> {
         let unchanged_exit = entry("unchanged-exit")
             .and_then(|e| self.integer(e, 1, 255))
             .map(|code| code as u8);
-        let dangerous = node.entry("dangerous").and_then(|e| self.boolean(e));
+        let dangerous = node
+            .entry("dangerous")
+            .filter(|e| self.boolean(e) == Some(true))
+            .map(KdlEntry::span);
         let mut action = action?;
         if let Action::Sync(sync) = &mut action {
             sync.excludes = excludes;
@@ -154,7 +157,7 @@ impl Parser<'_> {
             confirm,
             guards,
             unchanged_exit,
-            dangerous: dangerous.unwrap_or(false),
+            dangerous,
             span: node.span(),
         })
     }
