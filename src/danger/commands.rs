@@ -108,11 +108,17 @@ impl Builder {
         }
         let literal = word.literal();
         match self.expect {
-            Expect::SkipToSeparator | Expect::CasePattern => {
-                if literal.as_deref() == Some("]]") && self.expect == Expect::SkipToSeparator {
+            Expect::SkipToSeparator => {
+                if literal.as_deref() == Some("]]") {
                     self.expect = Expect::Command;
                 }
             }
+            // After the last branch, `esac` ends the `case`.
+            Expect::CasePattern if literal.as_deref() == Some("esac") => {
+                self.cases = self.cases.saturating_sub(1);
+                self.expect = Expect::Command;
+            }
+            Expect::CasePattern => {}
             Expect::CaseWord => {
                 if literal.as_deref() == Some("in") {
                     self.expect = Expect::CasePattern;

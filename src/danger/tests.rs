@@ -80,6 +80,14 @@ const DANGEROUS: &[(&str, Rule)] = &[
     ("echo `echo \\`rm -rf /\\``", Rule::RecursiveDelete),
     ("if true; then rm -rf /; fi", Rule::RecursiveDelete),
     ("for d in a b; do rm -rf /; done", Rule::RecursiveDelete),
+    (
+        "case $x in a) echo a;; esac; rm -rf /",
+        Rule::RecursiveDelete,
+    ),
+    (
+        "case $x in\n  (a|b) rm -rf /;;\nesac",
+        Rule::RecursiveDelete,
+    ),
     ("X=$(rm -rf /) true", Rule::RecursiveDelete),
     ("$'rm' -rf $'/'", Rule::RecursiveDelete),
     ("rm --no-preserve-root -rf /", Rule::NoPreserveRoot),
