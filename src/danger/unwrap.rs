@@ -131,12 +131,45 @@ pub fn inner(name: &str, args: &[Word]) -> Option<Inner> {
         )),
         "busybox" | "toybox" => Inner::At(0),
         "eval" => Inner::Script(script_from("", args)),
+        "su" | "runuser" => switch_user(name, args),
+        // The words after the destination are a command line for the other host's shell.
+        "ssh" => {
+            let at = options(args, "BbcDEeFIiJLlmOopQRSWw", &[]);
+            match args.get(at + 1..) {
+                Some(rest) if !rest.is_empty() => Inner::Script(script_from("", rest)),
+                _ => Inner::Nothing,
+            }
+        }
         "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "yash" | "posh" | "rbash" => {
             shell(args)
         }
         _ => return None,
     };
     Some(inner)
+}
+
+/// `su [-] [USER] -c STRING`, `runuser -c STRING`: the string; `runuser -u USER CMD…`: the
+/// command; `su USER` alone is an interactive shell.
+fn switch_user(name: &str, args: &[Word]) -> Inner {
+    for (i, word) in args.iter().enumerate() {
+        let Some(word) = word.literal() else { continue };
+        if let Some(command) = word.strip_prefix("--command=") {
+            return Inner::Script(command.to_string());
+        }
+        let short_c = word.starts_with('-') && !word.starts_with("--") && word.contains('c');
+        if word == "--command" || short_c {
+            return args
+                .get(i + 1)
+                .map_or(Inner::Nothing, |text| Inner::Script(text.as_script()));
+        }
+    }
+    if name == "runuser" {
+        let at = options(args, "ugG", &["user", "group", "supp-group"]);
+        if at < args.len() {
+            return Inner::At(at);
+        }
+    }
+    Inner::Nothing
 }
 
 /// `sh [options] -c STRING …`: the string; `sh`, `sh -s ARGS`: its input; a script file is
