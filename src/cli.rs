@@ -38,6 +38,8 @@ pub enum Command {
         playbooks: Vec<PathBuf>,
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        safety: Safety,
     },
     /// Show what a playbook would do, stage by stage and host by host; touches no host
     Plan {
@@ -47,6 +49,8 @@ pub enum Command {
         format: PlanFormat,
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        safety: Safety,
     },
     /// Run a playbook: its stages in order, each on its hosts in parallel
     #[command(
@@ -69,6 +73,8 @@ pub enum Command {
         inputs: Inputs,
         #[command(flatten)]
         execution: Execution,
+        #[command(flatten)]
+        safety: Safety,
     },
     /// Run one shell command on every host a selector picks
     #[command(after_help = "Example: tsync run 'production & !db-1' -- df -h /")]
@@ -86,6 +92,8 @@ pub enum Command {
         inputs: Inputs,
         #[command(flatten)]
         execution: Execution,
+        #[command(flatten)]
+        safety: Safety,
     },
     /// Copy files to every host a selector picks, sending only what changed
     #[command(after_help = "Example: tsync push web --delete --exclude '*.log' ./site/ /srv/site")]
@@ -250,6 +258,16 @@ pub struct SyncFlags {
     /// Time limit for the sync on one host; a host still syncing then is cut off
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_timeout)]
     pub timeout: Duration,
+}
+
+/// The dangerous-command guard's override; shared by `check`, `plan`, `apply` and `run`.
+#[derive(Debug, Args)]
+pub struct Safety {
+    /// Let commands the guard calls dangerous (`rm -rf /`, `mkfs`, `reboot`, …) through,
+    /// each with a warning naming its rule; a step or probe can allow its own with
+    /// dangerous=#true instead
+    #[arg(long)]
+    pub allow_dangerous: bool,
 }
 
 /// How a run is carried out; shared by `apply`, `run`, `push` and `pull`.

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod danger;
 pub mod diagnostic;
 pub mod exit_code;
 pub mod fleet;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::cli::{Execution, Inputs};
+use crate::cli::{Execution, Inputs, Safety};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::command::retry::{Found, Retry, target_of};
@@ -19,6 +19,7 @@ pub fn run(
     dry_run: bool,
     inputs: &Inputs,
     execution: &Execution,
+    safety: &Safety,
     color: Color,
 ) -> i32 {
     let retry = match retry.map(|spec| Retry::find(spec, playbook)) {
@@ -40,7 +41,7 @@ pub fn run(
         eprintln!("error: which playbook? tsync apply PLAYBOOK, or tsync apply --retry RUN");
         return exit_code::INVALID_INPUT;
     };
-    let mut prepared = Prepared::new(inputs);
+    let mut prepared = Prepared::new(inputs).allow_dangerous(safety.allow_dangerous);
     let (plan, found) = prepared.plan_without(path, retry.as_ref().map(|r| &r.done));
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);

@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use crate::cli::Inputs;
+use crate::cli::{Inputs, Safety};
 use crate::command::Prepared;
 use crate::diagnostic::Code;
 use crate::exit_code;
 use crate::report::diagnostics::{self, Color};
 
-pub fn run(playbooks: &[PathBuf], inputs: &Inputs, color: Color) -> i32 {
-    let mut prepared = Prepared::new(inputs);
+pub fn run(playbooks: &[PathBuf], inputs: &Inputs, safety: &Safety, color: Color) -> i32 {
+    let mut prepared = Prepared::new(inputs).allow_dangerous(safety.allow_dangerous);
     let mut all = std::mem::take(&mut prepared.diagnostics);
     let mut clean = 0;
     for path in playbooks {

@@ -8,8 +8,9 @@ use crate::cli::Inputs;
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Inventory, InventoryOptions, Scope};
+use crate::plan::dangers;
 use crate::plan::{Plan, Selection};
-use crate::playbook::{Parser, read_source};
+use crate::playbook::{Parser, Playbook, read_source};
 use crate::selector::Selector;
 
 /// Inventory, variables and limit, read once per run and shared by every playbook.
@@ -18,6 +19,8 @@ pub struct Prepared {
     pub vars: Vec<(String, String)>,
     pub limit: Option<(Selector, Source)>,
     pub diagnostics: Diagnostics,
+    /// `--allow-dangerous`: the guard warns about dangerous commands instead of refusing.
+    allow_dangerous: bool,
 }
 
 impl Prepared {
@@ -77,7 +80,14 @@ impl Prepared {
             vars,
             limit,
             diagnostics,
+            allow_dangerous: false,
         }
+    }
+
+    /// Lets dangerous commands of the playbooks through, each with a warning.
+    pub fn allow_dangerous(mut self, allow: bool) -> Self {
+        self.allow_dangerous = allow;
+        self
     }
 
     pub fn limit(&self) -> Option<(&Selector, &Source)> {
@@ -111,15 +121,35 @@ impl Prepared {
         let Some(playbook) = playbook else {
             return (None, diagnostics);
         };
+        let plan = self.plan_parsed(path, &playbook, done, &mut diagnostics);
+        // The guard judges the commands as written even when there is no plan, and as
+        // filled in for each host when there is one.
+        diagnostics.extend(dangers::judge_playbook(
+            &playbook,
+            plan.as_ref(),
+            self.allow_dangerous,
+        ));
+        (plan.filter(|_| !diagnostics.has_errors()), diagnostics)
+    }
+
+    /// Plans a parsed playbook, without the hosts `done` has for each stage; None when
+    /// anything is wrong.
+    fn plan_parsed(
+        &self,
+        path: &Path,
+        playbook: &Playbook,
+        done: Option<&HashMap<String, BTreeSet<String>>>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Plan> {
         // The playbook's groups are laid over the shared inventory, not written into it, so
         // they do not leak into the next playbook.
         let mut scope = Scope::new(&self.inventory);
         diagnostics.extend(scope.define_groups(&playbook.groups, &playbook.source));
-        let (selection, found) = Selection::new(&playbook, &scope, self.limit());
+        let (selection, found) = Selection::new(playbook, &scope, self.limit());
         diagnostics.extend(found);
         // Commands can only be rendered from a playbook without errors (every variable known).
         if diagnostics.has_errors() {
-            return (None, diagnostics);
+            return None;
         }
         let Some(mut selection) = selection else {
             // Only `check` can do without hosts; everything else needs them resolved.
@@ -127,15 +157,15 @@ impl Prepared {
                 Diagnostic::error(Code::NoInventory, format!("cannot plan `{}` without any known host", path.display()))
                     .help("pass --ssh-config FILE (or write ~/.ssh/config), --inventory FILE or --tailscale-status FILE"),
             );
-            return (None, diagnostics);
+            return None;
         };
         if let Some(done) = done {
-            selection.leave_out(&playbook, &self.inventory, done);
+            selection.leave_out(playbook, &self.inventory, done);
         }
-        let facts = self.connection_facts(&selection, &mut diagnostics);
-        let (plan, found) = Plan::build(&playbook, selection, &self.inventory, &facts, &self.vars);
+        let facts = self.connection_facts(&selection, diagnostics);
+        let (plan, found) = Plan::build(playbook, selection, &self.inventory, &facts, &self.vars);
         diagnostics.extend(found);
-        (plan, diagnostics)
+        plan
     }
 
     /// What `ssh -G` says about the selected hosts (address, user, port), looked up only when

@@ -22,24 +22,31 @@ use crate::sync::Direction;
 /// Runs the command `cli` asks for; returns the process exit code.
 pub fn run(cli: &Cli) -> i32 {
     match &cli.command {
-        Command::Check { playbooks, inputs } => check::run(playbooks, inputs, cli.color),
+        Command::Check {
+            playbooks,
+            inputs,
+            safety,
+        } => check::run(playbooks, inputs, safety, cli.color),
         Command::Plan {
             playbook,
             format,
             inputs,
-        } => plan::run(playbook, *format, inputs, cli.color),
+            safety,
+        } => plan::run(playbook, *format, inputs, safety, cli.color),
         Command::Apply {
             playbook,
             retry,
             dry_run,
             inputs,
             execution,
+            safety,
         } => apply::run(
             playbook.as_deref(),
             retry.as_deref(),
             *dry_run,
             inputs,
             execution,
+            safety,
             cli.color,
         ),
         Command::Run {
@@ -48,7 +55,14 @@ pub fn run(cli: &Cli) -> i32 {
             timeout,
             inputs,
             execution,
-        } => run::run(selector, command, *timeout, inputs, execution, cli.color),
+            safety,
+        } => run::run(
+            selector,
+            command,
+            *timeout,
+            (inputs, execution, safety),
+            cli.color,
+        ),
         Command::Status {
             selector,
             flags,

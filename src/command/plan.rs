@@ -3,14 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Inputs, PlanFormat};
+use crate::cli::{Inputs, PlanFormat, Safety};
 use crate::command::Prepared;
 use crate::exit_code;
 use crate::plan::render;
 use crate::report::diagnostics::{self, Color};
 
-pub fn run(path: &Path, format: PlanFormat, inputs: &Inputs, color: Color) -> i32 {
-    let mut prepared = Prepared::new(inputs);
+pub fn run(path: &Path, format: PlanFormat, inputs: &Inputs, safety: &Safety, color: Color) -> i32 {
+    let mut prepared = Prepared::new(inputs).allow_dangerous(safety.allow_dangerous);
     let (plan, found) = prepared.plan(path);
     prepared.diagnostics.extend(found);
     diagnostics::print(&prepared.diagnostics, color);

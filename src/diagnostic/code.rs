@@ -54,6 +54,7 @@ codes! {
     UndefinedVariable => "undefined-variable",
     UnsafePlaceholder => "unsafe-placeholder",
     UnsafeValue => "unsafe-value",
+    DangerousCommand => "dangerous-command",
     BadEnvName => "bad-env-name",
     EmptyValue => "empty-value",
     MissingOn => "missing-on",

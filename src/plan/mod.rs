@@ -4,6 +4,7 @@
 //! and picks their hosts; the caller then asks `ssh -G` about those hosts if the playbook
 //! needs it; [`Plan::build`] renders every command.
 
+pub mod dangers;
 mod host_vars;
 mod plan;
 mod planned_check;

@@ -22,6 +22,9 @@ pub struct Check {
     pub delay: Duration,
     /// Passes in a row needed, so a flapping service does not pass on one lucky answer.
     pub healthy: u32,
+    /// Where `dangerous=#true` is written on a `cmd` probe: the guard lets its command
+    /// through, with a warning.
+    pub dangerous: Option<SourceSpan>,
     pub span: SourceSpan,
 }
 
@@ -229,7 +232,8 @@ impl ProbeKind {
                 "from",
                 "follow-redirects",
             ],
-            ProbeKind::Tcp | ProbeKind::Cmd => &[],
+            ProbeKind::Tcp => &[],
+            ProbeKind::Cmd => &["dangerous"],
         }
     }
 }

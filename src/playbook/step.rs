@@ -30,6 +30,9 @@ pub struct Step {
     /// `unchanged-exit`: the exit code by which the command says it found nothing to do;
     /// the step is then ok and not changed.
     pub unchanged_exit: Option<u8>,
+    /// Where `dangerous=#true` is written: the guard lets the step's commands through, with
+    /// a warning; set in the playbook, so that it is reviewed like any other change.
+    pub dangerous: Option<SourceSpan>,
     pub span: SourceSpan,
 }
 
@@ -176,9 +179,16 @@ impl StepKind {
                 "only-if",
                 "unchanged-exit",
                 "confirm",
+                "dangerous",
             ],
             StepKind::Sync | StepKind::Pull => &[
-                "timeout", "delete", "checksum", "creates", "unless", "only-if",
+                "timeout",
+                "delete",
+                "checksum",
+                "creates",
+                "unless",
+                "only-if",
+                "dangerous",
             ],
         }
     }

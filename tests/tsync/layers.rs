@@ -23,6 +23,7 @@ const LAYERS: &[&str] = &[
 
 /// Small modules beside the layers: any layer may use them, and they import no layer.
 const LEAVES: &[&str] = &[
+    "danger",
     "diagnostic",
     "exit_code",
     "glob",

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod confirm;
 mod connect;
+mod danger;
 mod dry_run;
 mod gates;
 mod guards;

@@ -75,6 +75,7 @@ impl Parser<'_> {
         let mut timeout = Check::DEFAULT_TIMEOUT;
         let mut delay = Duration::ZERO;
         let mut healthy = Check::DEFAULT_HEALTHY;
+        let mut dangerous = None;
         for (kind, child) in self.children::<CheckNode>(node) {
             self.no_children(child);
             self.props(child, kind);
@@ -83,6 +84,11 @@ impl Parser<'_> {
                     let Some(target) = self.one_string(child, "probe target") else {
                         continue;
                     };
+                    if let Some(entry) = child.entry("dangerous")
+                        && self.boolean(entry) == Some(true)
+                    {
+                        dangerous = Some(entry.span());
+                    }
                     let made = self.probe(child, probe_kind, target);
                     if let Some((_, first)) = &probe {
                         let first = *first;
@@ -142,6 +148,7 @@ impl Parser<'_> {
             timeout,
             delay,
             healthy,
+            dangerous,
             span: node.span(),
         })
     }

@@ -141,6 +141,10 @@ impl Parser<'_> {
         let unchanged_exit = entry("unchanged-exit")
             .and_then(|e| self.integer(e, 1, 255))
             .map(|code| code as u8);
+        let dangerous = node
+            .entry("dangerous")
+            .filter(|e| self.boolean(e) == Some(true))
+            .map(KdlEntry::span);
         let mut action = action?;
         if let Action::Sync(sync) = &mut action {
             sync.excludes = excludes;
@@ -153,6 +157,7 @@ impl Parser<'_> {
             confirm,
             guards,
             unchanged_exit,
+            dangerous,
             span: node.span(),
         })
     }
