@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crate::cli::{Execution, Inputs};
+use super::deploy_lock::DeployLock;
+use crate::cli::{Execution, Inputs, LockArgs};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::exit_code;
@@ -14,6 +15,7 @@ pub fn run(
     dry_run: bool,
     inputs: &Inputs,
     execution: &Execution,
+    lock: &LockArgs,
     color: Color,
 ) -> i32 {
     let mut prepared = Prepared::new(inputs);
@@ -23,7 +25,14 @@ pub fn run(
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
         Some(plan) => {
             let run = NewRun::new(RunKind::Apply, path.display().to_string());
-            execute(plan, execution, dry_run, color, &run)
+            let lock = match DeployLock::new(&plan, path, lock, execution) {
+                Ok(lock) => lock,
+                Err(e) => {
+                    eprintln!("error: cannot prepare the deploy lock: {e}");
+                    return exit_code::INTERNAL;
+                }
+            };
+            execute(plan, execution, dry_run, color, &run, Some(lock))
         }
         None => {
             if let Some(counts) = diagnostics::summary(&prepared.diagnostics) {

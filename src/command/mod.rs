@@ -3,9 +3,11 @@
 
 pub mod apply;
 pub mod check;
+mod deploy_lock;
 mod execute;
 pub mod history;
 mod inputs;
+pub mod lock;
 pub mod plan;
 pub mod run;
 pub mod status;
@@ -30,7 +32,8 @@ pub fn run(cli: &Cli) -> i32 {
             dry_run,
             inputs,
             execution,
-        } => apply::run(playbook, *dry_run, inputs, execution, cli.color),
+            lock,
+        } => apply::run(playbook, *dry_run, inputs, execution, lock, cli.color),
         Command::Run {
             selector,
             command,
@@ -81,6 +84,7 @@ pub fn run(cli: &Cli) -> i32 {
             execution,
             cli.color,
         ),
+        Command::Lock { command } => lock::run(command, cli.color),
         Command::History {
             show,
             host,

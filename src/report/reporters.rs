@@ -7,6 +7,7 @@ use clap::ValueEnum;
 
 use super::diagnostics::Color;
 use super::{Human, JsonLines, Recorder, Reporter};
+use crate::history::NewRun;
 use crate::runner::Event;
 
 /// Output is written in blocks of this size while events keep coming.
@@ -26,17 +27,20 @@ pub struct Reporters {
     all: Vec<Box<dyn Reporter>>,
     /// Kept apart: the run's end is recorded after the runner returned its exit code.
     recorder: Option<Recorder>,
+    /// A run to record once it starts: an `apply` refused by the deploy lock never starts,
+    /// and leaves nothing in the history.
+    to_record: Option<NewRun>,
 }
 
 impl Reporters {
     /// The reporters for a run shown on stdout as `format` asks. Call it on the thread that
-    /// will write: it holds stdout's lock from here on. With `recorder`, the run is also
-    /// recorded in the history.
+    /// will write: it holds stdout's lock from here on. With `record`, the run is also
+    /// recorded in the history from its `run_started` on.
     pub fn to_stdout(
         format: OutputFormat,
         color: Color,
         host_names: &[String],
-        recorder: Option<Recorder>,
+        record: Option<NewRun>,
     ) -> Reporters {
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
@@ -52,7 +56,8 @@ impl Reporters {
         };
         Reporters {
             all: vec![shown],
-            recorder,
+            recorder: None,
+            to_record: record,
         }
     }
 
@@ -64,6 +69,11 @@ impl Reporters {
 
 impl Reporter for Reporters {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
+        if let Event::RunStarted { .. } = event
+            && let Some(run) = self.to_record.take()
+        {
+            self.recorder = Recorder::start(&run);
+        }
         if let Some(recorder) = &mut self.recorder {
             recorder.handle(event)?;
         }

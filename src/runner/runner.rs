@@ -23,6 +23,7 @@ use super::event::Event;
 use super::stage::run_stage;
 use super::summary::{HostTotals, StageStatus, StageTotals, Summary};
 use crate::exit_code;
+use crate::lock::HeldLock;
 use crate::plan::Plan;
 use crate::transport::{ConnectError, Connection, Connector, HttpClient};
 
@@ -47,6 +48,9 @@ pub struct Runner {
     options: RunOptions,
     events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
+    /// The deploy lock, held from before the run: given back once every connection of the
+    /// run is closed, and before `run_finished`.
+    lock: Option<HeldLock>,
 }
 
 /// Where a stage is in the walk of the DAG.
@@ -63,23 +67,35 @@ impl Runner {
         options: RunOptions,
         events: mpsc::Sender<Vec<Event>>,
         cancel: watch::Receiver<Cancel>,
+        lock: Option<HeldLock>,
     ) -> Runner {
         Runner {
             plan: Arc::new(plan),
             options,
             events,
             cancel,
+            lock,
         }
     }
 
     pub async fn run(self) -> std::io::Result<Summary> {
         let started = Instant::now();
         let plan = self.plan;
-        let connector = Connector::new(
+        let connector = match Connector::new(
             plan.ssh_config.as_deref(),
             self.options.connect_timeout,
             self.options.max_connecting,
-        )?;
+        ) {
+            Ok(connector) => connector,
+            Err(e) => {
+                // Nothing ran: the lock goes back at once (its problems are moot next to
+                // this error).
+                if let Some(lock) = self.lock {
+                    lock.release().await;
+                }
+                return Err(e);
+            }
+        };
         let context = Arc::new(Context {
             connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
             lost: Mutex::new(vec![None; plan.hosts.len()]),
@@ -117,6 +133,15 @@ impl Runner {
                 hosts: plan.hosts.len(),
             })
             .await;
+        if let Some(lock) = &self.lock {
+            context
+                .emit(Event::LockTaken {
+                    name: lock.name().to_string(),
+                    hosts: lock.hosts().to_vec(),
+                    id: lock.id().to_string(),
+                })
+                .await;
+        }
 
         let mut states = vec![StageState::Pending; plan.stages.len()];
         let mut running: JoinSet<(usize, StageStatus)> = JoinSet::new();
@@ -199,10 +224,20 @@ impl Runner {
             events,
             ..
         } = context;
-        let warnings = close_all(connections, &plan).await;
-        for message in warnings {
+        let mut warnings = close_all(connections, &plan).await;
+        let mut released = None;
+        if let Some(lock) = self.lock {
+            let (name, hosts) = (lock.name().to_string(), lock.hosts().to_vec());
+            warnings.extend(lock.release().await);
+            released = Some(Event::LockReleased { name, hosts });
+        }
+        for event in warnings
+            .into_iter()
+            .map(|message| Event::Warning { message })
+            .chain(released)
+        {
             // The reporter drains the queue until the run ends, even after it failed to write.
-            let _ = events.send(vec![Event::Warning { message }]).await;
+            let _ = events.send(vec![event]).await;
         }
         let hosts = totals.into_inner().expect("no panics while locked");
         // A rollout that stopped failed the run, even when only unreachable hosts stopped it.

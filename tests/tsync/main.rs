@@ -11,6 +11,7 @@ mod guards;
 mod history;
 mod inventory;
 mod layers;
+mod lock;
 mod output;
 mod placement;
 mod plan;

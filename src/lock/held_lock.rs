@@ -1,0 +1,85 @@
+//! A lock held for a run: the remote locks, kept alive by a heartbeat task that owns them,
+//! and the local lock. The runner gives it back when the run ends, before its last event.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::local_lock::LocalLock;
+use super::lock_name::LockName;
+use super::lock_set::LockSet;
+
+pub struct HeldLock {
+    name: LockName,
+    id: String,
+    hosts: Vec<String>,
+    /// Dropped last: the local lock is given back after the remote ones.
+    local: LocalLock,
+    stop: oneshot::Sender<()>,
+    heartbeat: JoinHandle<LockSet>,
+}
+
+impl HeldLock {
+    /// Starts the heartbeat: every `every`, the record on each host gets a new heartbeat
+    /// time; what goes wrong is handed to `warn`. Call it inside the runtime.
+    pub fn start(
+        mut set: LockSet,
+        local: LocalLock,
+        every: Duration,
+        warn: impl Fn(String) + Send + 'static,
+    ) -> HeldLock {
+        let (stop, mut stopped) = oneshot::channel();
+        let name = set.name().clone();
+        let id = set.record().id.clone();
+        let hosts = set.held_on();
+        let heartbeat = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {
+                        for message in set.heartbeat().await {
+                            warn(message);
+                        }
+                    }
+                    _ = &mut stopped => break,
+                }
+            }
+            set
+        });
+        HeldLock {
+            name,
+            id,
+            hosts,
+            local,
+            stop,
+            heartbeat,
+        }
+    }
+
+    pub fn name(&self) -> &LockName {
+        &self.name
+    }
+
+    /// The id in the lock's record, which releases it by hand.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The hosts it is held on.
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
+    }
+
+    /// Stops the heartbeat and gives the lock back on every host, then here; returns what
+    /// went wrong.
+    pub async fn release(self) -> Vec<String> {
+        let _ = self.stop.send(());
+        let set = match self.heartbeat.await {
+            Ok(set) => set,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        let problems = set.release().await;
+        drop(self.local);
+        problems
+    }
+}
