@@ -295,8 +295,9 @@ pub struct LockArgs {
     pub break_stale: bool,
 
     /// This run's lock is stale once its heartbeat (sent every fifth of this) is older
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_timeout)]
-    pub lock_expiry: Duration,
+    /// [default: the playbook's `lock expiry`, else 5m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub lock_expiry: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -25,14 +25,19 @@ pub fn run(
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
         Some(plan) => {
             let run = NewRun::new(RunKind::Apply, path.display().to_string());
-            let lock = match DeployLock::new(&plan, path, lock, execution) {
-                Ok(lock) => lock,
-                Err(e) => {
+            let lock = match plan
+                .lock
+                .as_ref()
+                .map(|planned| DeployLock::new(&plan, planned, path, lock, execution))
+            {
+                Some(Err(e)) => {
                     eprintln!("error: cannot prepare the deploy lock: {e}");
                     return exit_code::INTERNAL;
                 }
+                Some(Ok(lock)) => Some(lock),
+                None => None,
             };
-            execute(plan, execution, dry_run, color, &run, Some(lock))
+            execute(plan, execution, dry_run, color, &run, lock)
         }
         None => {
             if let Some(counts) = diagnostics::summary(&prepared.diagnostics) {

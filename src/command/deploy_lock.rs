@@ -13,9 +13,12 @@ use crate::exit_code;
 use crate::lock::{
     Blocked, HeldLock, LocalLock, LocalRefusal, LockName, LockRecord, LockSet, Taking,
 };
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedLock};
 use crate::runner::{Cancel, Event};
 
+/// A lock whose heartbeat is older than this is stale, unless the playbook or
+/// `--lock-expiry` say otherwise.
+const DEFAULT_EXPIRY: Duration = Duration::from_secs(300);
 /// How often a held lock is asked again under `--lock-wait`.
 const POLL: Duration = Duration::from_secs(1);
 /// The heartbeat never runs more often than this, whatever the expiry.
@@ -41,19 +44,25 @@ pub enum Acquired {
 }
 
 impl DeployLock {
-    /// The lock of `plan` (read from `playbook`), on every host of the run, named after the
-    /// playbook.
+    /// The lock `planned` for a run of `plan` (read from `playbook`). `--lock-expiry`
+    /// overrides the playbook's `lock expiry`.
     pub fn new(
         plan: &Plan,
+        planned: &PlannedLock,
         playbook: &Path,
         args: &LockArgs,
         execution: &Execution,
     ) -> std::io::Result<DeployLock> {
-        let name = LockName::from_playbook(&plan.name);
-        let record =
-            LockRecord::for_this_run(playbook, args.lock_expiry, args.lock_message.clone());
-        let hosts = plan
+        let name = LockName::from_playbook(&planned.name);
+        let expiry = args
+            .lock_expiry
+            .or(planned.expiry)
+            .unwrap_or(DEFAULT_EXPIRY);
+        let record = LockRecord::for_this_run(playbook, expiry, args.lock_message.clone());
+        let hosts = planned
             .hosts
+            .as_ref()
+            .unwrap_or(&plan.hosts)
             .iter()
             .map(|h| (h.name.clone(), h.destination().to_string()))
             .collect();
@@ -71,7 +80,7 @@ impl DeployLock {
             wait: args.lock_wait,
             if_locked: args.if_locked,
             break_stale: args.break_stale,
-            heartbeat: (args.lock_expiry / 5).max(MIN_HEARTBEAT),
+            heartbeat: (expiry / 5).max(MIN_HEARTBEAT),
         })
     }
 

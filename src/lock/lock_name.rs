@@ -2,20 +2,11 @@
 
 use std::fmt;
 
-/// A lock's name: letters, digits, `.`, `_` and `-`, not starting with `.` (names starting
-/// with `.` are tsync's temporary entries beside the locks).
+use crate::playbook::is_lock_name;
+
+/// A lock's name, as [`is_lock_name`] allows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LockName(String);
-
-/// Whether `name` may name a lock as it is.
-pub fn is_lock_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 100
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
 
 impl LockName {
     /// `name` as given, if it is a valid lock name.

@@ -17,7 +17,7 @@ mod remote;
 
 pub use held_lock::HeldLock;
 pub use local_lock::{LocalLock, LocalRefusal};
-pub use lock_name::{LockName, is_lock_name};
+pub use lock_name::LockName;
 pub use lock_record::{LockRecord, unix_now};
 pub use lock_set::{Blocked, LockSet, Taking};
 pub use remote::{FoundLock, Released, list, release};

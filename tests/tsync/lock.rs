@@ -28,8 +28,13 @@ fn lock_dir(lab: &tsync_lab::Lab, i: usize) -> PathBuf {
     lab.srv(i).join(".tsync/locks/playbook")
 }
 
-fn record(lab: &tsync_lab::Lab, i: usize) -> serde_json::Value {
-    let text = std::fs::read_to_string(lock_dir(lab, i).join("record.json")).expect("a record");
+fn record(lab: &tsync_lab::Lab, i: usize, name: &str) -> serde_json::Value {
+    let path = lab
+        .srv(i)
+        .join(".tsync/locks")
+        .join(name)
+        .join("record.json");
+    let text = std::fs::read_to_string(path).expect("a record");
     serde_json::from_str(&text).expect("the record is JSON")
 }
 
@@ -62,16 +67,16 @@ fn start(
     child
 }
 
-/// Waits until `dir` exists (or, with `gone`, no longer does).
+/// Waits until the lock directory `dir` holds its record: the lock is taken, and says by
+/// whom.
 #[track_caller]
-fn wait_for(dir: &std::path::Path, gone: bool) {
+fn wait_for(dir: &std::path::Path) {
     let start = Instant::now();
-    while dir.exists() == gone {
+    while !dir.join("record.json").exists() {
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "{} never {}",
-            dir.display(),
-            if gone { "went" } else { "came" }
+            "{} never came",
+            dir.display()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -138,8 +143,8 @@ fn two_applies_on_overlapping_hosts_run_one_at_a_time() {
         "3",
         &["--lock-message", "hotfix"],
     );
-    wait_for(&lock_dir(&lab, 1), false);
-    let holder = record(&lab, 1);
+    wait_for(&lock_dir(&lab, 1));
+    let holder = record(&lab, 1, "playbook");
     let second = Test::new()
         .args(["apply"])
         .args([&file])
@@ -171,7 +176,7 @@ fn a_held_lock_is_skipped_waited_for_and_shown_by_a_dry_run() {
     let lab = lab(1);
     let (_dir, file) = playbook(PLAYBOOK);
     let holder = start(&lab, &file, "all", "a", "3", &[]);
-    wait_for(&lock_dir(&lab, 0), false);
+    wait_for(&lock_dir(&lab, 0));
 
     let skipped = Test::new()
         .args(["apply"])
@@ -268,10 +273,13 @@ fn a_killed_controller_leaves_a_stale_lock_that_is_reported_and_released_by_id()
             "30",
             &["--lock-expiry", "1s", "--lock-message", "doomed"],
         );
-        wait_for(&lock_dir(&lab, 1), false);
+        wait_for(&lock_dir(&lab, 1));
         child.kill().unwrap();
         child.wait().unwrap();
-        let id = record(&lab, 0)["id"].as_str().unwrap().to_string();
+        let id = record(&lab, 0, "playbook")["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         // Stale once the heartbeat is more than 1s old.
         std::thread::sleep(Duration::from_millis(2500));
         id
@@ -367,7 +375,7 @@ fn a_killed_controller_leaves_a_stale_lock_that_is_reported_and_released_by_id()
         .stdout_has(&format!("id {id}"));
     assert!(!lock_dir(&lab, 0).exists());
     let live = start(&lab, &file, "all", "d", "3", &[]);
-    wait_for(&lock_dir(&lab, 1), false);
+    wait_for(&lock_dir(&lab, 1));
     Test::new()
         .args(["apply"])
         .args([&file])
@@ -376,4 +384,86 @@ fn a_killed_controller_leaves_a_stale_lock_that_is_reported_and_released_by_id()
         .run()
         .code(5);
     assert_eq!(finish(live).0, 0);
+}
+
+#[test]
+fn a_lock_host_named_by_the_playbook_holds_the_lock_whatever_the_limit() {
+    let lab = lab(3);
+    let (_dir, file) = playbook(&format!(
+        "lock on=\"lab-1\" name=\"shared\" expiry=\"1m\"\n{PLAYBOOK}"
+    ));
+    let holder = start(&lab, &file, "lab-2", "a", "3", &[]);
+    let on_lab_1 = lab.srv(0).join(".tsync/locks/shared");
+    wait_for(&on_lab_1);
+    assert!(!lab.srv(1).join(".tsync/locks/shared").exists());
+    let held = record(&lab, 0, "shared");
+    assert_eq!(held["expiry_secs"], 60);
+    Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--limit", "lab-3", "--var", "tag=b", "--var", "pause=0"])
+        .run()
+        .code(5)
+        .stderr_has("the deploy lock `shared` is held on lab-1");
+    assert_eq!(finish(holder).0, 0);
+    assert!(!on_lab_1.exists());
+    assert_eq!(ran(&lab, 2), "");
+}
+
+#[test]
+fn overlapping_runs_on_one_machine_meet_at_the_local_lock() {
+    let lab = lab(1);
+    let (_dir, file) = playbook(PLAYBOOK);
+    let home = tempfile::tempdir().unwrap();
+    let run = |tag: &str, pause: &str| {
+        Test::new()
+            .env("HOME", home.path())
+            .args(["apply"])
+            .args([&file])
+            .lab(&lab)
+            .args([
+                "--var",
+                &format!("tag={tag}"),
+                "--var",
+                &format!("pause={pause}"),
+            ])
+    };
+    let (first, _home) = run("a", "3").spawn();
+    let local = home.path().join(".local/state/tsync/locks/playbook.lock");
+    wait_for(&lock_dir(&lab, 0));
+    assert!(local.exists());
+    run("b", "0")
+        .run()
+        .code(5)
+        .stderr_has("the deploy lock `playbook` is held on this machine")
+        .stderr_has(&format!("(pid {})", first.id()));
+    assert_eq!(finish(first).0, 0);
+    run("c", "0").run().code(0);
+    assert_eq!(ran(&lab, 0), "a\nc\n");
+}
+
+#[test]
+fn a_bad_lock_node_is_reported_by_check() {
+    let (_dir, file) = playbook(
+        "lock name=\"../etc\" expiry=\"5\"\nlock\nstage \"s\" {\n    on \"all\"\n    run \"true\"\n}\n",
+    );
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .args(["--ssh-config", &crate::support::fixture("fleet/ssh_config")])
+        .run()
+        .code(2)
+        .stderr_has("bad-lock-name")
+        .stderr_has("bad-duration")
+        .stderr_has("duplicate-node");
+    let (_dir, file) =
+        playbook("lock on=\"nowhere-*\"\nstage \"s\" {\n    on \"all\"\n    run \"true\"\n}\n");
+    Test::new()
+        .args(["check"])
+        .args([&file])
+        .args(["--ssh-config", &crate::support::fixture("fleet/ssh_config")])
+        .run()
+        .code(2)
+        .stderr_has("`lock on` picks no host");
 }
