@@ -19,6 +19,8 @@ use crate::runner::{Cancel, Event};
 /// A lock whose heartbeat is older than this is stale, unless the playbook or
 /// `--lock-expiry` say otherwise.
 const DEFAULT_EXPIRY: Duration = Duration::from_secs(300);
+/// Where the local lock's holder is, as messages name it.
+const THIS_MACHINE: &str = "this machine";
 /// How often a held lock is asked again under `--lock-wait`.
 const POLL: Duration = Duration::from_secs(1);
 /// The heartbeat never runs more often than this, whatever the expiry.
@@ -32,6 +34,9 @@ pub struct DeployLock {
     if_locked: IfLocked,
     break_stale: bool,
     heartbeat: Duration,
+    /// The playbook names the lock hosts (`lock on`): each one must be reached, for they
+    /// are where every controller meets.
+    named_hosts: bool,
 }
 
 /// What trying to take the lock came to.
@@ -81,6 +86,7 @@ impl DeployLock {
             if_locked: args.if_locked,
             break_stale: args.break_stale,
             heartbeat: (expiry / 5).max(MIN_HEARTBEAT),
+            named_hosts: planned.hosts.is_some(),
         })
     }
 
@@ -96,7 +102,20 @@ impl DeployLock {
             let _ = events.send(vec![event]).await;
         };
         let deadline = self.wait.map(|w| Instant::now() + w);
-        for (host, error) in self.set.connect().await {
+        let unreachable = self.set.connect().await;
+        if self.named_hosts && !dry_run && !unreachable.is_empty() {
+            for (host, error) in unreachable {
+                eprintln!(
+                    "error: cannot take the deploy lock `{}` on its lock host {host}: {error}",
+                    self.name
+                );
+            }
+            self.set.release().await;
+            return Acquired::Refused(exit_code::UNREACHABLE);
+        }
+        // A host of the run that cannot be reached cannot be touched either: the lock goes
+        // on without it.
+        for (host, error) in unreachable {
             emit(Event::Warning {
                 message: format!("no lock taken on {host}, which cannot be reached: {error}"),
             })
@@ -124,7 +143,7 @@ impl DeployLock {
                 }
                 Err(LocalRefusal::Held(holder)) => {
                     let blocked = Blocked {
-                        host: "this machine".to_string(),
+                        host: THIS_MACHINE.to_string(),
                         holder,
                     };
                     if let Some(code) = self
@@ -186,7 +205,7 @@ impl DeployLock {
         let held = held_text(&self.name, blocked);
         let id = blocked.holder.as_ref().map(|r| r.id.clone());
         let release = match &id {
-            Some(_) if blocked.host == "this machine" => {
+            Some(_) if blocked.host == THIS_MACHINE => {
                 format!(
                     "its process (pid {}) holds it",
                     blocked.holder.as_ref().map_or(0, |r| r.pid)

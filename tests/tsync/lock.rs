@@ -388,7 +388,7 @@ fn a_killed_controller_leaves_a_stale_lock_that_is_reported_and_released_by_id()
 
 #[test]
 fn a_lock_host_named_by_the_playbook_holds_the_lock_whatever_the_limit() {
-    let lab = lab(3);
+    let mut lab = lab(3);
     let (_dir, file) = playbook(&format!(
         "lock on=\"lab-1\" name=\"shared\" expiry=\"1m\"\n{PLAYBOOK}"
     ));
@@ -408,6 +408,19 @@ fn a_lock_host_named_by_the_playbook_holds_the_lock_whatever_the_limit() {
         .stderr_has("the deploy lock `shared` is held on lab-1");
     assert_eq!(finish(holder).0, 0);
     assert!(!on_lab_1.exists());
+    assert_eq!(ran(&lab, 2), "");
+
+    // Where every controller meets cannot be left out: without it, nothing runs.
+    lab.stop(0).unwrap();
+    Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--limit", "lab-3", "--var", "tag=c", "--var", "pause=0"])
+        .args(["--connect-timeout", "2s"])
+        .run()
+        .code(4)
+        .stderr_has("cannot take the deploy lock `shared` on its lock host lab-1");
     assert_eq!(ran(&lab, 2), "");
 }
 
