@@ -142,6 +142,12 @@ impl DeployLock {
                     return Acquired::Refused(exit_code::INTERNAL);
                 }
                 Err(LocalRefusal::Held(holder)) => {
+                    // The flock is held, so its process is alive: its record (written once)
+                    // must not read as stale, however long the run takes.
+                    let holder = holder.map(|record| LockRecord {
+                        heartbeat: crate::lock::unix_now(),
+                        ..record
+                    });
                     let blocked = Blocked {
                         host: THIS_MACHINE.to_string(),
                         holder,

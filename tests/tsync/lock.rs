@@ -442,15 +442,18 @@ fn overlapping_runs_on_one_machine_meet_at_the_local_lock() {
                 &format!("pause={pause}"),
             ])
     };
-    let (first, _home) = run("a", "3").spawn();
+    let (first, _home) = run("a", "4").args(["--lock-expiry", "1s"]).spawn();
     let local = home.path().join(".local/state/tsync/locks/playbook.lock");
     wait_for(&lock_dir(&lab, 0));
     assert!(local.exists());
-    run("b", "0")
+    // Past the expiry: the local lock's record is written once, but its holder is alive.
+    std::thread::sleep(Duration::from_millis(2200));
+    let refused = run("b", "0")
         .run()
         .code(5)
         .stderr_has("the deploy lock `playbook` is held on this machine")
         .stderr_has(&format!("(pid {})", first.id()));
+    assert!(!refused.stderr.contains("stale"), "{}", refused.stderr);
     assert_eq!(finish(first).0, 0);
     run("c", "0").run().code(0);
     assert_eq!(ran(&lab, 0), "a\nc\n");
