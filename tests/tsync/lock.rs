@@ -374,16 +374,38 @@ fn a_killed_controller_leaves_a_stale_lock_that_is_reported_and_released_by_id()
         .stdout_has("broke the stale lock `playbook` on lab-1")
         .stdout_has(&format!("id {id}"));
     assert!(!lock_dir(&lab, 0).exists());
-    let live = start(&lab, &file, "all", "d", "3", &[]);
+    // Its heartbeat keeps a live lock fresh past its expiry.
+    let live = start(&lab, &file, "all", "d", "5", &["--lock-expiry", "1s"]);
     wait_for(&lock_dir(&lab, 1));
-    Test::new()
+    std::thread::sleep(Duration::from_millis(2500));
+    let refused = Test::new()
         .args(["apply"])
         .args([&file])
         .lab(&lab)
         .args(["--var", "tag=e", "--var", "pause=0", "--break-stale"])
         .run()
-        .code(5);
+        .code(5)
+        .stderr_has("is held on lab-1");
+    assert!(!refused.stderr.contains("stale"), "{}", refused.stderr);
     assert_eq!(finish(live).0, 0);
+    assert!(!lock_dir(&lab, 0).exists());
+}
+
+#[test]
+fn a_failed_run_releases_the_lock() {
+    let lab = lab(2);
+    let (_dir, file) = playbook(
+        "stage \"deploy\" {\n    on \"all\"\n    run \"exit 7\"\n}\nstage \"after\" {\n    needs \"deploy\"\n    on \"all\"\n    run \"true\"\n}\n",
+    );
+    Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(3)
+        .stdout_has("lock `playbook` taken on lab-1, lab-2")
+        .stdout_has("lock `playbook` released");
+    assert!(!lock_dir(&lab, 0).exists() && !lock_dir(&lab, 1).exists());
 }
 
 #[test]
