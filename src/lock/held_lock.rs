@@ -1,6 +1,7 @@
 //! A lock held for a run: the remote locks, kept alive by a heartbeat task that owns them,
 //! and the local lock. The runner gives it back when the run ends, before its last event.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -22,7 +23,8 @@ pub struct HeldLock {
 
 impl HeldLock {
     /// Starts the heartbeat: every `every`, the record on each host gets a new heartbeat
-    /// time; what goes wrong is handed to `warn`. Call it inside the runtime.
+    /// time; what goes wrong is handed to `warn`, each message once (a host that went away
+    /// fails every beat). Call it inside the runtime.
     pub fn start(
         mut set: LockSet,
         local: LocalLock,
@@ -34,11 +36,14 @@ impl HeldLock {
         let id = set.record().id.clone();
         let hosts = set.held_on();
         let heartbeat = tokio::spawn(async move {
+            let mut warned = HashSet::new();
             loop {
                 tokio::select! {
                     () = tokio::time::sleep(every) => {
                         for message in set.heartbeat().await {
-                            warn(message);
+                            if warned.insert(message.clone()) {
+                                warn(message);
+                            }
                         }
                     }
                     _ = &mut stopped => break,

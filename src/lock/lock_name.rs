@@ -2,18 +2,11 @@
 
 use std::fmt;
 
-use crate::playbook::is_lock_name;
-
-/// A lock's name, as [`is_lock_name`] allows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A lock's name, as [`is_lock_name`](crate::playbook::is_lock_name) allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockName(String);
 
 impl LockName {
-    /// `name` as given, if it is a valid lock name.
-    pub fn new(name: &str) -> Option<LockName> {
-        is_lock_name(name).then(|| LockName(name.to_string()))
-    }
-
     /// A lock name made from a playbook's name: every other character becomes `-`, so
     /// `Web deploy` locks as `Web-deploy`. The same playbook always gets the same name.
     pub fn from_playbook(name: &str) -> LockName {
@@ -51,6 +44,7 @@ impl fmt::Display for LockName {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playbook::is_lock_name;
 
     #[test]
     fn playbook_names_become_safe_lock_names() {
@@ -61,8 +55,12 @@ mod tests {
         );
         assert_eq!(LockName::from_playbook("..hidden").as_str(), "hidden");
         assert_eq!(LockName::from_playbook("").as_str(), "playbook");
-        assert!(LockName::new("../etc").is_none());
-        assert!(LockName::new(".x").is_none());
-        assert!(LockName::new("db-1_main.v2").is_some());
+        for name in ["web", "db-1_main.v2", "Web deploy/2", "..hidden", "a/../b"] {
+            assert!(
+                is_lock_name(LockName::from_playbook(name).as_str()),
+                "{name}"
+            );
+        }
+        assert!(!is_lock_name("../etc") && !is_lock_name(".x") && !is_lock_name(""));
     }
 }
