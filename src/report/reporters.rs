@@ -2,6 +2,7 @@
 //! a timeline, JUnit for CI) is a new file implementing [`Reporter`] and one line here.
 
 use std::io::{self, IsTerminal};
+use std::time::SystemTime;
 
 use clap::ValueEnum;
 
@@ -72,6 +73,11 @@ impl Reporter for Reporters {
         if let Event::RunStarted { .. } = event
             && let Some(run) = self.to_record.take()
         {
+            // Time spent waiting for the deploy lock is not part of the run.
+            let run = NewRun {
+                started: SystemTime::now(),
+                ..run
+            };
             self.recorder = Recorder::start(&run);
         }
         if let Some(recorder) = &mut self.recorder {

@@ -178,7 +178,10 @@ fn a_held_lock_is_skipped_waited_for_and_shown_by_a_dry_run() {
     let holder = start(&lab, &file, "all", "a", "3", &[]);
     wait_for(&lock_dir(&lab, 0));
 
+    let history = tempfile::tempdir().unwrap();
+    let history = history.path().join("history.db");
     let skipped = Test::new()
+        .env("TSYNC_HISTORY", &history)
         .args(["apply"])
         .args([&file])
         .lab(&lab)
@@ -193,6 +196,7 @@ fn a_held_lock_is_skipped_waited_for_and_shown_by_a_dry_run() {
         skipped.stderr
     );
     assert_eq!(skipped.stderr.lines().count(), 1, "{}", skipped.stderr);
+    assert!(!history.exists(), "a run the lock refused is not history");
 
     Test::new()
         .args(["apply", "--dry-run"])
@@ -205,6 +209,7 @@ fn a_held_lock_is_skipped_waited_for_and_shown_by_a_dry_run() {
 
     let started = Instant::now();
     let waited = Test::new()
+        .env("TSYNC_HISTORY", &history)
         .args(["apply", "--output", "json"])
         .args([&file])
         .lab(&lab)
@@ -225,6 +230,7 @@ fn a_held_lock_is_skipped_waited_for_and_shown_by_a_dry_run() {
     assert_eq!(&kinds[kinds.len() - 2..], ["lock_released", "run_finished"]);
     assert_eq!(finish(holder).0, 0);
     assert!(started.elapsed() > Duration::from_secs(1));
+    assert!(history.exists());
     let ran = ran(&lab, 0);
     assert_eq!(ran, "a\nc\n");
     assert!(!lock_dir(&lab, 0).exists());
