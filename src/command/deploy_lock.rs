@@ -113,15 +113,15 @@ impl DeployLock {
             self.set.release().await;
             return Acquired::Refused(exit_code::UNREACHABLE);
         }
-        // A host of the run that cannot be reached cannot be touched either: the lock goes
-        // on without it.
-        for (host, error) in unreachable {
-            emit(Event::Warning {
-                message: format!("no lock taken on {host}, which cannot be reached: {error}"),
-            })
-            .await;
-        }
+        // A host of the run that cannot be reached goes without the lock, and the runner
+        // leaves it alone (`HeldLock::unreachable`) even if it answers later.
         if dry_run {
+            for (host, error) in unreachable {
+                emit(Event::Warning {
+                    message: format!("cannot see the deploy lock on {host}: {error}"),
+                })
+                .await;
+            }
             for blocked in self.set.holders().await {
                 let message = format!(
                     "{}; a real run would wait for it or stop",

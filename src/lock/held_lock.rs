@@ -15,6 +15,7 @@ pub struct HeldLock {
     name: LockName,
     id: String,
     hosts: Vec<String>,
+    unreachable: Vec<(String, String)>,
     /// Dropped last: the local lock is given back after the remote ones.
     local: LocalLock,
     stop: oneshot::Sender<()>,
@@ -35,6 +36,7 @@ impl HeldLock {
         let name = set.name().clone();
         let id = set.record().id.clone();
         let hosts = set.held_on();
+        let unreachable = set.unreachable().to_vec();
         let heartbeat = tokio::spawn(async move {
             let mut warned = HashSet::new();
             loop {
@@ -55,6 +57,7 @@ impl HeldLock {
             name,
             id,
             hosts,
+            unreachable,
             local,
             stop,
             heartbeat,
@@ -73,6 +76,12 @@ impl HeldLock {
     /// The hosts it is held on.
     pub fn hosts(&self) -> &[String] {
         &self.hosts
+    }
+
+    /// The lock hosts that could not be reached when it was taken, with ssh's reason: the
+    /// run must not touch them, for they are not locked.
+    pub fn unreachable(&self) -> &[(String, String)] {
+        &self.unreachable
     }
 
     /// Stops the heartbeat and gives the lock back on every host, then here; returns what

@@ -24,6 +24,8 @@ pub struct LockSet {
     connections: Vec<Option<Connection>>,
     /// Indices of the hosts whose lock this run holds.
     taken: Vec<usize>,
+    /// Hosts that could not be reached, with ssh's reason.
+    unreachable: Vec<(String, String)>,
 }
 
 /// One attempt's result.
@@ -69,6 +71,7 @@ impl LockSet {
             connections: Vec::new(),
             hosts,
             taken: Vec::new(),
+            unreachable: Vec::new(),
         })
     }
 
@@ -108,7 +111,13 @@ impl LockSet {
         }
         unreachable.sort();
         self.connections = connections;
+        self.unreachable = unreachable.clone();
         unreachable
+    }
+
+    /// The hosts [`connect`](Self::connect) could not reach, with ssh's reason.
+    pub fn unreachable(&self) -> &[(String, String)] {
+        &self.unreachable
     }
 
     /// Tries once to take the lock on every connected host, in order. With `break_stale`, a

@@ -98,7 +98,7 @@ impl Runner {
         };
         let context = Arc::new(Context {
             connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
-            lost: Mutex::new(vec![None; plan.hosts.len()]),
+            lost: Mutex::new(lost_before(&plan, self.lock.as_ref())),
             jobs: Semaphore::new(self.options.jobs.max(1)),
             http: HttpClient::default(),
             dry_run: self.options.dry_run,
@@ -279,6 +279,20 @@ impl Runner {
             .await;
         Ok(summary)
     }
+}
+
+/// The hosts the run starts without: those the deploy lock could not reach are not locked,
+/// so the run must not touch them even if they answer now.
+fn lost_before(plan: &Plan, lock: Option<&HeldLock>) -> Vec<Option<String>> {
+    let mut lost = vec![None; plan.hosts.len()];
+    for (host, error) in lock.map_or(&[][..], HeldLock::unreachable) {
+        if let Some(i) = plan.hosts.iter().position(|h| &h.name == host) {
+            lost[i] = Some(format!(
+                "unreachable when the deploy lock was taken: {error}"
+            ));
+        }
+    }
+    lost
 }
 
 /// Closes every connection that was opened, all at once, each within a time limit; returns

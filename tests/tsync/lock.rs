@@ -511,3 +511,28 @@ fn a_bad_lock_node_is_reported_by_check() {
         .code(2)
         .stderr_has("`lock on` picks no host");
 }
+
+#[test]
+fn a_host_the_lock_cannot_reach_is_left_alone_by_the_run() {
+    let mut lab = lab(2);
+    let (_dir, file) = playbook(PLAYBOOK);
+    lab.stop(1).unwrap();
+    Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .args([
+            "--var",
+            "tag=a",
+            "--var",
+            "pause=0",
+            "--connect-timeout",
+            "2s",
+        ])
+        .run()
+        .code(4)
+        .stdout_has("lock `playbook` taken on lab-1\n")
+        .stdout_has("unreachable when the deploy lock was taken");
+    assert_eq!(ran(&lab, 0), "a\n");
+    assert!(!lock_dir(&lab, 0).exists());
+}
