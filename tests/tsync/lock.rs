@@ -420,6 +420,26 @@ fn a_lock_host_named_by_the_playbook_holds_the_lock_whatever_the_limit() {
     let (_dir, file) = playbook(&format!(
         "lock on=\"lab-1\" name=\"shared\" expiry=\"1m\"\n{PLAYBOOK}"
     ));
+    Test::new()
+        .args(["plan"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--limit", "lab-2", "--var", "tag=a", "--var", "pause=0"])
+        .run()
+        .code(0)
+        .stdout_has("deploy lock shared on lab-1\n");
+    let planned = Test::new()
+        .args(["plan", "--format", "json"])
+        .args([&file])
+        .lab(&lab)
+        .args(["--var", "tag=a", "--var", "pause=0"])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(
+        planned["lock"],
+        serde_json::json!({"name": "shared", "hosts": ["lab-1"], "expiry_secs": 60})
+    );
     let holder = start(&lab, &file, "lab-2", "a", "3", &[]);
     let on_lab_1 = lab.srv(0).join(".tsync/locks/shared");
     wait_for(&on_lab_1);
