@@ -18,7 +18,8 @@ use crate::report::diagnostics::Color;
     about = "Run commands and staged, health-gated deploys across SSH hosts",
     after_help = "A command's options may also come before it: tsync --ssh-config F run …\n\
                   Exit codes: 0 success, 1 tsync failed, 2 invalid input, 3 some host failed, \
-                  4 some host unreachable, 130 interrupted."
+                  4 some host unreachable, 5 deploy lock held (apply), 75 deploy lock held and \
+                  --if-locked=skip, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -75,6 +76,8 @@ pub enum Command {
         execution: Execution,
         #[command(flatten)]
         safety: Safety,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Run one shell command on every host a selector picks
     #[command(after_help = "Example: tsync run 'production & !db-1' -- df -h /")]
@@ -141,6 +144,15 @@ pub enum Command {
         #[command(flatten)]
         execution: Execution,
     },
+    /// Show or release deploy locks (`apply` takes one per playbook on its hosts)
+    #[command(
+        after_help = "Exit codes: 0 done, 2 no lock with that id, 4 some host unreachable.\n\
+                      Example: tsync lock release web --id 3f9a0c2e71d4b5a8"
+    )]
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
     /// List recent runs (apply, run, push, pull), newest first
     #[command(
         args_conflicts_with_subcommands = true,
@@ -182,6 +194,33 @@ pub enum Command {
         /// Write tsync.1 and a tsync-COMMAND.1 for every command into DIR
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// List the deploy locks on the hosts a selector picks: who holds each, since when,
+    /// live or stale, and its id
+    Status {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        #[arg(default_value = "all")]
+        selector: String,
+        /// Output for people or for programs
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        output: OutputFormat,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Remove a deploy lock by its id (from `tsync lock status` or the refusal of `apply`),
+    /// on the hosts a selector picks; a lock with another id is left alone
+    Release {
+        /// Which hosts: a name, group, glob, tag:T, os:O, online; combined with `,` `&` `!`
+        selector: String,
+        /// The lock's id, as its record shows it
+        #[arg(long, value_name = "ID", required = true)]
+        id: String,
+        #[command(flatten)]
+        inputs: Inputs,
     },
 }
 
@@ -297,6 +336,40 @@ pub struct Execution {
     /// a later run skips the handshake (`tsync disconnect` closes them)
     #[arg(long, value_name = "DURATION", env = "TSYNC_PERSIST", value_parser = parse_timeout)]
     pub persist: Option<Duration>,
+}
+
+/// The deploy lock of `apply`: what to do when another run holds it.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Why this run holds the lock, written in its record for whoever finds it held
+    #[arg(long, value_name = "TEXT")]
+    pub lock_message: Option<String>,
+
+    /// When the lock is held, wait up to DURATION for it to be released
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub lock_wait: Option<Duration>,
+
+    /// When the lock is still held: fail (exit 5, the holder on stderr) or skip (exit 75,
+    /// one line), so that cron does not report a held lock as a failure. A stale lock
+    /// always fails
+    #[arg(long, value_enum, value_name = "ACTION", default_value_t = IfLocked::Fail)]
+    pub if_locked: IfLocked,
+
+    /// Break a stale lock in the way (one whose heartbeat is older than its expiry); a live
+    /// lock is never broken
+    #[arg(long)]
+    pub break_stale: bool,
+
+    /// This run's lock is stale once its heartbeat (sent every fifth of this) is older
+    /// [default: the playbook's `lock expiry`, else 5m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub lock_expiry: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfLocked {
+    Fail,
+    Skip,
 }
 
 /// A timeout flag: a duration above zero and at most a day (a huge one panicked in deadline

@@ -14,6 +14,7 @@ pub mod glob;
 pub mod history;
 pub mod inventory;
 pub mod limited_read;
+pub mod lock;
 pub mod plan;
 pub mod playbook;
 pub mod report;

@@ -112,6 +112,11 @@ impl HostSetup<'_> {
             },
             user: &self.user.name,
             home: (!self.full).then_some(srv.as_path()),
+            srv: if self.full {
+                Path::new("/srv")
+            } else {
+                srv.as_path()
+            },
             force_command: options.noisy_login.then_some(wrapper.as_path()),
             path_first: options.find_without_printf.then_some(bin.as_path()),
         };

@@ -15,6 +15,10 @@ pub(crate) struct SshdConfig<'a> {
     /// In a reduced lab, the host's private directory, which stands in for
     /// `/srv` and becomes the session's `HOME`.
     pub(crate) home: Option<&'a Path>,
+    /// The host's private `/srv` as the host sees it: tsync's deploy locks go under it
+    /// (`TSYNC_LOCK_DIR`), one directory per host, where the shared lab user's home would
+    /// make every host of every lab one lock.
+    pub(crate) srv: &'a Path,
     /// A `ForceCommand` every login runs instead of the requested command.
     pub(crate) force_command: Option<&'a Path>,
     /// A directory searched before the system's in the login's `PATH`.
@@ -49,7 +53,10 @@ impl SshdConfig<'_> {
             user = self.user,
         );
         // sshd takes the first `SetEnv` line only: every variable goes on it.
-        let mut env = Vec::new();
+        let mut env = vec![quote(format_args!(
+            "TSYNC_LOCK_DIR={}/.tsync/locks",
+            self.srv.display()
+        ))];
         if let Some(home) = self.home {
             env.push(quote(format_args!("HOME={}", home.display())));
         }
@@ -59,9 +66,7 @@ impl SshdConfig<'_> {
                 dir.display()
             )));
         }
-        if !env.is_empty() {
-            config.push_str(&format!("SetEnv {}\n", env.join(" ")));
-        }
+        config.push_str(&format!("SetEnv {}\n", env.join(" ")));
         if let Some(command) = self.force_command {
             config.push_str(&format!("ForceCommand {}\n", quote(command.display())));
         }
@@ -93,6 +98,7 @@ mod tests {
             authorized_keys: Path::new("/lab/authorized_keys"),
             user: "tsync-lab",
             home: None,
+            srv: Path::new("/srv"),
             force_command: None,
             path_first: None,
         }
@@ -100,7 +106,7 @@ mod tests {
         assert!(config.contains("ListenAddress 127.9.8.1:22\n"));
         assert!(config.contains("AllowUsers tsync-lab\n"));
         assert!(config.contains("MaxSessions 10\n"));
-        assert!(!config.contains("SetEnv"));
+        assert!(config.contains("SetEnv \"TSYNC_LOCK_DIR=/srv/.tsync/locks\"\n"));
         assert!(!config.contains("ForceCommand"));
     }
 }

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::cli::{Execution, Inputs, Safety};
+use super::deploy_lock::DeployLock;
+use crate::cli::{Execution, Inputs, LockArgs, Safety};
 use crate::command::Prepared;
 use crate::command::execute::execute;
 use crate::command::retry::{Found, Retry, target_of};
@@ -13,13 +14,23 @@ use crate::history::{NewRun, RunKind};
 use crate::report::OutputFormat;
 use crate::report::diagnostics::{self, Color};
 
+/// What to apply: a playbook, or the failed run `retry` names; `dry_run` changes nothing.
+pub struct Request<'a> {
+    pub playbook: Option<&'a Path>,
+    pub retry: Option<&'a str>,
+    pub dry_run: bool,
+}
+
 pub fn run(
-    playbook: Option<&Path>,
-    retry: Option<&str>,
-    dry_run: bool,
+    Request {
+        playbook,
+        retry,
+        dry_run,
+    }: Request,
     inputs: &Inputs,
     execution: &Execution,
     safety: &Safety,
+    lock: &LockArgs,
     color: Color,
 ) -> i32 {
     let retry = match retry.map(|spec| Retry::find(spec, playbook)) {
@@ -57,7 +68,19 @@ pub fn run(
                     OutputFormat::Json => std::io::stderr().write_all(text.as_bytes()),
                 };
             }
-            execute(plan, execution, dry_run, color, &run)
+            let lock = match plan
+                .lock
+                .as_ref()
+                .map(|planned| DeployLock::new(&plan, planned, path, lock, execution))
+            {
+                Some(Err(e)) => {
+                    eprintln!("error: cannot prepare the deploy lock: {e}");
+                    return exit_code::INTERNAL;
+                }
+                Some(Ok(lock)) => Some(lock),
+                None => None,
+            };
+            execute(plan, execution, dry_run, color, &run, lock)
         }
         None => {
             if let Some(counts) = diagnostics::summary(&prepared.diagnostics) {

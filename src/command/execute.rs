@@ -7,23 +7,26 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::deploy_lock::{Acquired, DeployLock};
 use crate::cli::Execution;
 use crate::exit_code;
 use crate::history::NewRun;
 use crate::plan::Plan;
 use crate::report::diagnostics::Color;
-use crate::report::{Recorder, Reporter, Reporters};
+use crate::report::{Reporter, Reporters};
 use crate::runner::{Cancel, CancelReason, EVENT_QUEUE, Event, RunOptions, Runner};
 
 /// Runs `plan` (or, with `dry_run`, shows what running it would do) and returns the exit
 /// code. A real run is recorded in the history as `run` says; a dry run changes nothing and
-/// is not.
+/// is not. With `lock`, the run holds it from before the first host is touched until the
+/// runner returned; a run the lock refuses is not recorded.
 pub fn execute(
     plan: Plan,
     execution: &Execution,
     dry_run: bool,
     color: Color,
     run: &NewRun,
+    lock: Option<DeployLock>,
 ) -> i32 {
     // File reads of a sync go through the blocking pool; a few threads serve any number of
     // hosts, where the default (up to 512) cost memory for nothing.
@@ -47,11 +50,11 @@ pub fn execute(
 
     // The reporter writes to stdout, which may block (a slow pipe): it gets its own thread.
     let (format, quiet) = (execution.output, execution.quiet);
-    let recorder = if dry_run { None } else { Recorder::start(run) };
+    let record = (!dry_run).then(|| run.clone());
     let reporter = {
         let cancel = cancel.clone();
         std::thread::spawn(move || {
-            let mut reporters = Reporters::to_stdout(format, quiet, color, &host_names, recorder);
+            let mut reporters = Reporters::to_stdout(format, quiet, color, &host_names, record);
             let failed_write = report(&mut reporters, received, &cancel);
             (failed_write, reporters.into_recorder())
         })
@@ -65,7 +68,20 @@ pub fn execute(
                 return exit_code::INTERNAL;
             }
         };
-        let result = Runner::new(plan, options, events, cancelled).run().await;
+        let held = match lock {
+            Some(lock) => match lock.acquire(dry_run, &events, cancelled.clone()).await {
+                Acquired::Held(held) => Some(held),
+                Acquired::NotTaken => None,
+                Acquired::Refused(code) => {
+                    signals.abort();
+                    return code;
+                }
+            },
+            None => None,
+        };
+        let result = Runner::new(plan, options, events, cancelled, held)
+            .run()
+            .await;
         signals.abort();
         match result {
             Ok(summary) => summary.exit_code,

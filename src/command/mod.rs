@@ -3,11 +3,13 @@
 
 pub mod apply;
 pub mod check;
+mod deploy_lock;
 mod disconnect;
 mod docs;
 mod execute;
 pub mod history;
 mod inputs;
+pub mod lock;
 pub mod plan;
 mod retry;
 pub mod run;
@@ -40,13 +42,17 @@ pub fn run(cli: &Cli) -> i32 {
             inputs,
             execution,
             safety,
+            lock,
         } => apply::run(
-            playbook.as_deref(),
-            retry.as_deref(),
-            *dry_run,
+            apply::Request {
+                playbook: playbook.as_deref(),
+                retry: retry.as_deref(),
+                dry_run: *dry_run,
+            },
             inputs,
             execution,
             safety,
+            lock,
             cli.color,
         ),
         Command::Run {
@@ -106,6 +112,7 @@ pub fn run(cli: &Cli) -> i32 {
             execution,
             cli.color,
         ),
+        Command::Lock { command } => lock::run(command, cli.color),
         Command::History {
             show,
             host,

@@ -46,7 +46,7 @@ pub fn run(
     match plan.filter(|_| !prepared.diagnostics.has_errors()) {
         Some(plan) => {
             let run = NewRun::new(RunKind::Run, format!("{selector} -- {command}"));
-            execute(plan, execution, false, color, &run)
+            execute(plan, execution, false, color, &run, None)
         }
         None => exit_code::INVALID_INPUT,
     }

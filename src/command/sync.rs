@@ -101,7 +101,7 @@ pub fn run(
                     format!("{selector} {} {local}", paths.remote),
                 ),
             };
-            execute(plan, execution, flags.dry_run, color, &run)
+            execute(plan, execution, flags.dry_run, color, &run, None)
         }
         None => exit_code::INVALID_INPUT,
     }

@@ -46,6 +46,7 @@ codes! {
     EmptyGroup => "empty-group",
     BadGroupName => "bad-group-name",
     DuplicateGroup => "duplicate-group",
+    BadLockName => "bad-lock-name",
     UnknownHost => "unknown-host",
     BadVariableName => "bad-variable-name",
     BuiltinVariable => "builtin-variable",

@@ -8,6 +8,7 @@ pub mod dangers;
 mod host_vars;
 mod plan;
 mod planned_check;
+mod planned_lock;
 mod planned_step;
 pub mod render;
 mod resolve;
@@ -17,6 +18,7 @@ mod stage_graph;
 
 pub use plan::{Plan, PlannedStage};
 pub use planned_check::PlannedCheck;
+pub use planned_lock::PlannedLock;
 pub use planned_step::{DEFAULT_STEP_TIMEOUT, PlannedConfirm, PlannedStep};
 pub use resolve::resolve_or_report;
 pub use rollout::{PlannedRollback, Rollout};

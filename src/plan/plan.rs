@@ -9,6 +9,7 @@ use petgraph::graph::DiGraph;
 
 use super::host_vars::HostVars;
 use super::planned_check::{PlannedCheck, plan_check};
+use super::planned_lock::PlannedLock;
 use super::planned_step::{PlannedStep, plan_step, render_error};
 use super::rollout::{PlannedRollback, Rollout};
 use super::selection::{Selection, ad_hoc_hosts};
@@ -38,6 +39,8 @@ pub struct Plan {
     pub ssh_config: Option<std::path::PathBuf>,
     /// Where the plan came from, for diagnostics about its stages.
     pub source: Source,
+    /// Where `apply` holds the deploy lock; None for `tsync run`, `push` and `pull`.
+    pub lock: Option<PlannedLock>,
 }
 
 #[derive(Debug)]
@@ -79,6 +82,7 @@ impl Plan {
             stage_hosts,
             hosts: used,
             done,
+            lock_hosts,
             ..
         } = selection;
         // Hosts in the plan, renumbered densely in inventory order.
@@ -176,6 +180,20 @@ impl Plan {
             waves: graph.waves,
             ssh_config: inventory.ssh_config.clone(),
             source: source.clone(),
+            lock: Some(PlannedLock {
+                name: playbook
+                    .lock
+                    .as_ref()
+                    .and_then(|l| l.name.as_ref())
+                    .map_or_else(|| playbook.name.clone(), |n| n.value.clone()),
+                hosts: lock_hosts
+                    .map(|hosts| hosts.iter().map(|&i| inventory.host(i).clone()).collect()),
+                expiry: playbook
+                    .lock
+                    .as_ref()
+                    .and_then(|l| l.expiry.as_ref())
+                    .map(|e| e.value),
+            }),
         };
         (Some(plan), diagnostics)
     }
@@ -272,6 +290,7 @@ impl Plan {
             waves: vec![vec![0]],
             ssh_config: inventory.ssh_config.clone(),
             source,
+            lock: None,
         };
         (Some(plan), diagnostics)
     }

@@ -24,6 +24,13 @@ pub fn text(plan: &Plan) -> String {
         plan.hosts.len(),
         plural(plan.hosts.len()),
     );
+    // The default lock (every host of the run) goes without saying; lock hosts do not.
+    if let Some(lock) = &plan.lock
+        && let Some(hosts) = &lock.hosts
+    {
+        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        let _ = writeln!(out, "deploy lock {} on {}", lock.name, names.join(", "));
+    }
     let parallel = plan.parallel_sets();
     for (w, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(

@@ -19,6 +19,9 @@ pub struct Selection {
     pub(super) stage_hosts: Vec<BTreeSet<usize>>,
     /// Every host some stage runs on.
     pub(super) hosts: BTreeSet<usize>,
+    /// The hosts the playbook's `lock on` picks, never narrowed by `--limit`; None when it
+    /// names none (the lock is then on every host of the run).
+    pub(super) lock_hosts: Option<BTreeSet<usize>>,
     /// Whether a step or a check uses `{{address}}`, `{{user}}` or `{{port}}`.
     needs_connection_facts: bool,
     /// Per stage, hosts left out because they finished it in the run a retry finishes.
@@ -78,6 +81,21 @@ impl Selection {
             stage_hosts.push(hosts);
         }
 
+        // Every controller must lock the same hosts, whatever it limits the run to.
+        let lock_hosts = playbook.lock.as_ref().and_then(|lock| {
+            let selector = lock.on.as_ref()?;
+            let hosts = resolve_or_report(selector, scope, source, &mut diagnostics)?;
+            if hosts.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error(Code::NoHosts, "`lock on` picks no host")
+                        .in_source(source)
+                        .label(selector.span, "no host")
+                        .help("name a host or group that exists; the lock must live somewhere"),
+                );
+            }
+            Some(hosts)
+        });
+
         let Some(graph) = graph.filter(|_| !diagnostics.has_errors()) else {
             return (None, diagnostics);
         };
@@ -96,6 +114,7 @@ impl Selection {
             done: vec![BTreeSet::new(); stage_hosts.len()],
             hosts: stage_hosts.iter().flatten().copied().collect(),
             stage_hosts,
+            lock_hosts,
             needs_connection_facts,
         };
         (Some(selection), diagnostics)

@@ -6,6 +6,7 @@ mod group;
 mod guard;
 mod parse;
 mod playbook;
+mod playbook_lock;
 mod rollback;
 mod rolling;
 mod spanned;
@@ -23,6 +24,7 @@ pub use parse::{
     RollbackNode, StageNode, StepNode, SyncNode, TOP, read_source,
 };
 pub use playbook::Playbook;
+pub use playbook_lock::{PlaybookLock, is_lock_name};
 pub use rollback::{Rollback, RollbackScope};
 pub use rolling::Rolling;
 pub use spanned::Spanned;

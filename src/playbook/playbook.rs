@@ -1,6 +1,7 @@
 //! The typed playbook: what a KDL file says, every value with its span.
 
 use super::group::Group;
+use super::playbook_lock::PlaybookLock;
 use super::spanned::Spanned;
 use super::stage::Stage;
 use crate::diagnostic::Source;
@@ -14,6 +15,9 @@ pub struct Playbook {
     /// Playbook variables, in the order written.
     pub vars: Vec<(Spanned<String>, Spanned<String>)>,
     pub stages: Vec<Stage>,
+    /// The `lock` node; without one, `apply` locks every host of the run under the
+    /// playbook's name.
+    pub lock: Option<PlaybookLock>,
 }
 
 impl Playbook {

@@ -556,6 +556,27 @@ impl<W: Write> Reporter for Human<W> {
                 let text = self.paint(YELLOW, &text);
                 self.line(&text)?;
             }
+            Event::LockTaken { name, hosts, .. } => {
+                let text = match hosts.as_slice() {
+                    [] => format!("lock `{name}` taken"),
+                    hosts => format!("lock `{name}` taken on {}", hosts.join(", ")),
+                };
+                let text = self.paint(DIM, &printable(&text));
+                self.line(&text)?;
+            }
+            Event::LockWaiting { name, host, holder } => {
+                let whose = match holder {
+                    Some(record) => record.describe(crate::lock::unix_now()),
+                    None => "held (its record cannot be read)".to_string(),
+                };
+                let text = format!("waiting for lock `{name}` on {host}: {whose}");
+                let text = self.paint(YELLOW, &printable(&text));
+                self.line(&text)?;
+            }
+            Event::LockReleased { name, .. } => {
+                let text = self.paint(DIM, &format!("lock `{name}` released"));
+                self.line(&text)?;
+            }
             Event::Warning { message } => {
                 let text = self.paint(YELLOW, &format!("warning: {message}"));
                 self.line(&text)?;

@@ -2,11 +2,13 @@
 //! a timeline, JUnit for CI) is a new file implementing [`Reporter`] and one line here.
 
 use std::io::{self, IsTerminal};
+use std::time::SystemTime;
 
 use clap::ValueEnum;
 
 use super::diagnostics::Color;
 use super::{Human, JsonLines, Recorder, Reporter};
+use crate::history::NewRun;
 use crate::runner::Event;
 
 /// Output is written in blocks of this size while events keep coming.
@@ -26,19 +28,23 @@ pub struct Reporters {
     all: Vec<Box<dyn Reporter>>,
     /// Kept apart: the run's end is recorded after the runner returned its exit code.
     recorder: Option<Recorder>,
+    /// A run to record once it starts: an `apply` refused by the deploy lock never starts,
+    /// and leaves nothing in the history.
+    to_record: Option<NewRun>,
 }
 
 impl Reporters {
     /// The reporters for a run shown on stdout as `format` asks. Call it on the thread that
-    /// will write: it holds stdout's lock from here on. With `recorder`, the run is also
-    /// recorded in the history. `quiet` leaves out of the human output all but failures
-    /// and the final line; JSON is always whole (programs pick what they need).
+    /// will write: it holds stdout's lock from here on. With `record`, the run is also
+    /// recorded in the history from its `run_started` on. `quiet` leaves out of the human
+    /// output all but failures and the final line; JSON is always whole (programs pick what
+    /// they need).
     pub fn to_stdout(
         format: OutputFormat,
         quiet: bool,
         color: Color,
         host_names: &[String],
-        recorder: Option<Recorder>,
+        record: Option<NewRun>,
     ) -> Reporters {
         let stdout = io::stdout();
         let terminal = stdout.is_terminal();
@@ -51,7 +57,8 @@ impl Reporters {
         };
         Reporters {
             all: vec![shown],
-            recorder,
+            recorder: None,
+            to_record: record,
         }
     }
 
@@ -63,6 +70,16 @@ impl Reporters {
 
 impl Reporter for Reporters {
     fn handle(&mut self, event: &Event) -> io::Result<()> {
+        if let Event::RunStarted { .. } = event
+            && let Some(run) = self.to_record.take()
+        {
+            // Time spent waiting for the deploy lock is not part of the run.
+            let run = NewRun {
+                started: SystemTime::now(),
+                ..run
+            };
+            self.recorder = Recorder::start(&run);
+        }
         if let Some(recorder) = &mut self.recorder {
             recorder.handle(event)?;
         }

@@ -12,6 +12,7 @@ use super::step_outcome::StepOutcome;
 use super::stream::Stream;
 use super::summary::Summary;
 use crate::fleet::{PassedOver, Pick};
+use crate::lock::LockRecord;
 use crate::sync::{Direction, SyncReport};
 
 /// Stage and host names are shared with the runner (`Arc<str>`): an event per output line
@@ -222,6 +223,26 @@ pub enum Event {
     CancelRequested {
         forced: bool,
         reason: CancelReason,
+    },
+    /// Right after `run_started`: the deploy lock is this run's on `hosts` (on none when
+    /// every lock host was unreachable) until `lock_released`; `id` releases it by hand.
+    LockTaken {
+        name: String,
+        hosts: Vec<String>,
+        id: String,
+    },
+    /// Before `run_started`: the lock is held by another run on `host`; `--lock-wait` polls
+    /// until it is free. `holder` is None when its record cannot be read.
+    LockWaiting {
+        name: String,
+        host: String,
+        holder: Option<LockRecord>,
+    },
+    /// The run gave the lock back on `hosts`, once its connections are closed; right before
+    /// `run_finished`.
+    LockReleased {
+        name: String,
+        hosts: Vec<String>,
     },
     /// A connection that could not be closed cleanly (its process is gone either way).
     Warning {

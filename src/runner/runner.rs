@@ -23,6 +23,7 @@ use super::event::Event;
 use super::stage::run_stage;
 use super::summary::{HostTotals, StageStatus, StageTotals, Summary};
 use crate::exit_code;
+use crate::lock::HeldLock;
 use crate::plan::Plan;
 use crate::transport::{ConnectError, Connection, Connector, HttpClient, Masters};
 
@@ -49,6 +50,9 @@ pub struct Runner {
     options: RunOptions,
     events: mpsc::Sender<Vec<Event>>,
     cancel: watch::Receiver<Cancel>,
+    /// The deploy lock, held from before the run: given back once every connection of the
+    /// run is closed, and before `run_finished`.
+    lock: Option<HeldLock>,
 }
 
 /// Where a stage is in the walk of the DAG.
@@ -65,23 +69,39 @@ impl Runner {
         options: RunOptions,
         events: mpsc::Sender<Vec<Event>>,
         cancel: watch::Receiver<Cancel>,
+        lock: Option<HeldLock>,
     ) -> Runner {
         Runner {
             plan: Arc::new(plan),
             options,
             events,
             cancel,
+            lock,
         }
     }
 
     pub async fn run(self) -> std::io::Result<Summary> {
         let started = Instant::now();
         let plan = self.plan;
-        let mut connector = Connector::new(
+        let mut connector = match Connector::new(
             plan.ssh_config.as_deref(),
             self.options.connect_timeout,
             self.options.max_connecting,
-        )?;
+        ) {
+            Ok(connector) => connector,
+            Err(e) => {
+                // Nothing ran: the lock goes back at once (its problems are moot next to
+                // this error).
+                if let Some(lock) = self.lock {
+                    lock.release().await;
+                }
+                return Err(e);
+            }
+        };
+        // The lock's hosts are already connected: the run goes over those masters.
+        if let Some(lock) = &self.lock {
+            connector = connector.share(lock.masters().iter().cloned());
+        }
         // Warm masters are a speed-up, never a reason to fail: without them the run is cold.
         let mut persist_warning = None;
         if let Some(idle) = self.options.persist {
@@ -94,7 +114,7 @@ impl Runner {
         }
         let context = Arc::new(Context {
             connections: plan.hosts.iter().map(|_| OnceCell::new()).collect(),
-            lost: Mutex::new(vec![None; plan.hosts.len()]),
+            lost: Mutex::new(lost_before(&plan, self.lock.as_ref())),
             jobs: Semaphore::new(self.options.jobs.max(1)),
             http: HttpClient::default(),
             dry_run: self.options.dry_run,
@@ -129,6 +149,15 @@ impl Runner {
                 hosts: plan.hosts.len(),
             })
             .await;
+        if let Some(lock) = &self.lock {
+            context
+                .emit(Event::LockTaken {
+                    name: lock.name().to_string(),
+                    hosts: lock.hosts().to_vec(),
+                    id: lock.id().to_string(),
+                })
+                .await;
+        }
         if let Some(message) = persist_warning {
             context.emit(Event::Warning { message }).await;
         }
@@ -222,10 +251,20 @@ impl Runner {
             events,
             ..
         } = context;
-        let warnings = close_all(connections, &plan).await;
-        for message in warnings {
+        let mut warnings = close_all(connections, &plan).await;
+        let mut released = None;
+        if let Some(lock) = self.lock {
+            let (name, hosts) = (lock.name().to_string(), lock.hosts().to_vec());
+            warnings.extend(lock.release().await);
+            released = Some(Event::LockReleased { name, hosts });
+        }
+        for event in warnings
+            .into_iter()
+            .map(|message| Event::Warning { message })
+            .chain(released)
+        {
             // The reporter drains the queue until the run ends, even after it failed to write.
-            let _ = events.send(vec![Event::Warning { message }]).await;
+            let _ = events.send(vec![event]).await;
         }
         let hosts = totals.into_inner().expect("no panics while locked");
         // A rollout that stopped failed the run, even when only unreachable hosts stopped it.
@@ -267,6 +306,20 @@ impl Runner {
             .await;
         Ok(summary)
     }
+}
+
+/// The hosts the run starts without: those the deploy lock could not reach are not locked,
+/// so the run must not touch them even if they answer now.
+fn lost_before(plan: &Plan, lock: Option<&HeldLock>) -> Vec<Option<String>> {
+    let mut lost = vec![None; plan.hosts.len()];
+    for (host, error) in lock.map_or(&[][..], HeldLock::unreachable) {
+        if let Some(i) = plan.hosts.iter().position(|h| &h.name == host) {
+            lost[i] = Some(format!(
+                "unreachable when the deploy lock was taken: {error}"
+            ));
+        }
+    }
+    lost
 }
 
 /// Closes every connection that was opened, all at once, each within a time limit; returns

@@ -36,7 +36,8 @@ pub struct Connection {
     socket_dir: PathBuf,
     /// Forwards already set up, by target, reused by every later probe.
     tunnels: Mutex<HashMap<(String, u16), Tunnel>>,
-    /// A warm master (`--persist`): left running at the end, for the next run.
+    /// A master this connection does not own (a warm one kept by `--persist`, or one the
+    /// deploy lock holds): left running when the connection closes.
     persistent: bool,
 }
 
@@ -94,7 +95,14 @@ impl Connection {
         }
     }
 
-    /// Marks a warm master's connection: closing it leaves the master running.
+    /// The control socket of this connection's master, for another part of tsync to open
+    /// its own connection over it ([`Connector::share`](super::Connector::share)).
+    pub fn control_socket(&self) -> std::path::PathBuf {
+        self.session.control_socket().to_path_buf()
+    }
+
+    /// Marks a connection over a master it does not own: closing it leaves the master
+    /// running.
     pub(super) fn persistent(mut self) -> Connection {
         self.persistent = true;
         self

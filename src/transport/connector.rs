@@ -2,9 +2,10 @@
 //! openssh's native mux client), with strict host key checking, the user's ssh config, a
 //! connect timeout, and a cap on how many handshakes run at once.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::os::unix::fs::DirBuilderExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ pub struct Connector {
     marker: Arc<PidMarker>,
     /// With `--persist`: where masters outlive the run, to be found again by the next one.
     masters: Option<Masters>,
+    /// Masters another part of tsync holds open (the deploy lock's), by destination: used
+    /// instead of a second handshake, and left running when this side closes.
+    shared: HashMap<String, PathBuf>,
 }
 
 /// Why a host could not be reached, in ssh's own words.
@@ -68,7 +72,15 @@ impl Connector {
             connect_timeout,
             marker: Arc::new(PidMarker::new()),
             masters: None,
+            shared: HashMap::new(),
         })
+    }
+
+    /// Connects to each of `masters` (destination, control socket) over that master rather
+    /// than by a new handshake.
+    pub fn share(mut self, masters: impl IntoIterator<Item = (String, PathBuf)>) -> Connector {
+        self.shared.extend(masters);
+        self
     }
 
     /// Keeps masters alive after the run and reuses live ones (`--persist`).
@@ -81,6 +93,10 @@ impl Connector {
     /// master when `--persist` keeps one. Waits for a free handshake slot first; the
     /// timeout counts from the handshake's start.
     pub async fn connect(&self, destination: &str) -> Result<Connection, ConnectError> {
+        if let Some(socket) = self.shared.get(destination) {
+            let session = openssh::Session::resume_mux(socket.clone().into(), None);
+            return Ok(self.connection(session).persistent());
+        }
         let Some(masters) = &self.masters else {
             return self.connect_new(destination).await;
         };

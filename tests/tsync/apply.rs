@@ -402,7 +402,9 @@ fn the_demo_playbook_applies_end_to_end() {
 #[test]
 fn on_a_terminal_progress_is_live_and_coloured() {
     let lab = lab(2);
-    let (_dir, file) = playbook("stage \"s\" {\n    on \"all\"\n    run \"echo hi\"\n}\n");
+    // The step lasts long enough for the status line to be drawn while it runs.
+    let (_dir, file) =
+        playbook("stage \"s\" {\n    on \"all\"\n    run \"sleep 0.5; echo hi\"\n}\n");
     // `script` gives tsync a pseudo-terminal, as a person's shell would.
     let command = format!(
         "{} apply {} --ssh-config {} --no-tailscale",

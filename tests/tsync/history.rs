@@ -338,7 +338,7 @@ fn a_recorded_rollout_is_drawn_as_a_timeline_naming_every_host() {
     std::fs::write(lab.srv(2).join("bad"), "").unwrap();
     let (_dir, db) = temp_db();
     let (_pb, file) = playbook(&format!(
-        "stage \"deploy\" {{\n    on \"all\"\n    rolling batch=1 max-fail=1\n    run \"{}\"\n}}\n",
+        "stage \"deploy\" {{\n    on \"all\"\n    rolling batch=1 max-fail=1\n    run \"sleep 0.3; {}\"\n}}\n",
         FAILS_ON_BAD.replace('"', "\\\"")
     ));
     Test::new()
@@ -369,6 +369,7 @@ fn a_recorded_rollout_is_drawn_as_a_timeline_naming_every_host() {
             "{host} is named"
         );
     }
+    // Each batch takes 0.3 s, wide enough for its label (labels that would overlap give way).
     assert!(text.contains("batch 2/3"), "batches are marked");
     // A run that does not exist draws nothing and says so.
     Test::new()

@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "report",
     "history",
     "runner",
+    "lock",
     "fleet",
     "plan",
     "inventory",

@@ -108,6 +108,10 @@ impl Test {
             .current_dir(ROOT)
             .env("HOME", home.path())
             .env_remove("XDG_CONFIG_HOME")
+            // The local deploy lock lives in the runtime or state directory: per test, under
+            // its HOME, so that tests running at once do not hold each other's lock.
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("XDG_STATE_HOME")
             // Runs are recorded: never in the developer's own history.
             .env("TSYNC_HISTORY", home.path().join("history.db"))
             .env_remove("TSYNC_HISTORY_DAYS")

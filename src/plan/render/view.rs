@@ -15,6 +15,19 @@ pub struct PlanView<'a> {
     pub description: Option<&'a str>,
     pub waves: Vec<Vec<&'a str>>,
     pub stages: Vec<StageView<'a>>,
+    /// Where `apply` holds the deploy lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockView<'a>>,
+}
+
+/// The deploy lock of a plan.
+#[derive(Serialize)]
+pub struct LockView<'a> {
+    pub name: &'a str,
+    /// The hosts `lock on` picks; null for every host of the run.
+    pub hosts: Option<Vec<&'a str>>,
+    /// The playbook's `lock expiry`; null for the default.
+    pub expiry_secs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +111,14 @@ pub(super) fn view(plan: &Plan) -> PlanView<'_> {
     PlanView {
         playbook: &plan.name,
         description: plan.description.as_deref(),
+        lock: plan.lock.as_ref().map(|lock| LockView {
+            name: &lock.name,
+            hosts: lock
+                .hosts
+                .as_ref()
+                .map(|hosts| hosts.iter().map(|h| h.name.as_str()).collect()),
+            expiry_secs: lock.expiry.map(|e| e.as_secs()),
+        }),
         waves: plan
             .waves
             .iter()

@@ -1,4 +1,4 @@
-//! The top of a playbook (`playbook`, `group`, `vars`, `stage` nodes) and the checks that
+//! The top of a playbook (`playbook`, `group`, `vars`, `lock`, `stage` nodes) and the checks that
 //! look across nodes: unique names, known `needs`, defined variables.
 
 use std::collections::HashMap;
@@ -23,24 +23,33 @@ pub enum DocumentNode {
     Playbook,
     Group,
     Vars,
+    Lock,
     Stage,
 }
 
 impl NodeKind for DocumentNode {
     const PARENTS: &'static [&'static str] = &[TOP];
-    const ALL: &'static [Self] = &[Self::Playbook, Self::Group, Self::Vars, Self::Stage];
+    const ALL: &'static [Self] = &[
+        Self::Playbook,
+        Self::Group,
+        Self::Vars,
+        Self::Lock,
+        Self::Stage,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Self::Playbook => "playbook",
             Self::Group => "group",
             Self::Vars => "vars",
+            Self::Lock => "lock",
             Self::Stage => "stage",
         }
     }
 
     fn properties(self) -> &'static [&'static str] {
         match self {
+            Self::Lock => &["on", "name", "expiry"],
             Self::Playbook | Self::Group | Self::Vars | Self::Stage => &[],
         }
     }
@@ -82,8 +91,10 @@ impl Parser<'_> {
             groups: Vec::new(),
             vars: Vec::new(),
             stages: Vec::new(),
+            lock: None,
         };
         let mut seen_playbook: Option<SourceSpan> = None;
+        let mut seen_lock: Option<SourceSpan> = None;
         let mut seen_vars: Option<SourceSpan> = None;
         for node in doc.nodes() {
             let Some(kind) = DocumentNode::named(node.name().value()) else {
@@ -111,6 +122,14 @@ impl Parser<'_> {
                     }
                     seen_vars = Some(node.name().span());
                     self.vars(node, kind, &mut playbook.vars);
+                }
+                DocumentNode::Lock => {
+                    if let Some(first) = seen_lock {
+                        self.duplicate_node(node, first, "a playbook has one deploy lock");
+                        continue;
+                    }
+                    seen_lock = Some(node.name().span());
+                    playbook.lock = Some(self.lock(node, kind));
                 }
                 DocumentNode::Stage => {
                     if let Some(stage) = self.stage(node, kind) {

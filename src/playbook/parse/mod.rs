@@ -5,6 +5,7 @@ mod checks;
 mod document;
 mod groups;
 mod load;
+mod lock;
 mod node_kind;
 mod parser;
 mod prescan;

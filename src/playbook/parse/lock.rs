@@ -1,0 +1,57 @@
+//! The `lock` node at the top of a playbook.
+
+use kdl::KdlNode;
+
+use super::document::DocumentNode;
+use super::parser::Parser;
+use super::values::text_offset;
+use crate::diagnostic::Code;
+use crate::playbook::{PlaybookLock, is_lock_name};
+use crate::selector::Selector;
+
+impl Parser<'_> {
+    /// `lock on="db-1" name="web" expiry="10m"`: every property optional.
+    pub(super) fn lock(&mut self, node: &KdlNode, kind: DocumentNode) -> PlaybookLock {
+        self.no_args(node);
+        self.props(node, kind);
+        self.no_children(node);
+        let mut lock = PlaybookLock {
+            span: node.name().span(),
+            on: None,
+            name: None,
+            expiry: None,
+        };
+        if let Some(text) = node.entry("on").and_then(|e| self.string(e, "a selector")) {
+            let repr = self.repr_of(node, &text);
+            match Selector::parse(&text.value, text_offset(&text, repr.as_deref()), text.span) {
+                Ok(selector) if selector.pick.is_some() => self.error(
+                    Code::BadSelector,
+                    text.span,
+                    "a lock cannot be placed by load",
+                    "picks by load",
+                    "name the lock hosts: `on=\"db-1\"` or a group; every controller must find the same ones",
+                ),
+                Ok(selector) => lock.on = Some(selector),
+                Err(e) => self.found.push(e.into_diagnostic(self.source)),
+            }
+        }
+        if let Some(name) = node
+            .entry("name")
+            .and_then(|e| self.string(e, "a lock name"))
+        {
+            if is_lock_name(&name.value) {
+                lock.name = Some(name);
+            } else {
+                self.error(
+                    Code::BadLockName,
+                    name.span,
+                    format!("`{}` cannot name a lock", name.value),
+                    "bad lock name",
+                    "use letters, digits, `.`, `_` and `-` (at most 100, not starting with `.`)",
+                );
+            }
+        }
+        lock.expiry = node.entry("expiry").and_then(|e| self.duration(e, false));
+        lock
+    }
+}
