@@ -91,12 +91,18 @@ pub enum Command {
         /// no such flag: each step's limit is in the playbook, where `plan` shows it.)
         #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
         timeout: Duration,
+        /// Hold the deploy lock NAME on the selected hosts while the command runs, as an
+        /// apply of a playbook whose lock is NAME would (an ad-hoc run takes none unless asked)
+        #[arg(long, value_name = "NAME")]
+        lock: Option<String>,
         #[command(flatten)]
         inputs: Inputs,
         #[command(flatten)]
         execution: Execution,
         #[command(flatten)]
         safety: Safety,
+        #[command(flatten)]
+        lock_args: LockArgs,
     },
     /// Copy files to every host a selector picks, sending only what changed
     #[command(after_help = "Example: tsync push web --delete --exclude '*.log' ./site/ /srv/site")]

@@ -59,14 +59,17 @@ pub fn run(cli: &Cli) -> i32 {
             selector,
             command,
             timeout,
+            lock,
             inputs,
             execution,
             safety,
+            lock_args,
         } => run::run(
             selector,
             command,
             *timeout,
             (inputs, execution, safety),
+            (lock.as_deref(), lock_args),
             cli.color,
         ),
         Command::Status {

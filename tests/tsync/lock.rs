@@ -577,3 +577,40 @@ fn the_run_goes_over_the_locks_connections() {
     assert_eq!(masters.len(), 2, "{masters:#?}");
     assert_eq!(ran(&lab, 0), "shared\n");
 }
+
+#[test]
+fn an_ad_hoc_run_holds_the_lock_only_when_asked() {
+    let lab = lab(2);
+    let (_dir, file) = playbook(PLAYBOOK);
+    // `tsync run --lock playbook` takes the lock the playbook's applies take.
+    let (child, home) = Test::new()
+        .args([
+            "run",
+            "all",
+            "--lock",
+            "playbook",
+            "--lock-message",
+            "by hand",
+        ])
+        .lab(&lab)
+        .args(["--", "sleep 3"])
+        .spawn();
+    wait_for(&lock_dir(&lab, 0));
+    assert_eq!(record(&lab, 0, "playbook")["message"], "by hand");
+    let blocked = start(&lab, &file, "all", "apply", "0", &[]);
+    let (code, _, stderr) = finish(blocked);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("by hand"), "{stderr}");
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    drop(home);
+    assert!(!lock_dir(&lab, 0).exists(), "released");
+    // Without --lock a run takes none, and lock flags alone are refused.
+    Test::new()
+        .args(["run", "all", "--lock-wait", "5s"])
+        .lab(&lab)
+        .args(["--", "true"])
+        .run()
+        .code(2)
+        .stderr_has("need a lock");
+}
