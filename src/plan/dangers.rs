@@ -211,13 +211,7 @@ fn step_commands<'a>(
     if let Action::Run(command) = &step.action {
         // The whole command line, with the step's `cd` and `export`s in front.
         let filled = planned
-            .map(|p| {
-                p.commands
-                    .iter()
-                    .zip(hosts)
-                    .map(|(text, host)| (*host, text.as_str()))
-                    .collect()
-            })
+            .map(|p| per_host(&p.commands, hosts))
             .unwrap_or_default();
         out.push(Written {
             what: "this `run` command",
@@ -259,13 +253,7 @@ fn step_commands<'a>(
     if let Some(confirm) = &step.confirm {
         let filled = planned
             .and_then(|p| p.confirm.as_ref())
-            .map(|c| {
-                c.reverts
-                    .iter()
-                    .zip(hosts)
-                    .map(|(text, host)| (*host, text.as_str()))
-                    .collect()
-            })
+            .map(|c| per_host(&c.reverts, hosts))
             .unwrap_or_default();
         out.push(Written {
             what: "this `revert` command",
@@ -274,4 +262,13 @@ fn step_commands<'a>(
             filled,
         });
     }
+}
+
+/// Each host's filled-in text, beside the host's name.
+fn per_host<'a>(texts: &'a [String], hosts: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    texts
+        .iter()
+        .zip(hosts)
+        .map(|(text, host)| (*host, text.as_str()))
+        .collect()
 }
