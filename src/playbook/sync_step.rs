@@ -30,7 +30,8 @@ pub struct SyncStep<T = Template> {
 impl SyncStep {
     /// The step for the host named `host`: templates filled in by `fill`, `local` made
     /// relative to `base`, and for a pull the host's own directory under it, so hosts never
-    /// overwrite each other.
+    /// overwrite each other. A pull whose `local` names `{{host}}` itself already gives each
+    /// host its own place (`backups/{{host}}/latest`), so nothing is added to it.
     pub fn fill(
         &self,
         host: &str,
@@ -45,6 +46,9 @@ impl SyncStep {
             excludes: self.excludes.iter().map(fill).collect::<Result<_, _>>()?,
             base: self.base.clone(),
         };
+        if self.local.placeholders().any(|p| p.name == "host") {
+            return Ok(filled.placed());
+        }
         Ok(filled.on_host(host))
     }
 
@@ -71,12 +75,17 @@ impl SyncStep<String> {
     /// The step for the host named `host`, its paths filled in already: `local` made
     /// relative to `base`, and for a pull the host's own directory under it.
     pub fn on_host(&self, host: &str) -> SyncStep<String> {
-        let mut step = self.clone();
-        let mut local = self.base.join(&self.local);
+        let mut step = self.placed();
         if self.direction == Direction::Pull {
-            local.push(host);
+            step.local = Path::new(&step.local).join(host).display().to_string();
         }
-        step.local = local.display().to_string();
+        step
+    }
+
+    /// The step with `local` made relative to `base` and nothing else added.
+    fn placed(&self) -> SyncStep<String> {
+        let mut step = self.clone();
+        step.local = self.base.join(&self.local).display().to_string();
         step
     }
 
