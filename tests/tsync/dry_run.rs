@@ -42,6 +42,7 @@ group "staging" "lab-1"
 group "production" "lab-2" "lab-3"
 group "builders" "lab-1"
 group "web" "lab-2" "lab-3"
+group "primary" "lab-1"
 "#,
     );
     // examples/web.kdl names the hosts of its groups: they become aliases of lab hosts.

@@ -13,6 +13,7 @@ mod guards;
 mod history;
 mod inventory;
 mod layers;
+mod library;
 mod lock;
 mod output;
 mod persist;
