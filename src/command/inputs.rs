@@ -115,8 +115,7 @@ impl Prepared {
             }
         };
         let base = path.parent().unwrap_or(Path::new("."));
-        let known: Vec<String> = self.vars.iter().map(|(k, _)| k.clone()).collect();
-        let (playbook, found) = Parser::new(&source, base).playbook(&known);
+        let (playbook, found) = Parser::new(&source, base).playbook(&self.vars);
         diagnostics.extend(found);
         let Some(playbook) = playbook else {
             return (None, diagnostics);

@@ -33,6 +33,7 @@ pub fn resolve_or_report(
         Ok(hosts) => Some(hosts),
         Err(errors) => {
             for e in errors {
+                let e = e.filled_in(selector.filled.as_deref());
                 diagnostics.push(e.into_diagnostic(source));
             }
             None

@@ -33,6 +33,10 @@ pub struct Selector {
     pub expr: Expr,
     /// `least-loaded(…, N)`: run on N of the hosts, the least loaded when it starts.
     pub pick: Option<usize>,
+    /// For a selector whose text had placeholders: what they were filled in with
+    /// (`` `{{from}}` is `web-9` ``), said by every error about it, since none can point
+    /// at the filled-in words themselves.
+    pub filled: Option<String>,
 }
 
 /// The word that starts a `least-loaded(…)` selector.
@@ -102,6 +106,7 @@ impl Selector {
                     span: fallback,
                     expr,
                     pick,
+                    filled: None,
                 })
             }
             Err(mut error) => {
@@ -118,7 +123,14 @@ impl Selector {
             span,
             expr: Expr::Atom(Atom::All, span),
             pick: None,
+            filled: None,
         }
+    }
+
+    /// The selector, noting what its placeholders were filled in with.
+    pub fn filled_in(mut self, note: String) -> Selector {
+        self.filled = Some(note);
+        self
     }
 
     /// Every word in the selector with its span.

@@ -35,6 +35,17 @@ impl SelectorError {
         self
     }
 
+    /// The error about a selector filled in as `note` says (see [`Selector::filled`]), which
+    /// the label then says too.
+    ///
+    /// [`Selector::filled`]: super::Selector::filled
+    pub fn filled_in(mut self, note: Option<&str>) -> Self {
+        if let Some(note) = note {
+            self.label = format!("{}; {note}", self.label);
+        }
+        self
+    }
+
     /// The diagnostic for this error, `source` being the text the selector was written in.
     pub fn into_diagnostic(self, source: &Source) -> Diagnostic {
         let mut d = Diagnostic::error(self.code, self.message)

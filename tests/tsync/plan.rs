@@ -203,3 +203,99 @@ stage "s" {
         "command was {command}"
     );
 }
+
+/// A playbook whose stage and lock pick their hosts through variables.
+const PICKED_BY_VARS: &str = r#"
+lock on="{{db}}"
+stage "build" {
+    on "least-loaded({{builders}})"
+    run "make"
+}
+stage "deploy" {
+    needs "build"
+    on "{{hosts}}"
+    run "echo {{hosts}}"
+}
+vars {
+    hosts "staging"
+    builders "builders, stage-1"
+    db "build-1"
+}
+"#;
+
+#[test]
+fn selectors_are_filled_from_vars_and_the_var_flag_wins() {
+    let (_dir, path) = crate::support::playbook(PICKED_BY_VARS);
+    let hosts = |plan: &serde_json::Value, i: usize| -> Vec<String> {
+        plan["stages"][i]["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect()
+    };
+    let plan = Test::new()
+        .args(["plan", path.to_str().unwrap(), "--format", "json"])
+        .fleet()
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(
+        plan["stages"][0]["selectors"][0],
+        "least-loaded(builders, stage-1)"
+    );
+    assert_eq!(hosts(&plan, 0), ["build-1", "stage-1"]);
+    assert_eq!(hosts(&plan, 1), ["stage-1", "stage-2"]);
+    assert_eq!(
+        plan["stages"][1]["steps"][0]["commands"]["stage-1"],
+        "echo staging"
+    );
+    let plan = Test::new()
+        .args(["plan", path.to_str().unwrap(), "--format", "json"])
+        .args(["--var", "hosts=prod-web-1,prod-web-2"])
+        .fleet()
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(plan["stages"][1]["selectors"][0], "prod-web-1,prod-web-2");
+    assert_eq!(hosts(&plan, 1), ["prod-web-1", "prod-web-2"]);
+}
+
+#[test]
+fn a_selector_cannot_use_a_host_variable_or_an_undefined_one() {
+    let (_dir, path) = crate::support::playbook(
+        "stage \"a\" {\n    on \"{{host}}\" \"{{nope}}\"\n    run \"true\"\n}\n",
+    );
+    Test::new()
+        .args(["plan", path.to_str().unwrap()])
+        .fleet()
+        .run()
+        .code(2)
+        .stderr_has("tsync::builtin-variable")
+        .stderr_has("`{{host}}` cannot be used in a selector")
+        .stderr_has("the selector picks the hosts, so it cannot depend on one")
+        .stderr_has("tsync::undefined-variable")
+        .stderr_has("variable `nope` is not defined");
+}
+
+#[test]
+fn a_wrong_filled_in_selector_says_what_it_was_filled_in_with() {
+    let (_dir, path) = crate::support::playbook(PICKED_BY_VARS);
+    Test::new()
+        .args(["plan", path.to_str().unwrap()])
+        .args(["--var", "hosts=web-9"])
+        .fleet()
+        .run()
+        .code(2)
+        .stderr_has("`web-9` is not a known host or group")
+        .stderr_has("`{{hosts}}` is `web-9`")
+        .stderr_has("on \"{{hosts}}\"");
+    Test::new()
+        .args(["check", path.to_str().unwrap()])
+        .args(["--var", "hosts=web &"])
+        .fleet()
+        .run()
+        .code(2)
+        .stderr_has("tsync::bad-selector")
+        .stderr_has("`{{hosts}}` is `web &`");
+}

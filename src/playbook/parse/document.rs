@@ -80,7 +80,7 @@ impl NodeKind for PlaybookNode {
 
 impl Parser<'_> {
     /// Reads the nodes of a playbook, then checks what spans several of them.
-    pub(super) fn document(&mut self, doc: &KdlDocument, known_vars: &[String]) -> Playbook {
+    pub(super) fn document(&mut self, doc: &KdlDocument, vars: &[(String, String)]) -> Playbook {
         let mut playbook = Playbook {
             source: self.source.clone(),
             name: Path::new(&self.source.name)
@@ -96,6 +96,21 @@ impl Parser<'_> {
         let mut seen_playbook: Option<SourceSpan> = None;
         let mut seen_lock: Option<SourceSpan> = None;
         let mut seen_vars: Option<SourceSpan> = None;
+        // `vars` is read first, wherever it stands, for the placeholders of selectors; its
+        // problems are reported where it stands.
+        let first_vars = doc.nodes().iter().find(|n| n.name().value() == "vars");
+        let mut vars_problems = Vec::new();
+        if let Some(node) = first_vars {
+            let before = self.found.len();
+            self.vars(node, DocumentNode::Vars, &mut playbook.vars);
+            vars_problems = self.found.split_off(before);
+        }
+        self.values = playbook
+            .vars
+            .iter()
+            .map(|(name, value)| (name.value.clone(), value.value.clone()))
+            .chain(vars.iter().cloned())
+            .collect();
         for node in doc.nodes() {
             let Some(kind) = DocumentNode::named(node.name().value()) else {
                 self.unknown_node::<DocumentNode>(node, TOP);
@@ -121,7 +136,7 @@ impl Parser<'_> {
                         continue;
                     }
                     seen_vars = Some(node.name().span());
-                    self.vars(node, kind, &mut playbook.vars);
+                    self.found.append(&mut vars_problems);
                 }
                 DocumentNode::Lock => {
                     if let Some(first) = seen_lock {
@@ -141,7 +156,7 @@ impl Parser<'_> {
         self.check_duplicate_names(playbook.groups.iter().map(|g| &g.name), "group");
         self.check_duplicate_names(playbook.stages.iter().map(|s| &s.name), "stage");
         self.check_needs(&playbook);
-        self.check_variables(&playbook, known_vars);
+        self.check_variables(&playbook, vars);
         if playbook.stages.is_empty() && !self.found.iter().any(Diagnostic::is_error) {
             self.found.push(
                 Diagnostic::warning(
@@ -313,10 +328,10 @@ impl Parser<'_> {
         }
     }
 
-    fn check_variables(&mut self, playbook: &Playbook, known: &[String]) {
+    fn check_variables(&mut self, playbook: &Playbook, known: &[(String, String)]) {
         let mut names: Vec<&str> = BUILTIN_VARS.to_vec();
         names.extend(playbook.vars.iter().map(|(n, _)| n.as_str()));
-        names.extend(known.iter().map(String::as_str));
+        names.extend(known.iter().map(|(n, _)| n.as_str()));
         let templates = playbook.stages.iter().flat_map(|stage| {
             stage
                 .all_steps()
@@ -332,17 +347,22 @@ impl Parser<'_> {
             }
         }
         for (name, span) in unknown {
-            let help = match did_you_mean(&name, names.iter().copied()) {
-                Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
-                None => format!("define it in `vars {{ {name} \"…\" }}` or pass `--var {name}=…`"),
-            };
-            self.error(
-                Code::UndefinedVariable,
-                span,
-                format!("variable `{name}` is not defined"),
-                "undefined",
-                help,
-            );
+            self.undefined_variable(&name, span, &names);
         }
+    }
+
+    /// Reports a placeholder naming none of `names`, suggesting the closest.
+    pub(super) fn undefined_variable(&mut self, name: &str, span: SourceSpan, names: &[&str]) {
+        let help = match did_you_mean(name, names.iter().copied()) {
+            Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
+            None => format!("define it in `vars {{ {name} \"…\" }}` or pass `--var {name}=…`"),
+        };
+        self.error(
+            Code::UndefinedVariable,
+            span,
+            format!("variable `{name}` is not defined"),
+            "undefined",
+            help,
+        );
     }
 }

@@ -4,10 +4,8 @@ use kdl::KdlNode;
 
 use super::document::DocumentNode;
 use super::parser::Parser;
-use super::values::text_offset;
 use crate::diagnostic::Code;
 use crate::playbook::{PlaybookLock, is_lock_name};
-use crate::selector::Selector;
 
 impl Parser<'_> {
     /// `lock on="db-1" name="web" expiry="10m"`: every property optional.
@@ -23,16 +21,15 @@ impl Parser<'_> {
         };
         if let Some(text) = node.entry("on").and_then(|e| self.string(e, "a selector")) {
             let repr = self.repr_of(node, &text);
-            match Selector::parse(&text.value, text_offset(&text, repr.as_deref()), text.span) {
-                Ok(selector) if selector.pick.is_some() => self.error(
+            match self.selector(&text, repr.as_deref()) {
+                Some(selector) if selector.pick.is_some() => self.error(
                     Code::BadSelector,
                     text.span,
                     "a lock cannot be placed by load",
                     "picks by load",
                     "name the lock hosts: `on=\"db-1\"` or a group; every controller must find the same ones",
                 ),
-                Ok(selector) => lock.on = Some(selector),
-                Err(e) => self.found.push(e.into_diagnostic(self.source)),
+                selector => lock.on = selector,
             }
         }
         if let Some(name) = node

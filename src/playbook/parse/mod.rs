@@ -9,6 +9,7 @@ mod lock;
 mod node_kind;
 mod parser;
 mod prescan;
+mod selectors;
 mod stages;
 mod steps;
 mod values;

@@ -7,6 +7,7 @@
 //! that one run shows all the mistakes of a file. Files are read only after parsing, by the
 //! [`Loader`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use kdl::{KdlDocument, KdlNode};
@@ -29,6 +30,9 @@ pub struct Parser<'a> {
     /// For each script step parsed, in order: how many problems had been found before it,
     /// which is where a problem reading its file goes.
     pub(super) scripts: Vec<usize>,
+    /// What a placeholder in a selector (`on`, `lock on=`) is filled in with: the
+    /// playbook's `vars`, overridden by `--var`. Read before any stage, wherever `vars` is.
+    pub(super) values: HashMap<String, String>,
 }
 
 impl<'a> Parser<'a> {
@@ -39,18 +43,19 @@ impl<'a> Parser<'a> {
             base_dir: base_dir.to_path_buf(),
             found: Vec::new(),
             scripts: Vec::new(),
+            values: HashMap::new(),
         }
     }
 
-    /// Parses a playbook, then loads the scripts it names. `known_vars` are the variables
-    /// given on the command line; the playbook's own and the built-ins are added. The
-    /// playbook is returned whenever the KDL itself was readable, with as much as could be
-    /// made of it, so that later checks can still report their own findings.
-    pub fn playbook(mut self, known_vars: &[String]) -> (Option<Playbook>, Diagnostics) {
+    /// Parses a playbook, then loads the scripts it names. `vars` are the variables given
+    /// on the command line (`--var`), which win over the playbook's own; the built-ins are
+    /// added. The playbook is returned whenever the KDL itself was readable, with as much as
+    /// could be made of it, so that later checks can still report their own findings.
+    pub fn playbook(mut self, vars: &[(String, String)]) -> (Option<Playbook>, Diagnostics) {
         let Some(doc) = self.kdl() else {
             return (None, self.finish(Vec::new()));
         };
-        let mut playbook = self.document(&doc, known_vars);
+        let mut playbook = self.document(&doc, vars);
         let unread = Loader::new(self.source, &self.base_dir).load(&mut playbook);
         (Some(playbook), self.finish(unread))
     }

@@ -8,10 +8,9 @@ use kdl::{KdlEntry, KdlNode, KdlValue};
 use super::document::DocumentNode;
 use super::node_kind::NodeKind;
 use super::parser::Parser;
-use super::values::{text_offset, value_span};
+use super::values::value_span;
 use crate::diagnostic::Code;
 use crate::playbook::{Amount, Rollback, RollbackScope, Rolling, Stage, Step, StepKind};
-use crate::selector::Selector;
 
 /// The nodes inside `stage`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,15 +179,10 @@ impl Parser<'_> {
 
     /// The selectors of an `on` node, added to the stage's hosts.
     fn on(&mut self, node: &KdlNode, stage: &mut Stage) {
-        for selector in self.strings(node, "a selector") {
-            let repr = self.repr_of(node, &selector);
-            match Selector::parse(
-                &selector.value,
-                text_offset(&selector, repr.as_deref()),
-                selector.span,
-            ) {
-                Ok(s) => stage.on.push(s),
-                Err(e) => self.found.push(e.into_diagnostic(self.source)),
+        for text in self.strings(node, "a selector") {
+            let repr = self.repr_of(node, &text);
+            if let Some(selector) = self.selector(&text, repr.as_deref()) {
+                stage.on.push(selector);
             }
         }
     }
