@@ -357,7 +357,8 @@ impl<'c> SftpChannel<'c> {
     /// it refused; anything else is the channel or the connection failing.
     async fn classify(&self, error: Error) -> ExecError {
         match error {
-            Error::SftpError(_, message) => ExecError::Failed(message.to_string()),
+            // The message alone: its Display adds the (always empty) language tag.
+            Error::SftpError(_, message) => ExecError::Failed(message.get().0.to_string()),
             other => self.connection_error(other).await,
         }
     }
