@@ -13,6 +13,7 @@ mod guards;
 mod history;
 mod inventory;
 mod layers;
+mod local_step;
 mod lock;
 mod output;
 mod persist;
