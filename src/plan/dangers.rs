@@ -13,7 +13,7 @@ use miette::SourceSpan;
 use super::plan::Plan;
 use crate::danger::{self, Danger};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
-use crate::playbook::{Action, Guard, Playbook, Probe, Step, Template};
+use crate::playbook::{Action, Guard, Playbook, Probe, Step, StepKind, Template};
 
 /// What lets a dangerous command through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,13 +208,17 @@ fn step_commands<'a>(
     hosts: &[&'a str],
     out: &mut Vec<Written<'a>>,
 ) {
-    if let Action::Run(command) = &step.action {
+    if let Action::Run(command) | Action::Local { command, .. } = &step.action {
         // The whole command line, with the step's `cd` and `export`s in front.
         let filled = planned
             .map(|p| per_host(&p.commands, hosts))
             .unwrap_or_default();
         out.push(Written {
-            what: "this `run` command",
+            what: if step.action.kind() == StepKind::Local {
+                "this `local` command"
+            } else {
+                "this `run` command"
+            },
             template: command,
             dangerous: step.dangerous,
             filled,

@@ -51,11 +51,14 @@ pub(super) fn plan_step(
     let mut actions = Vec::with_capacity(hosts.len());
     let mut reverts = Vec::new();
     let mut guards = Vec::with_capacity(hosts.len());
+    // A `local` step's `cwd` is on this machine, relative to the playbook: it goes into the
+    // action's directory rather than into a `cd` on the host.
+    let local = step.action.kind() == StepKind::Local;
     for h in hosts {
         let render = |t: &Template| t.render(|name| h.get(name, vars));
         // `;` rather than `&&`: `cd DIR && a; b` would run `b` in the home directory.
         let mut command = String::new();
-        if let Some(cwd) = &step.cwd {
+        if let Some(cwd) = step.cwd.as_ref().filter(|_| !local) {
             command.push_str(&format!("cd -- {} || exit; ", quote_path(&render(cwd)?)));
         }
         for (name, value) in &step.env {
@@ -78,7 +81,11 @@ pub(super) fn plan_step(
                 Ok((guard, test))
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
-        let action = step.action.fill(h.host(), render)?;
+        let mut action = step.action.fill(h.host(), render)?;
+        if let (Action::Local { dir, .. }, Some(cwd)) = (&mut action, &step.cwd) {
+            // An absolute `cwd` replaces the playbook's directory.
+            dir.push(render(cwd)?);
+        }
         command.push_str(&action.command());
         commands.push(command);
         actions.push(action);

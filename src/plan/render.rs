@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::plan::Plan;
 use super::planned_step::PlannedStep;
-use crate::playbook::{Probe, RollbackScope};
+use crate::playbook::{Action, Probe, RollbackScope};
 
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -176,6 +176,28 @@ fn write_step(out: &mut String, step: &PlannedStep, names: &[&str], indent: &str
         step.written,
         humantime::format_duration(step.timeout)
     );
+    // Where a `local` step runs: once when every host has the same directory, else per host.
+    let dirs: Vec<_> = step
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Local { dir, .. } => Some(dir.as_path()),
+            _ => None,
+        })
+        .collect();
+    if dirs.iter().all(|d| *d == dirs[0]) {
+        if let Some(dir) = dirs.first() {
+            let _ = writeln!(out, "{indent}  on this machine, in {}", dir.display());
+        }
+    } else {
+        for (host, dir) in names.iter().zip(&dirs) {
+            let _ = writeln!(
+                out,
+                "{indent}  {host}: on this machine, in {}",
+                dir.display()
+            );
+        }
+    }
     if let Some(confirm) = &step.confirm {
         let _ = writeln!(
             out,

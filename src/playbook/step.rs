@@ -64,6 +64,14 @@ pub enum Action<T = Template> {
     },
     /// Files pushed to the host (`sync`) or pulled from it (`pull`) over its connection.
     Sync(SyncStep<T>),
+    /// A shell command run with `sh -c` on the controller, once per host, in the host's step
+    /// order: what is done with pulled files, or to local state about the host.
+    Local {
+        command: T,
+        /// Where it runs: as parsed, the playbook's directory; filled in, that directory
+        /// with the step's `cwd` joined to it.
+        dir: PathBuf,
+    },
 }
 
 impl<T> Action<T> {
@@ -72,6 +80,7 @@ impl<T> Action<T> {
         match self {
             Action::Run(_) => StepKind::Run,
             Action::Script { .. } => StepKind::Script,
+            Action::Local { .. } => StepKind::Local,
             Action::Sync(sync) => match sync.direction {
                 Direction::Push => StepKind::Sync,
                 Direction::Pull => StepKind::Pull,
@@ -84,7 +93,7 @@ impl Action {
     /// Every template of the action.
     pub fn templates(&self) -> Vec<&Template> {
         match self {
-            Action::Run(t) => vec![t],
+            Action::Run(t) | Action::Local { command: t, .. } => vec![t],
             Action::Script { args, .. } => args.iter().collect(),
             Action::Sync(sync) => sync.values().collect(),
         }
@@ -93,7 +102,7 @@ impl Action {
     /// The step as written: the command, or the script's path.
     pub fn written(&self) -> String {
         match self {
-            Action::Run(command) => command.text.value.clone(),
+            Action::Run(command) | Action::Local { command, .. } => command.text.value.clone(),
             Action::Script { path, .. } => path.value.display().to_string(),
             Action::Sync(sync) => sync.written(),
         }
@@ -113,16 +122,21 @@ impl Action {
                 args: args.iter().map(&fill).collect::<Result<_, _>>()?,
             },
             Action::Sync(sync) => Action::Sync(sync.fill(host, fill)?),
+            Action::Local { command, dir } => Action::Local {
+                command: fill(command)?,
+                dir: dir.clone(),
+            },
         })
     }
 }
 
 impl Action<String> {
-    /// The shell command line that carries the action out on the host; for a sync, which
-    /// runs no command of its own, a readable line saying what it does.
+    /// The shell command line that carries the action out on the host (for `local`, on the
+    /// controller); for a sync, which runs no command of its own, a readable line saying
+    /// what it does.
     pub fn command(&self) -> String {
         match self {
-            Action::Run(command) => command.clone(),
+            Action::Run(command) | Action::Local { command, .. } => command.clone(),
             Action::Script { args, .. } => {
                 let mut command = "sh -s --".to_string();
                 for arg in args {
@@ -147,15 +161,18 @@ pub enum StepKind {
     Sync,
     /// Files from the host to the controller.
     Pull,
+    /// A shell command on the controller.
+    Local,
 }
 
 impl StepKind {
     /// Every step kind, in the order diagnostics list them.
-    pub const ALL: [StepKind; 4] = [
+    pub const ALL: [StepKind; 5] = [
         StepKind::Run,
         StepKind::Script,
         StepKind::Sync,
         StepKind::Pull,
+        StepKind::Local,
     ];
 
     /// The node's name in KDL.
@@ -165,6 +182,7 @@ impl StepKind {
             StepKind::Script => "script",
             StepKind::Sync => "sync",
             StepKind::Pull => "pull",
+            StepKind::Local => "local",
         }
     }
 
@@ -190,6 +208,7 @@ impl StepKind {
                 "only-if",
                 "dangerous",
             ],
+            StepKind::Local => &["cwd", "timeout", "unchanged-exit", "dangerous"],
         }
     }
 
@@ -199,13 +218,17 @@ impl StepKind {
         match self {
             StepKind::Run | StepKind::Script => &["delete", "checksum"],
             StepKind::Sync | StepKind::Pull => &["cwd", "unchanged-exit", "confirm"],
+            // Guards test the host, which a command on the controller does not touch.
+            StepKind::Local => &[
+                "creates", "unless", "only-if", "confirm", "delete", "checksum",
+            ],
         }
     }
 
     /// Moves files rather than running a command.
     pub const fn syncs(self) -> bool {
         match self {
-            StepKind::Run | StepKind::Script => false,
+            StepKind::Run | StepKind::Script | StepKind::Local => false,
             StepKind::Sync | StepKind::Pull => true,
         }
     }

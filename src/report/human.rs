@@ -250,15 +250,19 @@ impl<W: Write> Reporter for Human<W> {
                 stage,
                 host,
                 step,
+                kind,
                 command,
                 would,
                 reason,
-                ..
             } => {
                 let what = match would {
                     Would::Run => {
                         self.would.entry(host.clone()).or_default().0 += 1;
-                        "would run".to_string()
+                        if kind.as_str() == "local" {
+                            "would run on this machine".to_string()
+                        } else {
+                            "would run".to_string()
+                        }
                     }
                     Would::Skip => {
                         self.would.entry(host.clone()).or_default().1 += 1;

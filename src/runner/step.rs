@@ -13,9 +13,9 @@ use super::step_outcome::StepOutcome;
 use super::step_output::StepOutput;
 use super::sync_step::{SyncEvents, sync_files};
 use crate::plan::PlannedStep;
-use crate::playbook::{Action, Guard};
+use crate::playbook::{Action, Guard, StepKind};
 use crate::sync::{Direction, SyncReport};
-use crate::transport::{Connection, ExecError, Executed, Output};
+use crate::transport::{Connection, ExecError, Executed, Output, run_local};
 
 /// How a step ended on one host, for the host's tally.
 pub(super) struct StepResult {
@@ -153,9 +153,12 @@ pub(super) async fn run_step(
         Ended::Cancelled(reason) => (StepOutcome::Cancelled { reason }, String::new()),
         Ended::TimedOut => {
             // The host stopped answering, or the command runs too long: cut it off. A
-            // connection that could not serve this step is not used again.
-            connection.stop(group.load(Ordering::SeqCst)).await;
-            context.mark_lost(host, "a step timed out on this connection earlier");
+            // connection that could not serve this step is not used again; a `local` step
+            // (killed as its future was dropped) says nothing about the connection.
+            if step.kind != StepKind::Local {
+                connection.stop(group.load(Ordering::SeqCst)).await;
+                context.mark_lost(host, "a step timed out on this connection earlier");
+            }
             context
                 .emit(Event::StepTimedOut {
                     stage: context.stage_names[stage].clone(),
@@ -219,6 +222,7 @@ async fn act(
             let report = sync_files(connection, step, false, sync_events).await?;
             Acted::Synced(step.direction, report)
         }
+        Action::Local { dir, .. } => Acted::Ran(run_local(command, dir, output).await?),
     })
 }
 

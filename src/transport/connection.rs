@@ -5,14 +5,15 @@ use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use openssh::{Session, Stdio};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::pid_marker::{MarkerLine, PidMarker};
+use super::output_lines::Lines;
+use super::pid_marker::PidMarker;
 use super::remote_command::RemoteCommand;
 use super::ssh_message::ssh_message;
 use super::tunnel::Tunnel;
@@ -20,12 +21,6 @@ use super::tunnel::Tunnel;
 /// sshd allows 10 sessions per connection by default (MaxSessions); stay below it so a
 /// command never fails for want of a channel.
 const CHANNELS_PER_HOST: usize = 8;
-/// Longer output lines are split into pieces of this size.
-const MAX_LINE: u64 = 64 * 1024;
-/// How much of a stream is read at once.
-const READ_BUFFER: usize = 64 * 1024;
-/// Keep this much of a command's stderr for the failure report.
-const STDERR_TAIL: usize = 4096;
 
 pub struct Connection {
     pub(super) session: Session,
@@ -54,14 +49,6 @@ pub trait Output: Send {
 
     /// Passes on every line kept back: no more output is at hand for now.
     fn flush(&mut self) -> impl Future<Output = ()> + Send;
-}
-
-/// Which of a command's pipes a line came from; the caller sees the two through
-/// [`Output`]'s methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pipe {
-    Stdout,
-    Stderr,
 }
 
 /// How a command ended.
@@ -153,24 +140,12 @@ impl Connection {
                 let _ = pipe.shutdown().await;
             }
         };
-        let mut lines = Lines {
-            marker: &self.marker,
-            group,
-            marker_seen: false,
-            held: false,
-            tail: Vec::new(),
-            output,
-        };
-        let read = read_lines(stdout, stderr, &mut lines);
+        let mut lines = Lines::new(Some((&self.marker, group)), output);
+        let read = lines.read(stdout, stderr);
         let ((), read) = tokio::join!(write, read);
-        lines.finish().await;
         read.map_err(|e| ExecError::Failed(format!("reading output: {e}")))?;
         let status = child.wait().await;
-        let stderr_tail = {
-            let tail = &lines.tail;
-            let start = tail.len().saturating_sub(STDERR_TAIL);
-            String::from_utf8_lossy(&tail[start..]).into_owned()
-        };
+        let stderr_tail = lines.stderr_tail();
         match status {
             Ok(status) => Ok(Executed {
                 exit_code: status.code(),
@@ -326,202 +301,4 @@ fn kill_master(socket: &str) -> bool {
 
 fn is_refused_channel(message: &str) -> bool {
     message.contains("open refused") || message.contains("open failed")
-}
-
-/// A command's output on its way to an [`Output`]: the PID marker is taken out of stderr,
-/// and the end of stderr is kept for the failure report.
-struct Lines<'a, O> {
-    marker: &'a PidMarker,
-    group: &'a AtomicU32,
-    marker_seen: bool,
-    /// An empty stderr line seen before the marker: the marker's own leading newline when
-    /// the marker follows, so it is shown only if something else does.
-    held: bool,
-    tail: Vec<u8>,
-    output: &'a mut O,
-}
-
-impl<O: Output> Lines<'_, O> {
-    async fn piece(&mut self, pipe: Pipe, line: Vec<u8>) {
-        if pipe == Pipe::Stderr {
-            if !self.marker_seen {
-                match self.marker.recognise(&line) {
-                    MarkerLine::Pid(pid) => {
-                        self.group.store(pid, Ordering::SeqCst);
-                        self.marker_seen = true;
-                        self.held = false;
-                        return;
-                    }
-                    MarkerLine::Garbled => {
-                        self.marker_seen = true;
-                        self.held = false;
-                        return;
-                    }
-                    MarkerLine::Other if line == b"\n" && !self.held => {
-                        self.held = true;
-                        return;
-                    }
-                    MarkerLine::Other => self.release().await,
-                }
-            }
-            self.tail.extend_from_slice(&line);
-            if self.tail.len() > STDERR_TAIL * 2 {
-                self.tail.drain(..self.tail.len() - STDERR_TAIL);
-            }
-        }
-        let text = match String::from_utf8(line) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        };
-        let text = match text.strip_suffix('\n') {
-            Some(t) => t.strip_suffix('\r').unwrap_or(t).to_string(),
-            None => text,
-        };
-        match pipe {
-            Pipe::Stdout => self.output.stdout_line(text).await,
-            Pipe::Stderr => self.output.stderr_line(text).await,
-        }
-    }
-
-    /// Shows a held empty line: what followed it was not the marker.
-    async fn release(&mut self) {
-        if std::mem::take(&mut self.held) {
-            self.tail.push(b'\n');
-            self.output.stderr_line(String::new()).await;
-        }
-    }
-
-    async fn finish(&mut self) {
-        self.release().await;
-        self.output.flush().await;
-    }
-}
-
-/// One line of output, or the first [`MAX_LINE`] bytes of a longer one: a command that
-/// writes without newlines must not make tsync buffer all of it.
-async fn read_line(
-    reader: Option<&mut BufReader<impl AsyncRead + Unpin>>,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<usize> {
-    match reader {
-        // A cancelled earlier read may have left part of the line in `buf`.
-        Some(reader) => {
-            let room = MAX_LINE.saturating_sub(buf.len() as u64).max(1);
-            reader.take(room).read_until(b'\n', buf).await
-        }
-        None => Ok(0),
-    }
-}
-
-/// Reads both streams to their end, line by line, in the order lines arrive.
-async fn read_lines<O: Output>(
-    stdout: Option<impl AsyncRead + Unpin>,
-    stderr: Option<impl AsyncRead + Unpin>,
-    lines: &mut Lines<'_, O>,
-) -> std::io::Result<()> {
-    // Reading in large gulps keeps ssh's pipe drained: when tsync falls behind, the ssh
-    // master buffers the channel's data itself, at a high cost in copies and page faults.
-    let mut out = stdout.map(|s| BufReader::with_capacity(READ_BUFFER, s));
-    let mut err = stderr.map(|s| BufReader::with_capacity(READ_BUFFER, s));
-    let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
-    // A read that completes has reached a newline, the length limit or the end: whatever it
-    // gathered is a line. A read cancelled because the other stream won the race keeps its
-    // bytes in the buffer, and the next read goes on from there.
-    while out.is_some() || err.is_some() {
-        tokio::select! {
-            read = read_line(out.as_mut(), &mut out_buf), if out.is_some() => {
-                let read = read?;
-                if let Some(piece) = take_piece(&mut out_buf, read == 0) {
-                    lines.piece(Pipe::Stdout, piece).await;
-                }
-                if out.as_ref().is_some_and(|r| r.buffer().is_empty()) {
-                    lines.output.flush().await;
-                }
-                if read == 0 {
-                    out = None;
-                }
-            }
-            read = read_line(err.as_mut(), &mut err_buf), if err.is_some() => {
-                let read = read?;
-                if let Some(piece) = take_piece(&mut err_buf, read == 0) {
-                    lines.piece(Pipe::Stderr, piece).await;
-                }
-                if err.as_ref().is_some_and(|r| r.buffer().is_empty()) {
-                    lines.output.flush().await;
-                }
-                if read == 0 {
-                    err = None;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What a completed read gathered, as one piece of output. A piece cut at the length limit
-/// ends on a character boundary: the bytes of a character it would split stay in `buf` and
-/// begin the next piece.
-fn take_piece(buf: &mut Vec<u8>, at_end: bool) -> Option<Vec<u8>> {
-    if buf.is_empty() {
-        return None;
-    }
-    let cut = if at_end || buf.ends_with(b"\n") {
-        buf.len()
-    } else {
-        char_boundary(buf)
-    };
-    if cut == 0 {
-        // Not even one whole character: malformed, shown as it is.
-        return Some(std::mem::take(buf));
-    }
-    let rest = buf.split_off(cut);
-    Some(std::mem::replace(buf, rest))
-}
-
-/// Where an incomplete UTF-8 sequence at the end of `bytes` starts (its length if there
-/// is none). Only the last three bytes can belong to one.
-fn char_boundary(bytes: &[u8]) -> usize {
-    let len = bytes.len();
-    for back in 1..=len.min(3) {
-        let byte = bytes[len - back];
-        if byte & 0b1100_0000 == 0b1000_0000 {
-            continue; // a continuation byte: its lead is further back
-        }
-        let width = match byte {
-            0xf0.. => 4,
-            0xe0.. => 3,
-            0xc0.. => 2,
-            _ => 1,
-        };
-        return if width > back { len - back } else { len };
-    }
-    len
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression: a multi-byte character split at the 64 KiB piece boundary was lost.
-    #[test]
-    fn pieces_end_on_character_boundaries() {
-        for (bytes, boundary) in [
-            (&b"ab"[..], 2),
-            ("aé".as_bytes(), 3),
-            (&"aé".as_bytes()[..2], 1),
-            (&"a€".as_bytes()[..3], 1),
-            (&"a€".as_bytes()[..2], 1),
-            (&"a😀".as_bytes()[..4], 1),
-            ("a😀".as_bytes(), 5),
-        ] {
-            assert_eq!(char_boundary(bytes), boundary, "{bytes:?}");
-        }
-        let mut buf = "abc€".as_bytes()[..5].to_vec();
-        assert_eq!(take_piece(&mut buf, false), Some(b"abc".to_vec()));
-        assert_eq!(buf, &"€".as_bytes()[..2]);
-        assert_eq!(
-            take_piece(&mut buf, true),
-            Some("€".as_bytes()[..2].to_vec())
-        );
-    }
 }

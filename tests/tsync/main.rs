@@ -14,6 +14,7 @@ mod history;
 mod inventory;
 mod layers;
 mod library;
+mod local_step;
 mod lock;
 mod output;
 mod persist;

@@ -67,7 +67,7 @@ impl<'a> Loader<'a> {
         steps
             .filter_map(|step| match &mut step.action {
                 Action::Script { path, body, .. } => Some((path, body)),
-                Action::Run(_) | Action::Sync(_) => None,
+                Action::Run(_) | Action::Sync(_) | Action::Local { .. } => None,
             })
             .map(|(path, body)| {
                 path.value = self.base_dir.join(&path.value);

@@ -1,5 +1,5 @@
-//! Step nodes (`run`, `script`, `sync`, `pull`): what each kind reads from its arguments,
-//! and what steps share (`timeout`, guards; `cwd` and `env` for commands). A new step kind is a variant of [`StepKind`] and one
+//! Step nodes (`run`, `script`, `sync`, `pull`, `local`): what each kind reads from its
+//! arguments, and what steps share (`timeout`, guards; `cwd` and `env` for commands). A new step kind is a variant of [`StepKind`] and one
 //! reader function here, dispatched in [`Parser::step`].
 
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use crate::diagnostic::Code;
 use crate::playbook::{Action, Confirm, Guard, Spanned, Step, StepKind, SyncStep, Template};
 use crate::sync::Direction;
 
-/// The nodes inside a step that runs a command (`run`, `script`).
+/// The nodes inside a step that runs a command (`run`, `script`, `local`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepNode {
     Env,
@@ -43,7 +43,7 @@ const fn step_names<const N: usize>(syncs: bool) -> [&'static str; N] {
     names
 }
 
-const COMMAND_STEPS: [&str; 2] = step_names(false);
+const COMMAND_STEPS: [&str; 3] = step_names(false);
 const SYNC_STEPS: [&str; 2] = step_names(true);
 
 impl NodeKind for StepNode {
@@ -92,6 +92,7 @@ impl Parser<'_> {
             StepKind::Script => self.script(node, &args),
             StepKind::Sync => self.sync(node, &args, Direction::Push),
             StepKind::Pull => self.sync(node, &args, Direction::Pull),
+            StepKind::Local => self.local(node, &args),
         };
         // A command step with no command says nothing more; a sync step's other problems
         // (its flags, its excludes) are reported along with its paths'.
@@ -137,7 +138,7 @@ impl Parser<'_> {
             }
             (None, _) => None,
         };
-        let guards = self.guards(node);
+        let guards = self.guards(node, kind);
         let unchanged_exit = entry("unchanged-exit")
             .and_then(|e| self.integer(e, 1, 255))
             .map(|code| code as u8);
@@ -164,17 +165,26 @@ impl Parser<'_> {
 
     /// `creates="PATH"`, `unless="CMD"`, `only-if="CMD"`, in the order they are tested:
     /// the cheapest test first.
-    fn guards(&mut self, node: &KdlNode) -> Vec<Guard> {
-        let creates = self.guard(node, "creates", false).map(Guard::Creates);
-        let unless = self.guard(node, "unless", true).map(Guard::Unless);
-        let only_if = self.guard(node, "only-if", true).map(Guard::OnlyIf);
+    fn guards(&mut self, node: &KdlNode, kind: StepKind) -> Vec<Guard> {
+        let creates = self.guard(node, kind, "creates", false).map(Guard::Creates);
+        let unless = self.guard(node, kind, "unless", true).map(Guard::Unless);
+        let only_if = self.guard(node, kind, "only-if", true).map(Guard::OnlyIf);
         [creates, unless, only_if].into_iter().flatten().collect()
     }
 
     /// The value of guard `property`: a command is a shell template as `run`'s command is;
-    /// a path is filled in and then quoted as one word.
-    fn guard(&mut self, node: &KdlNode, property: &str, command: bool) -> Option<Template> {
-        let entry = node.entry(property)?;
+    /// a path is filled in and then quoted as one word. Not read for a step of a `kind` it
+    /// does not apply to (that was reported).
+    fn guard(
+        &mut self,
+        node: &KdlNode,
+        kind: StepKind,
+        property: &str,
+        command: bool,
+    ) -> Option<Template> {
+        let entry = node
+            .entry(property)
+            .filter(|_| !kind.inapplicable().contains(&property))?;
         let value = self.string(entry, if command { "a command" } else { "a path" })?;
         if value.value.trim().is_empty() {
             let (what, example) = if command {
@@ -209,6 +219,14 @@ impl Parser<'_> {
                 continue;
             }
             let help = match name_text {
+                "creates" | "unless" | "only-if" => {
+                    "guards test the host, and a `local` step runs on this machine: put the \
+                     test in the command (`test -e out/app || make`)"
+                }
+                "confirm" if kind == StepKind::Local => {
+                    "a command on this machine cannot cut off access to a host: confirm-or-revert \
+                     is for `run` and `script`"
+                }
                 "cwd" => {
                     "give the remote path in full; a relative one is relative to the login's home"
                 }
@@ -313,6 +331,34 @@ impl Parser<'_> {
         }
         let repr = self.repr_of(node, &command);
         Some(Action::Run(self.shell_template(command, repr.as_deref())?))
+    }
+
+    /// `local "command"`: one shell command for this machine, run in the playbook's
+    /// directory (a `cwd` is joined to it when the plan fills it in).
+    fn local(&mut self, node: &KdlNode, args: &[&KdlEntry]) -> Option<Action> {
+        let Some(first) = args.first() else {
+            self.missing_arg(node, "command", "local \"mkdir -p backups/{{host}}\"");
+            return None;
+        };
+        let command = self.string(first, "a command")?;
+        if let Some(extra) = args.get(1) {
+            self.error(
+                Code::WrongArguments,
+                value_span(extra),
+                "`local` takes one command string",
+                "extra argument",
+                "put the whole command in one string: `local \"cp a b\"`",
+            );
+        }
+        let repr = self.repr_of(node, &command);
+        let command = self.shell_template(command, repr.as_deref())?;
+        // `sh -c` cannot be started in "": a playbook named without a directory is in ".".
+        let dir = if self.base_dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            self.base_dir.clone()
+        };
+        Some(Action::Local { command, dir })
     }
 
     /// `script "path" "arg" …`: the path is recorded here and the file read by the load
