@@ -54,7 +54,7 @@ fn backup_snapshots_each_host_with_hard_links_and_keeps_the_newest() {
         write(
             &lab.srv(i).join("data/sub/b.bin"),
             "b".repeat(5000).as_str(),
-            0o600,
+            0o644,
         );
         open_up(&lab.srv(i).join("data"));
     }
