@@ -34,7 +34,9 @@ fn human() -> String {
             .iter()
             .map(|(name, default)| format!("{name}={default}"))
             .collect();
-        out.push_str(&format!("    vars: {}\n", vars.join(" ")));
+        if !vars.is_empty() {
+            out.push_str(&format!("    vars: {}\n", vars.join(" ")));
+        }
         if !workflow.groups.is_empty() {
             out.push_str(&format!("    groups: {}\n", workflow.groups.join(", ")));
         }

@@ -45,6 +45,26 @@ fn library() -> Vec<String> {
     names
 }
 
+/// The inventory.kdl init wrote into `dir` is found and read without a problem, and
+/// defines the groups the workflows need (when hosts are known), whatever the playbooks' own
+/// state; `warning` is the one warning expected, if any.
+fn inventory_checks(dir: &Path, ssh_config: &str, warning: &str) {
+    let playbook = dir.join("any.kdl");
+    std::fs::write(
+        &playbook,
+        "stage \"s\" {\n    on \"builders\" \"staging\" \"production\" \"primary\"\n    run \"true\"\n}\n",
+    )
+    .unwrap();
+    let run = Test::new()
+        .current_dir(dir)
+        .args(["check", "any.kdl", "--ssh-config", ssh_config])
+        .run()
+        .code(0)
+        .stderr_has(warning);
+    assert!(!run.stderr.contains("inventory.kdl"), "{}", run.stderr);
+    std::fs::remove_file(playbook).unwrap();
+}
+
 #[test]
 fn init_writes_the_chosen_workflows_and_they_check() {
     let (_top, dir, config) = repo();
@@ -119,6 +139,7 @@ fn init_of_every_workflow_checks_with_hosts_known_and_with_none() {
     ] {
         assert!(inventory.contains(group), "{group}:\n{inventory}");
     }
+    inventory_checks(&dir, &fleet, "");
     let written = written_playbooks(&dir);
     let expected: Vec<String> = library()
         .iter()
@@ -157,6 +178,7 @@ fn init_of_every_workflow_checks_with_hosts_known_and_with_none() {
         !inventory.contains("\ngroup "),
         "no group defined:\n{inventory}"
     );
+    inventory_checks(&dir, &empty.display().to_string(), "no hosts are known");
     Test::new()
         .current_dir(&dir)
         .args(["check", "--ssh-config"])
