@@ -131,6 +131,11 @@ mod tests {
             assert!(errors.is_empty(), "{}: {errors:?}", workflow.name);
             let playbook = playbook.unwrap();
             assert_eq!(playbook.name, workflow.name);
+            assert!(
+                workflow.example().contains(&workflow.file()),
+                "{}: its first example runs it",
+                workflow.name
+            );
             assert!(!workflow.description().is_empty(), "{}", workflow.name);
         }
     }

@@ -72,14 +72,14 @@ fn readme(workflows: &[&Workflow]) -> String {
          `tsync workflows` lists them all.\n\
          \n",
     );
-    out.push_str("| playbook | what it does | run it |\n|---|---|---|\n");
+    out.push_str("| playbook | what it does | for example |\n|---|---|---|\n");
     for workflow in workflows {
         let _ = writeln!(
             out,
-            "| `{}` | {} | `tsync apply {}` |",
+            "| `{}` | {} | `{}` |",
             workflow.file(),
             workflow.description().replace('|', "\\|"),
-            workflow.file()
+            workflow.example().replace('|', "\\|")
         );
     }
     out.push_str(
@@ -87,7 +87,9 @@ fn readme(workflows: &[&Workflow]) -> String {
          ## From cron\n\
          \n\
          `--quiet` keeps cron's mail to what went wrong, and `--if-locked=skip` lets a run that\n\
-         finds another one holding the deploy lock do nothing (exit 75) instead of failing:\n\
+         finds another one holding the deploy lock do nothing (exit 75) instead of failing.\n\
+         Uncomment the lines you want, with the `--var`s each run needs (see the examples\n\
+         above); pasted as they are, they schedule nothing:\n\
          \n\
          ```crontab\n\
          PATH=/usr/local/bin:/usr/bin:/bin\n\
@@ -102,7 +104,7 @@ fn readme(workflows: &[&Workflow]) -> String {
         };
         let _ = writeln!(
             out,
-            "{when}  cd /path/to/this/repo && tsync apply {} --quiet --if-locked=skip",
+            "# {when}  cd /path/to/this/repo && tsync apply {} --quiet --if-locked=skip",
             workflow.file()
         );
     }

@@ -35,6 +35,17 @@ impl Workflow {
         format!("playbooks/{}.kdl", self.name)
     }
 
+    /// The first example command of the playbook's opening comment (`//     tsync apply …`),
+    /// else the plain `tsync apply` of its file.
+    pub fn example(&self) -> String {
+        self.text
+            .lines()
+            .take_while(|line| line.starts_with("//"))
+            .map(|line| line.trim_start_matches('/').trim())
+            .find(|line| line.starts_with("tsync "))
+            .map_or_else(|| format!("tsync apply {}", self.file()), str::to_string)
+    }
+
     /// The playbook, parsed by the playbook parser; its scripts are not read (they are not
     /// on disk). None only if its text were not KDL, which the catalog's tests rule out.
     pub fn playbook(&self) -> Option<Playbook> {
