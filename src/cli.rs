@@ -185,6 +185,27 @@ pub enum Command {
         #[command(flatten)]
         inputs: Inputs,
     },
+    /// Start a repo of playbooks here: an inventory of the groups found, the chosen
+    /// built-in workflows, and how to run them
+    #[command(
+        after_help = "Writes inventory.kdl, playbooks/NAME.kdl (and the scripts they need), \
+                      playbooks/README.md and playbooks/.gitignore; refuses (exit 2) when any \
+                      of them exists.\n\
+                      Example: tsync init --with deploy,backup"
+    )]
+    Init {
+        /// The workflows to copy, by name (`tsync workflows` lists them) [default: all]
+        #[arg(long, value_name = "NAME,NAME…", value_delimiter = ',')]
+        with: Vec<String>,
+        #[command(flatten)]
+        sources: Sources,
+    },
+    /// List the built-in workflows `tsync init` copies: what each does and its vars
+    Workflows {
+        /// Output for people or for programs
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        output: OutputFormat,
+    },
     /// Print a shell completion script
     #[command(
         after_help = "Install (bash): tsync completions bash > ~/.local/share/bash-completion/completions/tsync\n\
@@ -409,13 +430,22 @@ pub struct Inputs {
     #[arg(long, value_name = "SELECTOR")]
     pub limit: Option<String>,
 
+    /// Groups from a KDL file of `group` nodes (repeatable); replaces the inventory.kdl
+    /// found in this directory or the nearest parent that has one
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub inventory: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: Sources,
+}
+
+/// Where hosts come from: the inventory flags `init` shares with the commands that read
+/// playbooks.
+#[derive(Debug, Args)]
+pub struct Sources {
     /// OpenSSH client config to read hosts from [default: ~/.ssh/config]
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
-
-    /// Extra groups from a KDL file of `group` nodes (repeatable)
-    #[arg(long = "inventory", value_name = "FILE")]
-    pub inventory: Vec<PathBuf>,
 
     /// Read Tailscale's state from this file (`tailscale status --json` output) instead of
     /// asking `tailscale`
@@ -508,57 +538,4 @@ fn takes_value(cli: &clap::Command, option: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    fn hoisted(line: &str) -> String {
-        let mut cli = Cli::command();
-        cli.build();
-        let args = line.split(' ').map(OsString::from).collect();
-        let out: Vec<String> = hoist_options(&cli, args)
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect();
-        out.join(" ")
-    }
-
-    #[test]
-    fn options_before_the_command_move_behind_its_name() {
-        for (given, meant) in [
-            (
-                "tsync --ssh-config F run all -- true",
-                "tsync run --ssh-config F all -- true",
-            ),
-            (
-                "tsync -j 4 -q run all -- true",
-                "tsync run -j 4 -q all -- true",
-            ),
-            (
-                "tsync -j4 --output=json run all -- true",
-                "tsync run -j4 --output=json all -- true",
-            ),
-            // A value that is also a command's name is still the option's value.
-            (
-                "tsync --limit run apply p.kdl",
-                "tsync apply --limit run p.kdl",
-            ),
-            // An optional value must be glued: `status` here is the command.
-            ("tsync --watch status web", "tsync status --watch web"),
-            ("tsync --help run", "tsync --help run"),
-            ("tsync --color never -h run", "tsync -h run --color never"),
-            // Nothing to move, or nothing understood: left for clap.
-            (
-                "tsync run all -- --ssh-config x",
-                "tsync run all -- --ssh-config x",
-            ),
-            (
-                "tsync --bogus run all -- true",
-                "tsync run --bogus all -- true",
-            ),
-            ("tsync web run", "tsync web run"),
-        ] {
-            assert_eq!(hoisted(given), meant, "{given}");
-        }
-    }
-}
+mod tests;

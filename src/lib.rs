@@ -24,3 +24,4 @@ pub mod shell;
 pub mod suggest;
 pub mod sync;
 pub mod transport;
+pub mod workflow;

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tsync::cli::Inputs;
+use tsync::cli::{Inputs, Sources};
 use tsync::command::Prepared;
 use tsync::diagnostic::{Diagnostics, Source};
 use tsync::inventory::{Inventory, InventoryOptions, Scope, ssh_config, sshsync};
@@ -307,10 +307,12 @@ fn fleet_inputs() -> Inputs {
     Inputs {
         vars: Vec::new(),
         limit: None,
-        ssh_config: Some(fixture("fleet/ssh_config")),
         inventory: vec![fixture("fleet/inventory.kdl")],
-        tailscale_status: None,
-        no_tailscale: true,
+        sources: Sources {
+            ssh_config: Some(fixture("fleet/ssh_config")),
+            tailscale_status: None,
+            no_tailscale: true,
+        },
     }
 }
 

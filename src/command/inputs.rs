@@ -2,9 +2,9 @@
 //! playbook its typed form and plan, with every diagnostic found on the way.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::Inputs;
+use crate::cli::{Inputs, Sources};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Source};
 use crate::inventory::ssh_config::Resolved;
 use crate::inventory::{Inventory, InventoryOptions, Scope};
@@ -25,12 +25,14 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(inputs: &Inputs) -> Prepared {
-        let (mut inventory, mut diagnostics) = Inventory::load(&InventoryOptions {
-            ssh_config: inputs.ssh_config.clone(),
-            tailscale_status: inputs.tailscale_status.clone(),
-            no_tailscale: inputs.no_tailscale,
-        });
-        for path in &inputs.inventory {
+        let (mut inventory, mut diagnostics) = Inventory::load(&inventory_options(&inputs.sources));
+        // `--inventory` replaces the discovered file rather than adding to it, so that a
+        // command line says exactly which groups a run sees.
+        let files = match inputs.inventory.as_slice() {
+            [] => discovered_inventory().into_iter().collect(),
+            given => given.to_vec(),
+        };
+        for path in &files {
             merge_inventory_file(&mut inventory, path, &mut diagnostics);
         }
         let mut vars = Vec::new();
@@ -185,7 +187,28 @@ impl Prepared {
     }
 }
 
-/// Reads one `--inventory` file (KDL, `group` nodes only) and merges its groups, after every
+/// What the inventory flags ask [`Inventory::load`] to read.
+pub(super) fn inventory_options(sources: &Sources) -> InventoryOptions {
+    InventoryOptions {
+        ssh_config: sources.ssh_config.clone(),
+        tailscale_status: sources.tailscale_status.clone(),
+        no_tailscale: sources.no_tailscale,
+    }
+}
+
+/// The file name `tsync init` writes and every command looks for.
+pub(super) const INVENTORY_FILE: &str = "inventory.kdl";
+
+/// `inventory.kdl` in the current directory or the nearest parent that has one, as git finds
+/// `.git`: playbooks are run from anywhere inside the repo that holds them.
+fn discovered_inventory() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .map(|dir| dir.join(INVENTORY_FILE))
+        .find(|file| file.is_file())
+}
+
+/// Reads one inventory file (KDL, `group` nodes only) and merges its groups, after every
 /// other source so that they can name any known host.
 fn merge_inventory_file(inventory: &mut Inventory, path: &Path, diagnostics: &mut Diagnostics) {
     match read_source(path) {

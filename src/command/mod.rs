@@ -8,6 +8,7 @@ mod disconnect;
 mod docs;
 mod execute;
 pub mod history;
+mod init;
 mod inputs;
 pub mod lock;
 pub mod plan;
@@ -15,6 +16,7 @@ mod retry;
 pub mod run;
 pub mod status;
 pub mod sync;
+mod workflows;
 
 pub use inputs::Prepared;
 
@@ -125,6 +127,8 @@ pub fn run(cli: &Cli) -> i32 {
         Command::Disconnect { selector, inputs } => {
             disconnect::run(selector.as_deref(), inputs, cli.color)
         }
+        Command::Init { with, sources } => init::run(with, sources, cli.color),
+        Command::Workflows { output } => workflows::run(*output),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     }

@@ -88,7 +88,9 @@ impl Inventory {
         if let Some(config) = config {
             match ssh_config::aliases(&config) {
                 Ok(aliases) => {
-                    inventory.has_sources = true;
+                    // A config without hosts names nothing to check names against: "no
+                    // hosts are known" says more than every selector matching nothing.
+                    inventory.has_sources |= !aliases.is_empty();
                     for alias in aliases {
                         inventory.add_host(Host {
                             name: alias,
@@ -235,10 +237,11 @@ impl Inventory {
     }
 
     /// Merges the groups of one `--inventory` file, parsed from `source`, later groups
-    /// replacing earlier ones of the same name. The file is a source of hosts: from now on,
-    /// names that match no host are reported.
+    /// replacing earlier ones of the same name. A file with groups is a source of hosts:
+    /// from now on, names that match no host are reported. One without any (every group
+    /// commented out, as `tsync init` writes them when it knows no host) names nothing.
     pub fn merge_file(&mut self, groups: &[Group], source: &Source) -> Diagnostics {
-        self.has_sources = true;
+        self.has_sources |= !groups.is_empty();
         let mut diagnostics = Diagnostics::default();
         for group in groups {
             let entry = self.group_entry(group, source, &mut diagnostics);

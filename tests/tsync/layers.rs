@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// Only the command layer shares its place (with `cli`, `main` and `lib`).
 const LAYERS: &[&str] = &[
     "command",
+    "workflow",
     "report",
     "history",
     "runner",

@@ -11,6 +11,7 @@ mod dry_run;
 mod gates;
 mod guards;
 mod history;
+mod init;
 mod inventory;
 mod layers;
 mod library;

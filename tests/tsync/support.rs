@@ -164,6 +164,12 @@ impl Test {
         self
     }
 
+    /// Runs tsync in `dir` rather than in the repo's root.
+    pub fn current_dir(mut self, dir: &std::path::Path) -> Test {
+        self.command.current_dir(dir);
+        self
+    }
+
     pub fn args<I, S>(mut self, args: I) -> Test
     where
         I: IntoIterator<Item = S>,

@@ -60,6 +60,18 @@ impl<'a> Parser<'a> {
         (Some(playbook), self.finish(unread))
     }
 
+    /// Parses a playbook without its load phase: its scripts are left unread. For a playbook
+    /// that is not on disk (the built-in workflows, embedded in the binary), whose scripts
+    /// are not either.
+    pub fn playbook_unloaded(mut self, known_vars: &[String]) -> (Option<Playbook>, Diagnostics) {
+        let Some(doc) = self.kdl() else {
+            return (None, self.finish(Vec::new()));
+        };
+        let playbook = self.document(&doc, known_vars);
+        let unread = self.scripts.iter().map(|_| None).collect();
+        (Some(playbook), self.finish(unread))
+    }
+
     /// The problems found, with `unread` (the load phase's: one per script step, in order,
     /// `None` for a script that was read) each put where its script was parsed: problems are
     /// reported in the order parsing meets them, a script's with its step's.
