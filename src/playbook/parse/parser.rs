@@ -63,11 +63,14 @@ impl<'a> Parser<'a> {
     /// Parses a playbook without its load phase: its scripts are left unread. For a playbook
     /// that is not on disk (the built-in workflows, embedded in the binary), whose scripts
     /// are not either.
-    pub fn playbook_unloaded(mut self, known_vars: &[String]) -> (Option<Playbook>, Diagnostics) {
+    pub fn playbook_unloaded(
+        mut self,
+        vars: &[(String, String)],
+    ) -> (Option<Playbook>, Diagnostics) {
         let Some(doc) = self.kdl() else {
             return (None, self.finish(Vec::new()));
         };
-        let playbook = self.document(&doc, known_vars);
+        let playbook = self.document(&doc, vars);
         let unread = self.scripts.iter().map(|_| None).collect();
         (Some(playbook), self.finish(unread))
     }
