@@ -109,28 +109,30 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
         let rollback = planned.rollback.iter().flat_map(|r| r.steps.iter());
         let steps = planned.steps.iter().zip(verdicts);
         let mut previews = previews.into_iter();
+        // One batch, so that a host's previews (and the files each sync would send) are
+        // reported together, never interleaved with another host's.
+        let mut batch = Vec::new();
         for (k, (step, (would, reason))) in steps
             .chain(rollback.map(|s| (s, (Would::RunOnFailure, None))))
             .enumerate()
         {
-            let preview = previews.next().flatten();
-            context
-                .emit(Event::StepPreview {
-                    stage: context.stage_names[stage].clone(),
-                    host: context.host_names[host].clone(),
-                    step: k + 1,
-                    kind: step.kind.name().to_string(),
-                    command: step.commands[position].clone(),
-                    would,
-                    reason,
-                })
-                .await;
-            if let Some((direction, report)) = preview {
-                SyncEvents::new(context, stage, host, k + 1)
-                    .finished(direction, report, true)
-                    .await;
+            batch.push(Event::StepPreview {
+                stage: context.stage_names[stage].clone(),
+                host: context.host_names[host].clone(),
+                step: k + 1,
+                kind: step.kind.name().to_string(),
+                command: step.commands[position].clone(),
+                would,
+                reason,
+            });
+            if let Some((direction, report)) = previews.next().flatten() {
+                batch.push(
+                    SyncEvents::new(context, stage, host, k + 1)
+                        .finished_event(direction, report, true),
+                );
             }
         }
+        context.send(batch).await;
         for check in &planned.checks {
             let probe = &check.probes[position];
             let result = tokio::select! {

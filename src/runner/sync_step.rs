@@ -65,16 +65,25 @@ impl<'a> SyncEvents<'a> {
 
     /// Reports what the sync did (or, in a dry run, would do).
     pub(super) async fn finished(&self, direction: Direction, report: SyncReport, dry_run: bool) {
-        self.context
-            .emit(Event::SyncFinished {
-                stage: self.stage.clone(),
-                host: self.host.clone(),
-                step: self.step,
-                direction,
-                dry_run,
-                report,
-            })
-            .await;
+        let event = self.finished_event(direction, report, dry_run);
+        self.context.emit(event).await;
+    }
+
+    /// The `sync_finished` event, for a caller that sends it with others.
+    pub(super) fn finished_event(
+        &self,
+        direction: Direction,
+        report: SyncReport,
+        dry_run: bool,
+    ) -> Event {
+        Event::SyncFinished {
+            stage: self.stage.clone(),
+            host: self.host.clone(),
+            step: self.step,
+            direction,
+            dry_run,
+            report,
+        }
     }
 }
 

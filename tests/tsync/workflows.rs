@@ -185,7 +185,7 @@ fn deploy_builds_once_ships_prunes_and_rolls_a_bad_canary_back_then_rollback_goe
         // keep=1: v3, and v2 as the previous release; v1 is pruned.
         assert_eq!(releases(&lab, i), ["v2", "v3"], "lab-{}", i + 1);
     }
-    assert!(dir.path().join(".build/v3/ship/health").exists());
+    assert!(dir.path().join(".build/ship/health").exists());
 
     // v4 is broken on the production canary (lab-3): it goes back to v3, the rest of
     // production never starts, staging keeps v4.
