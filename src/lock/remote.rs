@@ -6,7 +6,9 @@
 //! always replaced whole (written beside, then renamed), so a reader never sees half of it.
 //!
 //! Scripts run under `sh -c` whatever the login shell is, and take the name and id as
-//! arguments, both from a safe alphabet.
+//! arguments, both from a safe alphabet. A lock found without its record was most likely
+//! taken a moment ago by a run whose record is on its way: `take` waits up to a second for
+//! it, so that the run refused can say who holds the lock.
 
 use super::lock_name::LockName;
 use super::lock_record::LockRecord;
@@ -22,6 +24,11 @@ if mkdir "$d" 2>/dev/null; then
   if cat > "$t" && mv -f "$t" "$d/record.json"; then echo taken; exit 0; fi
   rm -rf "$d"; exit 3
 elif [ -d "$d" ]; then
+  n=0
+  while [ ! -e "$d/record.json" ] && [ "$n" -lt 20 ]; do
+    sleep 0.05 2>/dev/null || { sleep 1; n=20; }
+    n=$((n + 1))
+  done
   echo held; cat "$d/record.json" 2>/dev/null; exit 0
 else
   echo "cannot create $d" >&2; exit 3

@@ -1,7 +1,6 @@
 //! One host's SSH connection: runs commands over channels of the shared master.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +11,7 @@ use openssh::{Session, Stdio};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::output_lines::Lines;
+use super::output_lines::{Lines, Output};
 use super::pid_marker::PidMarker;
 use super::remote_command::RemoteCommand;
 use super::ssh_message::ssh_message;
@@ -34,21 +33,6 @@ pub struct Connection {
     /// A master this connection does not own (a warm one kept by `--persist`, or one the
     /// deploy lock holds): left running when the connection closes.
     persistent: bool,
-}
-
-/// Where a command's output goes, line by line.
-pub trait Output: Send {
-    /// Takes one line (or a piece of a long one) of stdout, without its newline. Output is
-    /// read from the host only as fast as this returns: a slow reader holds the host back
-    /// instead of filling tsync's memory. It may keep lines back, to pass them on together.
-    fn stdout_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
-
-    /// Takes one line of stderr, as [`stdout_line`](Self::stdout_line) does; the PID marker
-    /// is never among them.
-    fn stderr_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
-
-    /// Passes on every line kept back: no more output is at hand for now.
-    fn flush(&mut self) -> impl Future<Output = ()> + Send;
 }
 
 /// How a command ended.

@@ -7,8 +7,8 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use super::connection::{ExecError, Executed, Output};
-use super::output_lines::Lines;
+use super::connection::{ExecError, Executed};
+use super::output_lines::{Lines, Output};
 
 /// Runs `command` with `sh -c` in `dir`, stdin empty. Dropping the future before the
 /// command ends kills its process group.

@@ -17,10 +17,11 @@ mod ssh_message;
 mod tunnel;
 
 pub use capture::Captured;
-pub use connection::{Connection, ExecError, Executed, Output};
+pub use connection::{Connection, ExecError, Executed};
 pub use connector::{ConnectError, Connector};
 pub use http_client::{HttpAnswer, HttpClient};
 pub use local_command::run_local;
 pub use masters::Masters;
+pub use output_lines::Output;
 pub use sftp_channel::{RemoteKind, RemoteStat, SftpChannel};
 pub use tunnel::Tunnel;

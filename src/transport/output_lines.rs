@@ -7,8 +7,22 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
-use super::connection::Output;
 use super::pid_marker::{MarkerLine, PidMarker};
+
+/// Where a command's output goes, line by line.
+pub trait Output: Send {
+    /// Takes one line (or a piece of a long one) of stdout, without its newline. Output is
+    /// read from the host only as fast as this returns: a slow reader holds the host back
+    /// instead of filling tsync's memory. It may keep lines back, to pass them on together.
+    fn stdout_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
+
+    /// Takes one line of stderr, as [`stdout_line`](Self::stdout_line) does; the PID marker
+    /// is never among them.
+    fn stderr_line(&mut self, line: String) -> impl Future<Output = ()> + Send;
+
+    /// Passes on every line kept back: no more output is at hand for now.
+    fn flush(&mut self) -> impl Future<Output = ()> + Send;
+}
 
 /// Longer output lines are split into pieces of this size.
 const MAX_LINE: u64 = 64 * 1024;

@@ -199,7 +199,7 @@ fn build_on_least_loaded_builds_on_the_idle_builder_and_pulls_the_artifacts() {
     let src = format!("src={}/src", lab.host_srv(0).display());
     let inventory = ["--inventory", groups.to_str().unwrap()];
 
-    let run = apply(&lab, &good, &[src.clone()], &inventory).code(0);
+    let run = apply(&lab, &good, std::slice::from_ref(&src), &inventory).code(0);
     let events = run.events();
     let placed = of_kind(&events, "hosts_placed");
     assert_eq!(placed[0]["picked"][0]["host"], "lab-2", "{}", run.stdout);
