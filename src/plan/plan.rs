@@ -180,7 +180,7 @@ impl Plan {
             waves: graph.waves,
             ssh_config: inventory.ssh_config.clone(),
             source: source.clone(),
-            lock: Some(PlannedLock {
+            lock: (!playbook.lock.as_ref().is_some_and(|l| l.off)).then(|| PlannedLock {
                 name: playbook
                     .lock
                     .as_ref()

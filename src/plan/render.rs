@@ -24,12 +24,18 @@ pub fn text(plan: &Plan) -> String {
         plan.hosts.len(),
         plural(plan.hosts.len()),
     );
-    // The default lock (every host of the run) goes without saying; lock hosts do not.
-    if let Some(lock) = &plan.lock
-        && let Some(hosts) = &lock.hosts
-    {
-        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
-        let _ = writeln!(out, "deploy lock {} on {}", lock.name, names.join(", "));
+    // The default lock (every host of the run) goes without saying; lock hosts do not, nor
+    // does `lock #false`.
+    match &plan.lock {
+        Some(lock) => {
+            if let Some(hosts) = &lock.hosts {
+                let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                let _ = writeln!(out, "deploy lock {} on {}", lock.name, names.join(", "));
+            }
+        }
+        None => {
+            let _ = writeln!(out, "no deploy lock (`lock #false`)");
+        }
     }
     let parallel = plan.parallel_sets();
     for (w, wave) in plan.waves.iter().enumerate() {

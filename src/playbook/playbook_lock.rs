@@ -12,6 +12,8 @@ use crate::selector::Selector;
 pub struct PlaybookLock {
     /// The node, for diagnostics about it as a whole.
     pub span: SourceSpan,
+    /// `lock #false`: `apply` takes no lock.
+    pub off: bool,
     /// `on="db-1"`: the hosts that hold the lock, whatever `--limit` says; None for every
     /// host of the run.
     pub on: Option<Selector>,

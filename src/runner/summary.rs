@@ -18,10 +18,11 @@ pub struct Summary {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HostTotals {
     pub host: String,
-    /// Steps that ran and succeeded.
+    /// Steps that ran and succeeded, and checks that passed.
     pub ok: usize,
     /// Steps that ran and changed the host (`changed` in their `step_finished`).
     pub changed: usize,
+    /// Steps and checks that failed.
     pub failed: usize,
     pub unreachable: usize,
     pub skipped: usize,

@@ -263,7 +263,16 @@ fn health_report_lists_who_is_healthy_and_exits_for_cron() {
         human = human.args(["--var", var]);
     }
     let run = human.run().code(3);
-    assert!(run.stdout.contains("recap"), "{}", run.stdout);
+    // The recap is the table of who is healthy: both checks passed on lab-1.
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("lab-1")
+                && l.contains(" ok ")
+                && l.contains("ok=2 ")),
+        "{}",
+        run.stdout
+    );
 
     std::fs::write(lab.srv(1).join("health"), "200").unwrap();
     apply(&lab, &file, &vars, &[]).code(0);

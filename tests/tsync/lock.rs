@@ -614,3 +614,45 @@ fn an_ad_hoc_run_holds_the_lock_only_when_asked() {
         .code(2)
         .stderr_has("need a lock");
 }
+
+#[test]
+fn a_playbook_with_lock_false_takes_no_lock_and_is_not_held_up_by_one() {
+    let lab = lab(2);
+    let (_dir, file) = playbook(
+        r#"
+lock #false
+stage "report" {
+    on "all"
+    run "test ! -e \"$TSYNC_LOCK_DIR/playbook\" && echo unlocked"
+}
+"#,
+    );
+    Test::new()
+        .args(["plan"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .code(0)
+        .stdout_has("no deploy lock (`lock #false`)");
+    // Another run holds the lock `playbook` on lab-1: the report runs regardless.
+    std::fs::create_dir_all(lock_dir(&lab, 0)).unwrap();
+    let run = Test::new()
+        .args(["apply"])
+        .args([&file])
+        .lab(&lab)
+        .run()
+        .stdout_has("unlocked");
+    // Its own step finds no lock of its own on lab-2, and lab-1's foreign one fails it.
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(!lock_dir(&lab, 1).exists());
+
+    let (_dir, bad) =
+        playbook("lock #false name=\"x\"\nstage \"s\" { on \"all\"; run \"true\" }\n");
+    Test::new()
+        .args(["check"])
+        .args([&bad])
+        .lab(&lab)
+        .run()
+        .code(2)
+        .stderr_has("`lock #false` takes no lock, so it takes no properties");
+}
