@@ -315,43 +315,36 @@ impl Parser<'_> {
 
     /// `run "command"`: one shell command.
     fn run(&mut self, node: &KdlNode, args: &[&KdlEntry]) -> Option<Action> {
+        let command = self.command(node, args, "run \"systemctl restart web\"")?;
+        Some(Action::Run(command))
+    }
+
+    /// The one command string of a `run` or `local` step, as a shell template; `example`
+    /// shows a step for the help when it is missing.
+    fn command(&mut self, node: &KdlNode, args: &[&KdlEntry], example: &str) -> Option<Template> {
         let Some(first) = args.first() else {
-            self.missing_arg(node, "command", "run \"systemctl restart web\"");
+            self.missing_arg(node, "command", example);
             return None;
         };
         let command = self.string(first, "a command")?;
+        let kind = node.name().value();
         if let Some(extra) = args.get(1) {
             self.error(
                 Code::WrongArguments,
                 value_span(extra),
-                "`run` takes one command string",
+                format!("`{kind}` takes one command string"),
                 "extra argument",
-                "put the whole command in one string: `run \"cp a b\"`",
+                format!("put the whole command in one string: `{kind} \"cp a b\"`"),
             );
         }
         let repr = self.repr_of(node, &command);
-        Some(Action::Run(self.shell_template(command, repr.as_deref())?))
+        self.shell_template(command, repr.as_deref())
     }
 
     /// `local "command"`: one shell command for this machine, run in the playbook's
     /// directory (a `cwd` is joined to it when the plan fills it in).
     fn local(&mut self, node: &KdlNode, args: &[&KdlEntry]) -> Option<Action> {
-        let Some(first) = args.first() else {
-            self.missing_arg(node, "command", "local \"mkdir -p backups/{{host}}\"");
-            return None;
-        };
-        let command = self.string(first, "a command")?;
-        if let Some(extra) = args.get(1) {
-            self.error(
-                Code::WrongArguments,
-                value_span(extra),
-                "`local` takes one command string",
-                "extra argument",
-                "put the whole command in one string: `local \"cp a b\"`",
-            );
-        }
-        let repr = self.repr_of(node, &command);
-        let command = self.shell_template(command, repr.as_deref())?;
+        let command = self.command(node, args, "local \"mkdir -p backups/{{host}}\"")?;
         // `sh -c` cannot be started in "": a playbook named without a directory is in ".".
         let dir = if self.base_dir.as_os_str().is_empty() {
             PathBuf::from(".")
