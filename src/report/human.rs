@@ -4,10 +4,11 @@
 //! escape codes. Everything that comes from outside tsync (output, names, commands, ssh's
 //! messages) goes through [`printable`] first: the only escape codes written are tsync's.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::sync::Arc;
 
+mod check_view;
 mod placement_view;
 mod quiet;
 mod recap;
@@ -16,6 +17,7 @@ mod sync_view;
 use super::Reporter;
 use super::printable::printable;
 use crate::runner::{CancelReason, Event, StepOutcome, Stream, Would};
+use check_view::CheckProgress;
 use sync_view::SyncView;
 
 pub struct Human<W: Write> {
@@ -47,16 +49,6 @@ pub struct Human<W: Write> {
     /// `--quiet`: only what went wrong, and the verdict.
     quiet: bool,
 }
-
-#[derive(Default)]
-struct CheckProgress {
-    attempt: u32,
-    attempts: u32,
-    recent: VecDeque<String>,
-}
-
-/// Attempts shown when a check gives up.
-const RECENT_ATTEMPTS: usize = 3;
 
 const RESET: &str = "\x1b[0m";
 const RED: &str = "\x1b[31m";
@@ -397,65 +389,8 @@ impl<W: Write> Reporter for Human<W> {
                 report,
                 ..
             } => self.sync_preview(report)?,
-            Event::CheckAttempt {
-                host,
-                check,
-                attempt,
-                attempts,
-                result,
-                elapsed_secs,
-                ..
-            } => {
-                let progress = self
-                    .checking
-                    .entry((host.clone(), check.clone()))
-                    .or_default();
-                progress.attempt = *attempt;
-                progress.attempts = *attempts;
-                if progress.recent.len() == RECENT_ATTEMPTS {
-                    progress.recent.pop_front();
-                }
-                progress.recent.push_back(format!(
-                    "attempt {attempt}/{attempts} ({}): {}",
-                    secs(*elapsed_secs),
-                    result.describe()
-                ));
-            }
-            Event::CheckFinished {
-                stage,
-                host,
-                check,
-                target,
-                ok,
-                attempts,
-                error,
-                duration_secs,
-            } => {
-                let progress = self.checking.remove(&(host.clone(), check.clone()));
-                if *ok {
-                    *self.healthy.entry(stage.clone()).or_default() += 1;
-                    if *attempts > 1 {
-                        let text = format!(
-                            "✓ {host}: {stage} check {check} passed after {attempts} attempts ({})",
-                            secs(*duration_secs)
-                        );
-                        let text = self.paint(DIM, &printable(&text));
-                        self.line(&text)?;
-                    }
-                } else {
-                    let text = format!(
-                        "✗ {host}: {stage} check {check} ({target}) failed after {}: {}",
-                        secs(*duration_secs),
-                        error.as_deref().unwrap_or("failed")
-                    );
-                    let text = self.paint(RED, &printable(&text));
-                    self.line(&text)?;
-                    for attempt in progress.iter().flat_map(|p| &p.recent) {
-                        let l = format!("    {}", printable(attempt));
-                        self.line(&l)?;
-                    }
-                }
-            }
+            Event::CheckAttempt { .. } => self.check_attempt(event),
+            Event::CheckFinished { .. } => self.check_finished(event)?,
             Event::Confirmation {
                 stage,
                 host,
