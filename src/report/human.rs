@@ -244,6 +244,7 @@ impl<W: Write> Reporter for Human<W> {
                 step,
                 kind,
                 command,
+                script,
                 would,
                 reason,
             } => {
@@ -265,6 +266,10 @@ impl<W: Write> Reporter for Human<W> {
                         format!("unknown ({})", reason.as_deref().unwrap_or_default())
                     }
                     Would::RunOnFailure => "would roll back with".to_string(),
+                };
+                let what = match script {
+                    Some(path) => format!("{what} {path}"),
+                    None => what,
                 };
                 let text = format!("  {host}: {stage} step {step} {what}: {command}");
                 self.line(&printable(&text))?;

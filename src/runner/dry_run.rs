@@ -122,6 +122,7 @@ pub(super) async fn preview_host(context: &Context, stage: usize, position: usiz
                 step: k + 1,
                 kind: step.kind.name().to_string(),
                 command: step.commands[position].clone(),
+                script: (step.kind == StepKind::Script).then(|| step.written.clone()),
                 would,
                 reason,
             });

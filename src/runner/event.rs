@@ -88,6 +88,10 @@ pub enum Event {
         step: usize,
         kind: String,
         command: String,
+        /// For a `script` step: the script's path on this machine, since the command
+        /// (`sh -s -- ARGS`) does not show which script it streams.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        script: Option<String>,
         would: Would,
         /// Why it would be skipped, or why that is not known.
         #[serde(skip_serializing_if = "Option::is_none")]

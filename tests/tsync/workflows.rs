@@ -162,6 +162,14 @@ fn deploy_builds_once_ships_prunes_and_rolls_a_bad_canary_back_then_rollback_goe
         .run()
         .code(0);
     assert!(run.stdout.contains("selected lab-1"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "lab-2: staging step 2 would run {}/scripts/release.sh: sh -s -- switch {srv}/web dev",
+            dir.path().display()
+        )),
+        "{}",
+        run.stdout
+    );
     assert!(!dir.path().join(".build").exists());
     assert!(!lab.srv(0).join("src/dist").exists());
     assert!((1..5).all(|i| current(&lab, i).is_empty()));
