@@ -45,8 +45,13 @@ async fn sync_push(
     excludes: &Excludes,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<SyncReport, ExecError> {
-    let meta = std::fs::metadata(&spec.local)
-        .map_err(|e| ExecError::Failed(format!("{}: {e}", spec.local.display())))?;
+    let meta = std::fs::metadata(&spec.local).map_err(|e| {
+        ExecError::Failed(match e.kind() {
+            // Said plainly: in a dry run this is often a path an earlier step would make.
+            std::io::ErrorKind::NotFound => format!("{} does not exist here", spec.local.display()),
+            _ => format!("{}: {e}", spec.local.display()),
+        })
+    })?;
     let (layout, source, listing) = if meta.is_dir() {
         let remote_dir = host_path(&spec.remote);
         let listing = list(
