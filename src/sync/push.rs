@@ -11,7 +11,7 @@ use super::entry::Entry;
 use super::layout::Layout;
 use super::report::Change;
 use super::temp_name::temp_beside;
-use super::tracker::{Counted, Tracker};
+use super::tracker::Tracker;
 use super::workers;
 use crate::transport::{ExecError, SftpChannel};
 
@@ -139,16 +139,20 @@ async fn send(
     entry: &Entry,
     tracker: &Tracker<'_>,
 ) -> Result<(), ExecError> {
-    let file = tokio::fs::File::open(local)
-        .await
-        .map_err(|e| ExecError::Failed(format!("reading {}: {e}", local.display())))?;
-    let temp = temp_beside(target);
-    let source = Counted {
-        inner: file,
-        tracker,
+    let file = match tokio::fs::File::open(local).await {
+        Ok(file) => file.into_std().await,
+        Err(e) => {
+            return Err(ExecError::Failed(format!(
+                "reading {}: {e}",
+                local.display()
+            )));
+        }
     };
+    let temp = temp_beside(target);
     let written = channel
-        .write_file(&temp, source, entry.size, entry.mode, entry.mtime)
+        .write_file(&temp, file, entry.size, entry.mode, entry.mtime, &|n| {
+            tracker.bytes(n)
+        })
         .await;
     let landed = match written {
         Ok(_) => channel.rename(&temp, target).await,

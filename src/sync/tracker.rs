@@ -1,13 +1,9 @@
 //! Counts what one host's sync has sent and tells the caller's progress callback, at most
 //! a few times a second per host however many small files land.
 
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use tokio::io::{AsyncRead, ReadBuf};
 
 use super::report::Progress;
 
@@ -59,27 +55,5 @@ impl<'a> Tracker<'a> {
             bytes_done: self.bytes_done.load(Ordering::Relaxed),
             bytes_total: self.bytes_total,
         });
-    }
-}
-
-/// A reader that counts what passes through it into a [`Tracker`].
-pub struct Counted<'t, 'a, R> {
-    pub inner: R,
-    pub tracker: &'t Tracker<'a>,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for Counted<'_, '_, R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let read = buf.filled().len() - before;
-        if read > 0 {
-            self.tracker.bytes(read as u64);
-        }
-        polled
     }
 }

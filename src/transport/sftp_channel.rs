@@ -6,8 +6,10 @@ use std::collections::VecDeque;
 use std::io::SeekFrom;
 use std::num::{NonZeroU16, NonZeroUsize};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -16,7 +18,7 @@ use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::file::TokioCompatFile;
 use openssh_sftp_client::metadata::{MetaData, MetaDataBuilder, Permissions};
 use openssh_sftp_client::{Error, Sftp, SftpOptions, UnixTimeStamp};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeek, AsyncWrite, AsyncWriteExt};
 use tokio::sync::SemaphorePermit;
 
 use super::connection::{Connection, ExecError, widen_pipe};
@@ -103,15 +105,17 @@ impl<'c> SftpChannel<'c> {
         self.sftp.support_posix_rename()
     }
 
-    /// Writes everything `source` holds (about `size_hint` bytes) to `path` (created or
-    /// truncated), then sets its mode and mtime. Returns the bytes written.
+    /// Writes everything the local file `source` holds (about `size_hint` bytes) to `path`
+    /// (created or truncated), then sets its mode and mtime, telling `read` each piece
+    /// read. Returns the bytes written.
     pub async fn write_file(
         &self,
         path: &Path,
-        source: impl AsyncRead,
+        source: std::fs::File,
         size_hint: u64,
         mode: u32,
         mtime: i64,
+        read: &(dyn Fn(u64) + Sync),
     ) -> Result<u64, ExecError> {
         let file = self
             .sftp
@@ -122,19 +126,20 @@ impl<'c> SftpChannel<'c> {
             .open(path)
             .await;
         let mut file = self.check(file).await?;
-        let mut source = pin!(source);
+        let source = Arc::new(source);
         let mut pending = VecDeque::new();
         let mut written = 0u64;
         loop {
             // Sized to the file: most files of a tree are small, and many are in flight.
-            let mut buffer =
+            let buffer =
                 vec![0; (size_hint.saturating_sub(written) as usize).clamp(1, WRITE_CHUNK)];
-            let n = read_full(&mut source, &mut buffer)
+            let (mut buffer, n) = read_at(source.clone(), buffer, written)
                 .await
                 .map_err(|e| ExecError::Failed(format!("reading the local file: {e}")))?;
             if n == 0 {
                 break;
             }
+            read(n as u64);
             buffer.truncate(n);
             // Each chunk is written at its own offset by a clone of the handle, so that
             // up to WRITES_AHEAD of them wait for the host at once; the data is handed
@@ -371,20 +376,28 @@ impl<'c> SftpChannel<'c> {
     }
 }
 
-/// Fills `buffer` from `source` as far as it goes; returns how much it read (less only at
-/// the end).
-async fn read_full(
-    source: &mut (impl AsyncRead + Unpin),
-    buffer: &mut [u8],
-) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match source.read(&mut buffer[filled..]).await? {
-            0 => break,
-            n => filled += n,
+/// Fills `buffer` from `source` at `offset` as far as the file goes, in the blocking pool
+/// and straight into `buffer` (an async file would read into its own buffer and copy);
+/// returns it with the length read (less than its size only at the end).
+async fn read_at(
+    source: Arc<std::fs::File>,
+    mut buffer: Vec<u8>,
+    offset: u64,
+) -> std::io::Result<(Vec<u8>, usize)> {
+    tokio::task::spawn_blocking(move || {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match source.read_at(&mut buffer[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-    }
-    Ok(filled)
+        Ok((buffer, filled))
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 fn attributes(mode: u32, mtime: i64) -> MetaData {
