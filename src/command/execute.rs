@@ -1,6 +1,7 @@
 //! Runs a plan with a reporter attached and signals handled, and records it in the history;
 //! shared by `apply`, `run`, `push` and `pull`.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,8 @@ use tokio::sync::{mpsc, watch};
 use super::deploy_lock::{Acquired, DeployLock};
 use crate::cli::Execution;
 use crate::exit_code;
-use crate::history::NewRun;
+use crate::fleet::{Disk, KnownDisks};
+use crate::history::{History, NewRun};
 use crate::plan::Plan;
 use crate::report::diagnostics::Color;
 use crate::report::{Reporter, Reporters};
@@ -36,12 +38,14 @@ pub fn execute(
         Ok(r) => r,
         Err(code) => return code,
     };
+    let disks = Arc::new(KnownDisks::new(recorded_disks(&plan)));
     let options = RunOptions {
         jobs: execution.jobs,
         connect_timeout: execution.connect_timeout,
         max_connecting: execution.max_connecting,
         dry_run,
         persist: execution.persist,
+        disks: disks.clone(),
     };
     let host_names: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
     let (events, received) = mpsc::channel::<Vec<Event>>(EVENT_QUEUE);
@@ -111,7 +115,31 @@ pub fn execute(
     if let Some(recorder) = recorder {
         recorder.finish(code);
     }
+    let measured = disks.new_figures();
+    if !dry_run && !measured.is_empty() {
+        // The recorder has already warned about a history it cannot use; these figures
+        // only save the next placement a `df`.
+        let _ = History::open().and_then(|mut history| history.record_disks(&measured));
+    }
     code
+}
+
+/// The disk figures the history holds for the candidates of the plan's `least-loaded(…)`
+/// stages; none when it has none or cannot be read (the probes then measure the disks).
+fn recorded_disks(plan: &Plan) -> HashMap<String, Disk> {
+    let candidates: BTreeSet<&str> = plan
+        .stages
+        .iter()
+        .filter(|stage| stage.pick.is_some())
+        .flat_map(|stage| stage.hosts.iter().map(|&h| plan.hosts[h].name.as_str()))
+        .collect();
+    if candidates.is_empty() {
+        return HashMap::new();
+    }
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    History::open()
+        .and_then(|history| history.disks(&candidates))
+        .unwrap_or_default()
 }
 
 /// Hands every event to the reporter, flushing whenever none is waiting. After a failed

@@ -13,7 +13,7 @@ use crate::cli::{Inputs, StatusFlags};
 use crate::command::Prepared;
 use crate::diagnostic::{Code, Diagnostic, Source};
 use crate::exit_code;
-use crate::fleet::{self, HostStatus, Score, TailscaleView, Target};
+use crate::fleet::{self, Disk, HostStatus, Score, TailscaleView, Target};
 use crate::history::{History, HostRecord, NewRun, RunId, RunKind};
 use crate::inventory::{Host, Inventory};
 use crate::plan::ad_hoc_hosts;
@@ -256,14 +256,17 @@ impl Recording {
             return;
         };
         let recorded = (|| {
+            let mut disks = Vec::new();
             for row in rows.iter().filter(|r| r.online) {
                 let probe = serde_json::to_string(&row.load).ok();
-                history.seen(
-                    &row.host,
-                    row.last_seen.unwrap_or_else(SystemTime::now),
-                    probe.as_deref(),
-                )?;
+                let seen = row.last_seen.unwrap_or_else(SystemTime::now);
+                history.seen(&row.host, seen, probe.as_deref())?;
+                // What a placement in the next minutes takes instead of running `df`.
+                if let Some(disk) = row.load.as_ref().and_then(|load| Disk::of(load, seen)) {
+                    disks.push((row.host.clone(), disk));
+                }
             }
+            history.record_disks(&disks)?;
             if let Some(run) = self.run.take() {
                 let id: RunId = history.begin(&run)?;
                 let hosts: Vec<HostRecord> = rows

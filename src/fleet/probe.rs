@@ -6,6 +6,12 @@ use super::load::Load;
 use crate::transport::Connection;
 
 const SCRIPT: &str = include_str!("probe.sh");
+/// Linux only, builtins only: placement's probe (quick_probe.sh).
+const QUICK: &str = include_str!("quick_probe.sh");
+/// What placement adds to the quick probe when it has no recent figure for the disk.
+const QUICK_DISK: &str = "df -Pk / 2>/dev/null\n";
+/// The time between the two CPU samples of `tsync status`'s probe.
+const CPU_SAMPLE: Duration = Duration::from_millis(100);
 /// The probe prints a few hundred bytes; anything much longer is not the probe talking.
 const ANSWER_LIMIT: usize = 64 * 1024;
 
@@ -22,37 +28,60 @@ pub enum Sample {
     /// For `tsync status`: the busy share too, and the timed round trip.
     Busy,
     /// For placement, which must cost a run as little as one more command: no CPU sample
-    /// (the load average per core stands for the CPU) and no timed round trip.
-    Quick,
+    /// (the load average per core stands for the CPU), no timed round trip, and the disk
+    /// only when `disk` (a start of `df`, where everything else is read by builtins).
+    Quick { disk: bool },
 }
 
 /// Runs the probe on `connection`. The error says, in a few words, why there is no load.
 pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, String> {
     let (captured, round_trip) = match sample {
-        // The script goes over stdin, so no login shell (fish, csh) ever parses it; `sh`
-        // reads it as it runs, and the line it reads for the round trip comes after it.
+        // The login shell runs the script, one process fewer, and stdin carries only the
+        // line of the round trip. A login shell that cannot (fish, csh) answers with
+        // nothing usable, and `sh` reads the script from stdin, the line after it.
         Sample::Busy => {
-            connection
-                .capture_timed("sh -s busy", SCRIPT.as_bytes(), ANSWER_LIMIT)
-                .await
+            let command = format!("set -- busy\n{SCRIPT}");
+            let first = connection
+                .capture_timed(&command, b"", CPU_SAMPLE, ANSWER_LIMIT)
+                .await;
+            match first {
+                Ok((captured, round_trip))
+                    if Load::parse(&String::from_utf8_lossy(&captured.stdout)).is_some() =>
+                {
+                    Ok((captured, round_trip))
+                }
+                Ok(_) => {
+                    connection
+                        .capture_timed("sh -s busy", SCRIPT.as_bytes(), CPU_SAMPLE, ANSWER_LIMIT)
+                        .await
+                }
+                Err(e) => Err(e),
+            }
         }
         // The login shell runs the script itself, one process fewer; a login shell that
-        // cannot (fish, csh) answers with nothing usable, and `sh` reads it from stdin.
-        Sample::Quick => match connection.capture(SCRIPT, None, ANSWER_LIMIT).await {
-            Ok(captured) => match Load::parse(&String::from_utf8_lossy(&captured.stdout)) {
-                Some(load) => {
-                    return Ok(Probed {
-                        load,
-                        round_trip: None,
-                    });
-                }
-                None => connection
-                    .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
-                    .await
-                    .map(|captured| (captured, None)),
-            },
-            Err(e) => Err(e),
-        },
+        // cannot (fish, csh), or a host that is not Linux, answers with nothing usable, and
+        // `sh` reads the full probe from stdin.
+        Sample::Quick { disk } => {
+            let command = match disk {
+                true => format!("{QUICK}{QUICK_DISK}"),
+                false => QUICK.to_string(),
+            };
+            match connection.capture(&command, None, ANSWER_LIMIT).await {
+                Ok(captured) => match Load::parse(&String::from_utf8_lossy(&captured.stdout)) {
+                    Some(load) => {
+                        return Ok(Probed {
+                            load,
+                            round_trip: None,
+                        });
+                    }
+                    None => connection
+                        .capture("sh -s", Some(SCRIPT.as_bytes()), ANSWER_LIMIT)
+                        .await
+                        .map(|captured| (captured, None)),
+                },
+                Err(e) => Err(e),
+            }
+        }
     }
     .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&captured.stdout);

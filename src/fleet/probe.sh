@@ -1,5 +1,5 @@
 # tsync's load probe: POSIX sh, nothing to install. Prints `key values…` lines that
-# src/fleet/load.rs reads. With the argument `busy`, it also samples the CPU for 0.1 s.
+# src/fleet/load.rs reads. With the argument `busy`, it also samples the CPU over 0.1 s.
 # On Linux it starts one process, df, on purpose: a fork costs about a millisecond, and
 # this runs on every host at once. /proc files are read with builtins, and df's output is
 # read by tsync.
@@ -56,13 +56,17 @@ else
     [ -d "$disk" ] || disk=/
 fi
 df -Pk "$disk" 2>/dev/null
-if [ "${1:-}" = busy ] && [ -r /proc/stat ]; then
-    # The CPU share is the change between two samples; fractional sleep is not POSIX, and
-    # where it fails there is no second sample and the share is left out.
-    sleep 0.1 2>/dev/null && read -r second < /proc/stat && echo "stat $second"
-fi
 if [ "${1:-}" = busy ]; then
+    # tsync answers the ready line a tenth of a second after it reads it, and times from
+    # its answer to `done`. The CPU share is the change between two samples of /proc/stat,
+    # the second taken after that pause, and no `sleep` process is started for it.
     echo tsync-ready
     read -r _
+    echo done
+    if [ -r /proc/stat ]; then
+        read -r second < /proc/stat
+        echo "stat $second"
+    fi
+else
+    echo done
 fi
-echo done

@@ -10,6 +10,7 @@ use super::schema::MIGRATIONS;
 use super::{
     HistoryError, HostRecord, NewRun, RunId, RunKind, RunRecord, TimedEvent, default_path,
 };
+use crate::fleet::Disk;
 
 /// Other tsync processes may be writing at the same moment (a run in each terminal, a cron
 /// job): a write waits this long for theirs before giving up.
@@ -202,6 +203,55 @@ impl History {
         read().map_err(|e| self.fail(e))
     }
 
+    /// The last disk figures recorded for `hosts` (those it has).
+    pub fn disks(&self, hosts: &[&str]) -> Result<HashMap<String, Disk>, HistoryError> {
+        let read = || -> rusqlite::Result<HashMap<String, Disk>> {
+            let mut query = self.db.prepare_cached(
+                "SELECT used, free_bytes, measured_ms FROM disks WHERE host = ?1",
+            )?;
+            let mut found = HashMap::new();
+            for &host in hosts {
+                let disk = query
+                    .query_row([host], |r| {
+                        Ok(Disk {
+                            used: r.get(0)?,
+                            free_bytes: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                            measured: from_millis(r.get(2)?),
+                        })
+                    })
+                    .optional()?;
+                if let Some(disk) = disk {
+                    found.insert(host.to_string(), disk);
+                }
+            }
+            Ok(found)
+        };
+        read().map_err(|e| self.fail(e))
+    }
+
+    /// Keeps each host's newest disk figure.
+    pub fn record_disks(&mut self, disks: &[(String, Disk)]) -> Result<(), HistoryError> {
+        let mut write = || -> rusqlite::Result<()> {
+            let tx = self.db.transaction()?;
+            for (host, disk) in disks {
+                tx.execute(
+                    "INSERT INTO disks (host, used, free_bytes, measured_ms) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (host) DO UPDATE SET used = excluded.used,
+                        free_bytes = excluded.free_bytes, measured_ms = excluded.measured_ms
+                     WHERE excluded.measured_ms >= measured_ms",
+                    params![
+                        host,
+                        disk.used,
+                        i64::try_from(disk.free_bytes).unwrap_or(i64::MAX),
+                        millis(disk.measured)
+                    ],
+                )?;
+            }
+            tx.commit()
+        };
+        write().map_err(|e| self.fail(e))
+    }
+
     /// The last probe recorded for `host` (JSON text), if any.
     pub fn last_probe(&self, host: &str) -> Result<Option<String>, HistoryError> {
         self.db
@@ -382,6 +432,34 @@ mod tests {
         );
         let seen = history.last_seen(&["web-1", "web-2"]).unwrap();
         assert_eq!(seen, HashMap::from([("web-1".to_string(), late)]));
+    }
+
+    #[test]
+    fn a_disk_figure_is_replaced_only_by_a_newer_one() {
+        let (_dir, mut history) = fresh();
+        let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
+        let disk = |used, secs| Disk {
+            used,
+            free_bytes: 1 << 30,
+            measured: at(secs),
+        };
+        history
+            .record_disks(&[("web-1".into(), disk(0.5, 2_000))])
+            .unwrap();
+        history
+            .record_disks(&[
+                ("web-1".into(), disk(0.9, 1_000)),
+                ("web-2".into(), disk(0.2, 3_000)),
+            ])
+            .unwrap();
+        let disks = history.disks(&["web-1", "web-2", "web-3"]).unwrap();
+        assert_eq!(
+            disks,
+            HashMap::from([
+                ("web-1".to_string(), disk(0.5, 2_000)),
+                ("web-2".to_string(), disk(0.2, 3_000)),
+            ])
+        );
     }
 
     #[test]

@@ -38,4 +38,12 @@ pub const MIGRATIONS: &[&str] = &[
     // Version 2. `tsync apply --retry` links the run it finishes, so a retry of a retry
     // knows every host done since the first.
     "ALTER TABLE runs ADD COLUMN retry_of INTEGER;",
+    // Version 3. Each host's last disk figure and when it was measured, which spares a
+    // placement soon after it a `df` on every candidate.
+    "CREATE TABLE disks (
+        host TEXT PRIMARY KEY,
+        used REAL NOT NULL,
+        free_bytes INTEGER NOT NULL,
+        measured_ms INTEGER NOT NULL
+    );",
 ];

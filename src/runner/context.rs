@@ -8,6 +8,7 @@ use tokio::sync::{OnceCell, Semaphore, mpsc, watch};
 use super::cancel::{Cancel, CancelReason};
 use super::event::Event;
 use super::summary::HostTotals;
+use crate::fleet::KnownDisks;
 use crate::plan::Plan;
 use crate::transport::{ConnectError, Connection, Connector, HttpClient};
 
@@ -23,6 +24,8 @@ pub(super) struct Context {
     pub(super) http: HttpClient,
     /// A dry run: nothing that changes a host is sent.
     pub(super) dry_run: bool,
+    /// What placement knows of the hosts' disks.
+    pub(super) disks: Arc<KnownDisks>,
     pub(super) totals: Mutex<Vec<HostTotals>>,
     /// The plan's names, shared by every event that carries them.
     pub(super) stage_names: Vec<Arc<str>>,

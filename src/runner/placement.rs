@@ -2,14 +2,14 @@
 //! connections the run opens anyway, and the stage runs only on the hosts picked.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinSet;
 
 use super::cancel::Cancel;
 use super::context::Context;
 use super::event::Event;
-use crate::fleet::{self, Load, Placement};
+use crate::fleet::{self, Disk, KnownDisks, Load, Placement};
 
 /// A connected host that does not answer the load probe within this long is passed over.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,13 +33,24 @@ pub(super) async fn place(
             let measured = match context.connection(host).await {
                 Err(error) => Measured::Unreachable(error),
                 Ok(connection) => {
-                    match tokio::time::timeout(
-                        PROBE_TIMEOUT,
-                        fleet::probe(&connection, fleet::Sample::Quick),
-                    )
-                    .await
+                    let name = &context.host_names[host];
+                    let known = context.disks.fresh(name, SystemTime::now());
+                    let sample = fleet::Sample::Quick {
+                        disk: known.is_none(),
+                    };
+                    match tokio::time::timeout(PROBE_TIMEOUT, fleet::probe(&connection, sample))
+                        .await
                     {
-                        Ok(Ok(probed)) => Measured::Load(probed.load),
+                        Ok(Ok(mut probed)) => {
+                            // A probe that measured the disk anyway (the full probe of
+                            // a host that is not Linux) has the newest figure.
+                            match (Disk::of(&probed.load, SystemTime::now()), &known) {
+                                (Some(disk), _) => context.disks.measured(name, disk),
+                                (None, Some(disk)) => KnownDisks::fill(&mut probed.load, disk),
+                                (None, None) => {}
+                            }
+                            Measured::Load(probed.load)
+                        }
                         Ok(Err(error)) => Measured::NoLoad(error),
                         Err(_) => Measured::NoLoad(format!(
                             "no answer to the load probe within {}",

@@ -23,6 +23,7 @@ use super::event::Event;
 use super::stage::run_stage;
 use super::summary::{HostTotals, StageStatus, StageTotals, Summary};
 use crate::exit_code;
+use crate::fleet::KnownDisks;
 use crate::lock::HeldLock;
 use crate::plan::Plan;
 use crate::transport::{ConnectError, Connection, Connector, HttpClient, Masters};
@@ -38,6 +39,9 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Keep each host's master this long after the run, and reuse live ones (`--persist`).
     pub persist: Option<Duration>,
+    /// Disk figures that spare `least-loaded(…)` a `df` on each candidate; it adds those it
+    /// measures.
+    pub disks: Arc<KnownDisks>,
 }
 
 /// How many batches of events may wait for the reporter. A batch holds at most about
@@ -118,6 +122,7 @@ impl Runner {
             jobs: Semaphore::new(self.options.jobs.max(1)),
             http: HttpClient::default(),
             dry_run: self.options.dry_run,
+            disks: self.options.disks.clone(),
             totals: Mutex::new(
                 plan.hosts
                     .iter()

@@ -15,14 +15,17 @@ use super::connection::{Connection, ExecError};
 const READY: &[u8] = b"tsync-ready\n";
 
 impl Connection {
-    /// Runs `command` with `input` on its stdin (a script for `sh -s`); the command must
-    /// print [`READY`] once, read a line and print something more. Returns its output up to
-    /// `limit` bytes, without the ready line, and the round trip, if the command got that
-    /// far. stdin is closed after the round trip, so a shell reading its script from it ends.
+    /// Runs `command` with `input` on its stdin (a script for `sh -s`, or nothing); the
+    /// command must print [`READY`] once, read a line and print something more. The line
+    /// is written `pause` after the ready line came, which gives the command a pause
+    /// without a `sleep` of its own. Returns its output up to `limit` bytes, without the
+    /// ready line, and the round trip, if the command got that far. stdin is closed after
+    /// the round trip, so a shell reading its script from it ends.
     pub async fn capture_timed(
         &self,
         command: &str,
         input: &[u8],
+        pause: Duration,
         limit: usize,
     ) -> Result<(Captured, Option<Duration>), ExecError> {
         let _channel = self
@@ -39,8 +42,10 @@ impl Connection {
             return Err(ExecError::Failed("the command's pipes are missing".into()));
         };
         let read_out = async {
-            stdin.write_all(input).await?;
-            stdin.flush().await?;
+            if !input.is_empty() {
+                stdin.write_all(input).await?;
+                stdin.flush().await?;
+            }
             let mut stdin = Some(stdin);
             let mut out = Vec::new();
             let mut sent: Option<Instant> = None;
@@ -61,6 +66,7 @@ impl Connection {
                 }
                 if let Some(pipe) = stdin.as_mut().filter(|_| out.ends_with(READY)) {
                     out.truncate(out.len() - READY.len());
+                    tokio::time::sleep(pause).await;
                     sent = Some(Instant::now());
                     pipe.write_all(b"\n").await?;
                     pipe.flush().await?;

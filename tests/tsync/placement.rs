@@ -215,3 +215,98 @@ fn picking_by_load_where_it_means_nothing_is_invalid_input() {
         .code(2)
         .stderr_has("`least-loaded(…)` must be the whole selector");
 }
+
+/// The disk figures in the history database `db`, by host: used share and age in seconds.
+fn recorded_disks(db: &std::path::Path) -> Vec<(String, f64, i64)> {
+    let db = rusqlite::Connection::open(db).unwrap();
+    let mut query = db
+        .prepare(
+            "SELECT host, used, (strftime('%s') * 1000 - measured_ms) / 1000 FROM disks
+             ORDER BY host",
+        )
+        .unwrap();
+    query
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_recent_disk_figure_spares_the_probe_its_df_and_an_old_one_is_measured_again() {
+    let lab = lab(2);
+    all_busy_but(&lab, 1);
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("history.db");
+    let place = || {
+        Test::new()
+            .env("TSYNC_HISTORY", &db)
+            .args(["run", "least-loaded(all)"])
+            .lab(&lab)
+            .args(["--", "true"])
+            .run()
+    };
+    // Nothing recorded: every candidate's disk is measured, and kept.
+    let first = place().code(0);
+    assert!(
+        first.stdout.contains("✓ selected lab-2"),
+        "{}",
+        first.stdout
+    );
+    let disks = recorded_disks(&db);
+    assert_eq!(disks.len(), 2, "{disks:?}");
+    assert!(
+        disks
+            .iter()
+            .all(|(_, used, age)| *used <= 0.95 && *age < 60)
+    );
+
+    // A recent figure is taken as it is: the idle host's disk, recorded as full, puts it out.
+    let history = rusqlite::Connection::open(&db).unwrap();
+    history
+        .execute("UPDATE disks SET used = 0.99 WHERE host = 'lab-2'", [])
+        .unwrap();
+    let second = place().code(0);
+    assert!(
+        second.stdout.contains("passed over lab-2: disk 99% used"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stdout.contains("✓ selected lab-1"),
+        "{}",
+        second.stdout
+    );
+
+    // Older than ten minutes, it is measured again, and the host is a candidate once more.
+    history
+        .execute(
+            "UPDATE disks SET measured_ms = measured_ms - 11 * 60 * 1000 WHERE host = 'lab-2'",
+            [],
+        )
+        .unwrap();
+    let third = place().code(0);
+    assert!(
+        third.stdout.contains("✓ selected lab-2"),
+        "{}",
+        third.stdout
+    );
+    let disks = recorded_disks(&db);
+    assert!(
+        disks
+            .iter()
+            .any(|(host, used, age)| host == "lab-2" && *used <= 0.95 && *age < 60),
+        "{disks:?}"
+    );
+
+    // `tsync status` records the disks too.
+    let other = tempfile::tempdir().unwrap();
+    let fresh = other.path().join("history.db");
+    Test::new()
+        .env("TSYNC_HISTORY", &fresh)
+        .args(["status"])
+        .lab(&lab)
+        .run()
+        .code(0);
+    assert_eq!(recorded_disks(&fresh).len(), 2);
+}
