@@ -8,7 +8,8 @@
 # 2. what `least-loaded(…)` adds to a run: a playbook whose second stage picks one host by
 #    load, against the same playbook naming that host, both after a first stage on every
 #    host (so connections are warm); goal: no more than one exchange with every host over
-#    those connections costs (a stage running `true` on all of them). Read from the
+#    those connections costs (a stage running `true` on all of them); and the same
+#    placement with an empty history, where no disk figure spares it `df`. Read from the
 #    stages' own durations in `--output json`, which the controller's noise touches less
 #    than whole runs.
 set -euo pipefail
@@ -39,25 +40,31 @@ flags=(--ssh-config "$config" --no-tailscale)
 
 echo "lab: $hosts hosts; $rounds rounds each, medians"
 "$tsync" run all "${flags[@]}" -- true > /dev/null   # warm the page cache, not the connections
-declare -a a b c d e x
-for _ in $(seq "$rounds"); do
+declare -a a b c d e f x
+for round in $(seq "$rounds"); do
     a+=("$(time_of "$tsync" status "${flags[@]}")")
     b+=("$(time_of "$tsync" run all "${flags[@]}" -- true)")
     c+=("$(stage_secs work "$work/placed.kdl")")
     d+=("$(stage_secs work "$work/named.kdl")")
     x+=("$(stage_secs again "$work/extra.kdl")")
+    # Placement takes a disk figure under 10 minutes old from the history (the status
+    # runs above leave one); with an empty history it starts `df` on every candidate.
+    f+=("$(TSYNC_HISTORY="$work/empty-$round.db" stage_secs work "$work/placed.kdl")")
     e+=("$( { "$tsync" status "${flags[@]}" --output json || true; } |
         grep -o '"round_trip_ms":[0-9.]*' | awk -F: '{ s += $2; n++ } END { print (n ? s / n : 0) }')")
 done
 ta=$(printf '%s\n' "${a[@]}" | median); tb=$(printf '%s\n' "${b[@]}" | median)
 tc=$(printf '%s\n' "${c[@]}" | median); td=$(printf '%s\n' "${d[@]}" | median)
 tx=$(printf '%s\n' "${x[@]}" | median); rtt=$(printf '%s\n' "${e[@]}" | median)
+tf=$(printf '%s\n' "${f[@]}" | median)
 printf 'cold status, all hosts:  tsync status %.3fs   tsync run all -- true %.3fs   ratio %.2f (goal <= 1.2)\n' \
     "$ta" "$tb" "$(echo "$ta / $tb" | bc -l)"
 printf 'placement, warm:  stage picking by load %.0f ms   same stage on a named host %.0f ms\n' \
     "$(echo "$tc * 1000" | bc -l)" "$(echo "$td * 1000" | bc -l)"
 printf '  least-loaded adds %.0f ms; a stage of one command on every host takes %.0f ms (goal: no more)\n' \
     "$(echo "($tc - $td) * 1000" | bc -l)" "$(echo "$tx * 1000" | bc -l)"
+printf '  with no disk figure in the history (df on every candidate): least-loaded adds %.0f ms\n' \
+    "$(echo "($tf - $td) * 1000" | bc -l)"
 printf '  round trip over an open connection, as tsync status measures it: %.2f ms\n' "$rtt"
 peak=$( { /usr/bin/time -f '%M' "$tsync" status "${flags[@]}" > /dev/null; } 2>&1 | tail -n 1)
 printf 'peak memory of tsync status on %s hosts: %.1f MiB\n' "$hosts" "$(echo "$peak / 1024" | bc -l)"

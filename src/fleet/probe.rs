@@ -40,7 +40,7 @@ pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, St
         // line of the round trip. A login shell that cannot (fish, csh) answers with
         // nothing usable, and `sh` reads the script from stdin, the line after it.
         Sample::Busy => {
-            let command = format!("set -- busy\n{SCRIPT}");
+            let command = format!("set -- busy\n{}", without_comments(SCRIPT));
             let first = connection
                 .capture_timed(&command, b"", CPU_SAMPLE, ANSWER_LIMIT)
                 .await;
@@ -62,9 +62,10 @@ pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, St
         // cannot (fish, csh), or a host that is not Linux, answers with nothing usable, and
         // `sh` reads the full probe from stdin.
         Sample::Quick { disk } => {
+            let quick = without_comments(QUICK);
             let command = match disk {
-                true => format!("{QUICK}{QUICK_DISK}"),
-                false => QUICK.to_string(),
+                true => format!("{quick}{QUICK_DISK}"),
+                false => quick,
             };
             match connection.capture(&command, None, ANSWER_LIMIT).await {
                 Ok(captured) => match Load::parse(&String::from_utf8_lossy(&captured.stdout)) {
@@ -96,5 +97,36 @@ pub async fn probe(connection: &Connection, sample: Sample) -> Result<Probed, St
                 captured.stderr.lines().last().unwrap_or("no message")
             ),
         }),
+    }
+}
+
+/// `script` without its comment lines: they are for whoever reads probe.sh, and a login
+/// shell given the script as its command line would read them on every host each time.
+fn without_comments(script: &str) -> String {
+    let mut kept = String::with_capacity(script.len());
+    for line in script.lines() {
+        if !line.trim_start().starts_with('#') {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_lines_are_left_out_and_the_rest_kept_as_it_is() {
+        let script =
+            "# why\nread -r l < /proc/loadavg # not a comment line\n    # indented\necho \"#1\"\n";
+        assert_eq!(
+            without_comments(script),
+            "read -r l < /proc/loadavg # not a comment line\necho \"#1\"\n"
+        );
+        // The scripts keep every line that does something.
+        assert!(without_comments(QUICK).contains("MemAvailable:"));
+        assert!(!without_comments(SCRIPT).contains("# "));
     }
 }
