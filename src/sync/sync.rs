@@ -19,8 +19,7 @@ use super::report::{Change, Progress, SyncReport};
 use super::sftp_walk::{walk, walk_one};
 use super::spec::{Direction, SyncSpec};
 use super::tracker::Tracker;
-use crate::shell::quote_word;
-use crate::transport::{Connection, ExecError};
+use crate::transport::{Connection, ExecError, RemoteKind, SftpChannel};
 
 /// A listing is a few dozen bytes per entry: this is millions of files.
 const LISTING_LIMIT: usize = 512 << 20;
@@ -114,19 +113,17 @@ async fn sync_push(
     if spec.dry_run || (changes.ops.is_empty() && stale.is_empty()) {
         return Ok(report);
     }
-    if missing {
-        let dir = layout.remote_dir.to_string_lossy();
-        let made = connection
-            .capture(&format!("mkdir -p -- {}", quote_word(&dir)), None, 4096)
-            .await?;
-        if made.exit_code != Some(0) {
-            return Err(ExecError::Failed(format!("mkdir {dir}: {}", made.stderr)));
-        }
-    }
     let (files, bytes) = changes.to_send();
     let tracker = Tracker::new(progress, files, bytes);
     let channel = connection.sftp().await?;
-    let pushed = push(&channel, &layout, &changes, &stale, &tracker).await;
+    let pushed = match missing {
+        true => make_dirs(&channel, &layout.remote_dir).await,
+        false => Ok(()),
+    };
+    let pushed = match pushed {
+        Ok(()) => push(&channel, &layout, &changes, &stale, &tracker).await,
+        Err(e) => Err(e),
+    };
     // A close that fails after every file landed changes nothing the user cares about.
     let _ = channel.close().await;
     pushed.map(|()| report)
@@ -204,6 +201,44 @@ async fn sync_pull(
     let pulled = pull(&channel, &layout, &changes, &tracker).await;
     let _ = channel.close().await;
     pulled.map(|()| report)
+}
+
+/// `mkdir -p` over the SFTP channel, which starts no process on the host: `dir` and the
+/// parents it lacks. One that appears meanwhile (another run) is as good as made.
+async fn make_dirs(channel: &SftpChannel<'_>, dir: &Path) -> Result<(), ExecError> {
+    let is_dir = async |path: &Path| -> Result<Option<bool>, ExecError> {
+        Ok(channel.stat(path).await?.map(|s| s.kind == RemoteKind::Dir))
+    };
+    let mut missing = vec![dir];
+    while let Some(parent) = missing[missing.len() - 1]
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        match is_dir(parent).await? {
+            Some(true) => break,
+            Some(false) => {
+                return Err(ExecError::Failed(format!(
+                    "mkdir {}: {} is not a directory",
+                    dir.display(),
+                    parent.display()
+                )));
+            }
+            None => missing.push(parent),
+        }
+    }
+    for path in missing.into_iter().rev() {
+        if let Err(e) = channel.mkdir(path).await
+            && is_dir(path).await? != Some(true)
+        {
+            return Err(match e {
+                ExecError::Failed(message) => {
+                    ExecError::Failed(format!("mkdir {}: {message}", path.display()))
+                }
+                lost => lost,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The changes from `source` to `dest`, and the report they make.

@@ -193,6 +193,14 @@ fn a_trailing_slash_never_nests_the_directory() {
         );
         assert_same_tree(&app, &landed);
     }
+    // Missing parents are made, like `mkdir -p`; a parent that is a file is an error.
+    fs::write(lab.srv(0).join("file"), "x").unwrap();
+    let refused = push(&lab, &app, "/srv/file/app", &[]).run().code(3);
+    assert!(
+        refused.stdout.contains("/srv/file is not a directory"),
+        "{}",
+        refused.stdout
+    );
 }
 
 #[test]
