@@ -31,11 +31,14 @@ pub struct HostOptions {
     /// the login's `PATH` (sshd's `SetEnv`) refuses that option and runs the real one for
     /// anything else.
     pub find_without_printf: bool,
+    /// The host has no `tar`, as a minimal image may not: a `tar` earlier in the login's
+    /// `PATH` answers as the shell does for a command it cannot find.
+    pub without_tar: bool,
 }
 
 impl Default for HostOptions {
     /// A quiet host: load 0.10 0.05 0.01, 8 GiB of memory of which 6 GiB available, a
-    /// login that prints nothing, no small disk, GNU find.
+    /// login that prints nothing, no small disk, GNU find and tar.
     fn default() -> Self {
         HostOptions {
             load: (0.10, 0.05, 0.01),
@@ -45,6 +48,7 @@ impl Default for HostOptions {
             keys_in_srv: false,
             small_disk: None,
             find_without_printf: false,
+            without_tar: false,
         }
     }
 }

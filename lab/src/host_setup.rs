@@ -30,6 +30,9 @@ for arg; do\n\
 done\n\
 exec /usr/bin/find \"$@\"\n";
 
+/// The `tar` of a host with [`HostOptions::without_tar`]: what sh says of a missing command.
+const TAR_NOT_FOUND: &str = "#!/bin/sh\necho 'sh: 1: tar: not found' >&2\nexit 127\n";
+
 /// Where a host with [`HostOptions::small_disk`] has it, as the host sees it.
 pub(crate) const SMALL_DISK: &str = "/srv/small";
 
@@ -94,12 +97,18 @@ impl HostSetup<'_> {
             set_mode(&wrapper, 0o755)?;
         }
         let bin = self.host_dir.join("bin");
-        if options.find_without_printf {
+        let stand_ins = [
+            (options.find_without_printf, "find", FIND_WITHOUT_PRINTF),
+            (options.without_tar, "tar", TAR_NOT_FOUND),
+        ];
+        for (wanted, name, script) in stand_ins {
+            if !wanted {
+                continue;
+            }
             fs::create_dir_all(&bin)
                 .map_err(LabError::io(format!("creating {}", bin.display())))?;
-            let find = bin.join("find");
-            write_file(&find, FIND_WITHOUT_PRINTF)?;
-            set_mode(&find, 0o755)?;
+            write_file(&bin.join(name), script)?;
+            set_mode(&bin.join(name), 0o755)?;
         }
         let config = self.host_dir.join("sshd_config");
         let sshd_config = SshdConfig {
@@ -118,7 +127,8 @@ impl HostSetup<'_> {
                 srv.as_path()
             },
             force_command: options.noisy_login.then_some(wrapper.as_path()),
-            path_first: options.find_without_printf.then_some(bin.as_path()),
+            path_first: (options.find_without_printf || options.without_tar)
+                .then_some(bin.as_path()),
         };
         write_file(&config, &sshd_config.render())?;
         let mut mounts = Vec::new();

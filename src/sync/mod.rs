@@ -14,6 +14,7 @@ mod remote_tree;
 mod report;
 mod sftp_walk;
 mod spec;
+mod stream;
 mod sync;
 mod temp_name;
 mod tracker;

@@ -18,6 +18,7 @@ use super::remote_tree::{Listing, host_path, list_command, list_one_command, par
 use super::report::{Change, Progress, SyncReport};
 use super::sftp_walk::{walk, walk_one};
 use super::spec::{Direction, SyncSpec};
+use super::stream::{Streamed, fits, stream};
 use super::tracker::Tracker;
 use crate::transport::{Connection, ExecError, RemoteKind, SftpChannel};
 
@@ -114,6 +115,14 @@ async fn sync_push(
         return Ok(report);
     }
     let (files, bytes) = changes.to_send();
+    let tracker = Tracker::new(progress, files, bytes);
+    if missing
+        && fits(&layout, &changes)
+        && let Streamed::Landed = stream(connection, &layout, &changes, &tracker).await?
+    {
+        return Ok(report);
+    }
+    // A host that could not take the stream read none of it: count from nothing again.
     let tracker = Tracker::new(progress, files, bytes);
     let channel = connection.sftp().await?;
     let pushed = match missing {

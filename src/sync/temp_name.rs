@@ -11,12 +11,18 @@ const MARK: &[u8] = b".tsync-tmp-";
 /// A fresh temp path beside `target`.
 pub fn temp_beside(target: &Path) -> PathBuf {
     let name = target.file_name().unwrap_or(OsStr::new("file"));
-    let mut temp = Vec::with_capacity(name.len() + 20);
-    temp.push(b'.');
-    temp.extend_from_slice(name.as_bytes());
-    temp.extend_from_slice(MARK);
+    let mut temp = temp_prefix(name).into_vec();
     temp.extend_from_slice(format!("{:08x}", random()).as_bytes());
     target.with_file_name(OsString::from_vec(temp))
+}
+
+/// What every temp name of `name` starts with; eight lowercase hex digits follow.
+pub fn temp_prefix(name: &OsStr) -> OsString {
+    let mut prefix = Vec::with_capacity(name.len() + MARK.len() + 9);
+    prefix.push(b'.');
+    prefix.extend_from_slice(name.as_bytes());
+    prefix.extend_from_slice(MARK);
+    OsString::from_vec(prefix)
 }
 
 /// Whether `name` is one of tsync's temp names.

@@ -3,7 +3,7 @@
 //! hold: newlines, invalid UTF-8.
 
 use openssh::Stdio;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWriteExt};
 
 use super::connection::{Connection, ExecError};
 use super::ssh_message::ssh_message;
@@ -30,6 +30,29 @@ impl Connection {
         stdin: Option<&[u8]>,
         limit: usize,
     ) -> Result<Captured, ExecError> {
+        match stdin {
+            Some(mut bytes) => self.captured(command, Some(&mut bytes), limit).await,
+            None => self.captured(command, None, limit).await,
+        }
+    }
+
+    /// [`capture`](Self::capture) with stdin fed from `input` as it yields data, for input
+    /// too large to hold: a stream of files.
+    pub async fn capture_from(
+        &self,
+        command: &str,
+        input: &mut (dyn AsyncBufRead + Unpin + Send),
+        limit: usize,
+    ) -> Result<Captured, ExecError> {
+        self.captured(command, Some(input), limit).await
+    }
+
+    async fn captured(
+        &self,
+        command: &str,
+        stdin: Option<&mut (dyn AsyncBufRead + Unpin + Send)>,
+        limit: usize,
+    ) -> Result<Captured, ExecError> {
         let _channel = self
             .channels
             .acquire()
@@ -40,9 +63,9 @@ impl Connection {
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
         let write = async {
-            if let (Some(mut pipe), Some(bytes)) = (input, stdin) {
+            if let (Some(mut pipe), Some(from)) = (input, stdin) {
                 // A command that exits without reading all its input closes the pipe.
-                let _ = pipe.write_all(bytes).await;
+                let _ = tokio::io::copy_buf(from, &mut pipe).await;
                 let _ = pipe.shutdown().await;
             }
         };

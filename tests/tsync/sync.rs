@@ -303,22 +303,12 @@ fn a_dry_run_lists_changes_and_touches_nothing() {
     assert_eq!(fs::read(remote.join("README")).expect("README"), b"hello\n");
 }
 
-#[test]
-fn a_killed_transfer_leaves_no_partial_file_and_a_rerun_converges() {
-    let mut lab = crate::support::lab(1);
-    let tree = tempfile::tempdir().expect("temp dir");
-    let root = tree.path().join("big");
-    write(
-        &root,
-        "file",
-        &vec![0x5a; 200 * 1024 * 1024],
-        0o644,
-        1_600_000_000,
-    );
-    let (mut child, _home) = push(&lab, &root, "/srv/big", &[]).spawn();
-    let remote = lab.srv(0).join("big");
+/// Starts a push of `root` to /srv/big, waits until a temp file or staging directory shows
+/// up in `watched`, then kills the host's sshd (the connection drops) and Ctrl-Cs tsync.
+fn kill_mid_transfer(lab: &mut tsync_lab::Lab, root: &Path, watched: &Path) {
+    let (mut child, _home) = push(lab, root, "/srv/big", &[]).spawn();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while temp_files(&remote).is_empty() {
+    while temp_files(watched).is_empty() {
         assert!(Instant::now() < deadline, "no transfer started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -328,11 +318,46 @@ fn a_killed_transfer_leaves_no_partial_file_and_a_rerun_converges() {
     unsafe { libc::kill(pid, libc::SIGINT) };
     let status = child.wait().expect("tsync exits");
     assert!(!status.success());
-    assert!(!remote.join("file").exists(), "a partial target file");
     lab.restart(0).expect("restart the host");
+}
+
+#[test]
+fn a_killed_transfer_leaves_no_partial_file_and_a_rerun_converges() {
+    let mut lab = crate::support::lab(1);
+    let tree = tempfile::tempdir().expect("temp dir");
+    let root = tree.path().join("big");
+    let old = vec![0x5a; 200 * 1024 * 1024];
+    write(&root, "file", &old, 0o644, 1_600_000_000);
+    let srv = lab.srv(0);
+    let remote = srv.join("big");
+    // A push into a missing directory is one stream into a staging directory beside it:
+    // cut short, the target never appears.
+    kill_mid_transfer(&mut lab, &root, &srv);
+    assert!(!remote.exists(), "a partial tree at the target");
     push(&lab, &root, "/srv/big", &[]).run().code(0);
     assert_same_tree(&root, &remote);
-    assert_eq!(temp_files(&remote), Vec::<PathBuf>::new());
+    assert_eq!(
+        temp_files(&srv),
+        Vec::<PathBuf>::new(),
+        "stale staging left"
+    );
+    // A push over an existing tree writes each file under a temp name: cut short, the old
+    // file stays whole.
+    write(
+        &root,
+        "file",
+        &[0x33; 150 * 1024 * 1024],
+        0o644,
+        1_600_000_100,
+    );
+    kill_mid_transfer(&mut lab, &root, &remote);
+    assert!(
+        fs::read(remote.join("file")).expect("the old file") == old,
+        "a partial file"
+    );
+    push(&lab, &root, "/srv/big", &[]).run().code(0);
+    assert_same_tree(&root, &remote);
+    assert_eq!(temp_files(&srv), Vec::<PathBuf>::new());
 }
 
 #[test]
@@ -398,4 +423,49 @@ fn a_host_whose_find_cannot_list_is_read_over_sftp() {
         .run()
         .code(0);
     assert_same_tree(&app, &into.path().join("lab-1"));
+}
+
+#[test]
+fn a_push_into_a_new_directory_clears_stale_staging_and_a_host_without_tar_gets_it_over_sftp() {
+    let lab = tsync_lab::Lab::start(tsync_lab::LabOptions {
+        hosts: 2,
+        per_host: vec![
+            tsync_lab::HostOptions::default(),
+            tsync_lab::HostOptions {
+                without_tar: true,
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    })
+    .expect("the lab starts");
+    Test::new()
+        .args(["run", "lab-2"])
+        .lab(&lab)
+        .args(["--", "tar --version"])
+        .run()
+        .code(3)
+        .stdout_has("tar: not found");
+    let tree = sample_tree();
+    let app = tree.path().join("app");
+    // What an interrupted stream leaves: a staging directory beside the target, the
+    // login's own.
+    Test::new()
+        .args(["run", "lab-1"])
+        .lab(&lab)
+        .args(["--", "mkdir -p /srv/.app.tsync-tmp-0123abcd/half && echo x > /srv/.app.tsync-tmp-0123abcd/half/blob"])
+        .run()
+        .code(0);
+    let run = push(&lab, &app, "/srv/app", &["--output", "json"])
+        .run()
+        .code(0);
+    assert_eq!(files_sent(&run.events()), [4, 4]);
+    for i in 0..2 {
+        assert_same_tree(&app, &lab.srv(i).join("app"));
+        assert_eq!(temp_files(&lab.srv(i)), Vec::<PathBuf>::new());
+    }
+    let again = push(&lab, &app, "/srv/app", &["--output", "json"])
+        .run()
+        .code(0);
+    assert_eq!(files_sent(&again.events()), [0, 0]);
 }
