@@ -445,6 +445,37 @@ mod tests {
         assert!(Script::new(Path::new("/")).is_none());
     }
 
+    #[tokio::test]
+    async fn the_feed_passes_every_piece_on_and_counts_each_once_it_is_taken() {
+        use std::sync::Mutex;
+        use tokio::io::AsyncReadExt;
+        let last = Mutex::new(None);
+        let tell = |p: super::super::report::Progress| {
+            *last.lock().unwrap() = Some((p.files_done, p.bytes_done));
+        };
+        let tracker = Tracker::new(&tell, 3, 700);
+        let (chunks, received) = mpsc::channel(4);
+        for (bytes, files, data) in [(&b"head"[..], 0, 0), (b"", 1, 100), (b"tail", 2, 600)] {
+            let chunk = Chunk {
+                bytes: bytes.to_vec(),
+                files,
+                data,
+            };
+            chunks.send(chunk).await.expect("room");
+        }
+        drop(chunks);
+        let mut feed = Feed {
+            chunks: received,
+            current: Chunk::default(),
+            at: 0,
+            tracker: &tracker,
+        };
+        let mut out = Vec::new();
+        feed.read_to_end(&mut out).await.expect("read");
+        assert_eq!(out, b"headtail");
+        assert_eq!(*last.lock().unwrap(), Some((3, 700)));
+    }
+
     #[test]
     fn the_archive_holds_every_member_under_staging_and_ends_with_the_marker() {
         let dir = tempfile::tempdir().expect("temp dir");
