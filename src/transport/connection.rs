@@ -11,6 +11,7 @@ use openssh::{Session, Stdio};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, Semaphore};
 
+use super::master::Master;
 use super::output_lines::{Lines, Output};
 use super::pid_marker::PidMarker;
 use super::remote_command::RemoteCommand;
@@ -33,6 +34,8 @@ pub struct Connection {
     /// A master this connection does not own (a warm one kept by `--persist`, or one the
     /// deploy lock holds): left running when the connection closes.
     persistent: bool,
+    /// The master this connection started and ends.
+    master: Option<Master>,
 }
 
 /// How a command ended.
@@ -63,6 +66,19 @@ impl Connection {
             socket_dir,
             tunnels: Mutex::new(HashMap::new()),
             persistent: false,
+            master: None,
+        }
+    }
+
+    /// A connection over `master`, which it stops when it closes.
+    pub(super) fn over(master: Master, marker: Arc<PidMarker>, socket_dir: PathBuf) -> Connection {
+        let session = Session::resume_mux(
+            master.socket().into_boxed_path(),
+            Some(master.log().into_boxed_path()),
+        );
+        Connection {
+            master: Some(master),
+            ..Connection::new(session, marker, socket_dir)
         }
     }
 
@@ -222,18 +238,21 @@ impl Connection {
             let _ = self.session.detach();
             return Ok(());
         }
-        let socket = self.session.control_socket().to_string_lossy().into_owned();
+        let Some(master) = self.master else {
+            return Ok(());
+        };
+        // Told to stop listening, the master ends once its channels are closed.
         let polite = match tokio::time::timeout(Duration::from_secs(3), self.session.close()).await
         {
-            Ok(Ok(())) => return Ok(()),
+            Ok(Ok(())) => match master.finish().await {
+                false => return Ok(()),
+                true => return Err("it did not end within 3s; its ssh process was killed".into()),
+            },
             Ok(Err(e)) => ssh_message(&e),
             Err(_) => "it did not stop within 3s".to_string(),
         };
-        if kill_master(&socket) {
-            Err(format!("{polite}; its ssh process was killed"))
-        } else {
-            Err(format!("{polite}; its ssh process could not be found"))
-        }
+        master.kill().await;
+        Err(format!("{polite}; its ssh process was killed"))
     }
 }
 
@@ -250,37 +269,6 @@ pub(super) fn widen_pipe(fd: std::os::fd::RawFd) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = fd;
-}
-
-/// Kills the ssh master serving `socket`, found by its command line (`ssh … -S SOCKET -M …`).
-/// Only needed when a master ignores the request to stop, so a scan of /proc costs nothing on
-/// the normal path.
-fn kill_master(socket: &str) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    let mut killed = false;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<libc::pid_t>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let mut args = cmdline.split(|b| *b == 0);
-        let is_ssh = args.next().is_some_and(|a| a.ends_with(b"ssh"));
-        if is_ssh && cmdline.split(|b| *b == 0).any(|a| a == socket.as_bytes()) {
-            // SAFETY: kill(2) touches no memory; the process is an ssh master this connection
-            // started (its command line names our private control socket).
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            killed = true;
-        }
-    }
-    killed
 }
 
 fn is_refused_channel(message: &str) -> bool {

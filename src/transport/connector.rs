@@ -13,11 +13,15 @@ use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 use tokio::sync::Semaphore;
 
 use super::connection::Connection;
+use super::master::{Master, MasterOptions};
 use super::masters::Masters;
 use super::pid_marker::PidMarker;
 use super::ssh_message::ssh_message;
 
 pub struct Connector {
+    /// For the masters of this run, which tsync starts itself.
+    options: MasterOptions,
+    /// For masters kept after the run (`--persist`), which openssh's launcher starts.
     builder: SessionBuilder,
     /// Holds every control socket of the run; removed when the run ends, whatever happens.
     control_dir: tempfile::TempDir,
@@ -52,20 +56,21 @@ impl Connector {
             std::env::temp_dir()
         };
         let control_dir = tempfile::Builder::new().prefix("tsync-").tempdir_in(base)?;
+        let server_alive = Duration::from_secs(15);
         let mut builder = SessionBuilder::default();
         builder
             .known_hosts_check(KnownHosts::Strict)
-            .control_directory(control_dir.path())
-            // Masters exit on their own if tsync is killed before it can close them.
-            .control_persist(ControlPersist::IdleFor(
-                NonZeroUsize::new(60).expect("non-zero"),
-            ))
             .connect_timeout(connect_timeout)
-            .server_alive_interval(Duration::from_secs(15));
+            .server_alive_interval(server_alive);
         if let Some(config) = ssh_config {
             builder.config_file(config);
         }
         Ok(Connector {
+            options: MasterOptions {
+                config: ssh_config.map(Path::to_path_buf),
+                connect_timeout,
+                server_alive,
+            },
             builder,
             control_dir,
             starts: Semaphore::new(max_starts.max(1)),
@@ -119,7 +124,14 @@ impl Connector {
                 message: format!("cannot keep the connection in {}: {e}", entry.display()),
             });
         }
-        let session = self.handshake(&builder, destination).await?;
+        let session = self
+            .handshake(destination, async {
+                builder
+                    .connect_mux(destination)
+                    .await
+                    .map_err(|e| ssh_message(&e))
+            })
+            .await?;
         // Unremembered, the master still serves this run and exits when idle.
         let _ = Masters::remember(&entry, &session);
         Ok(self.connection(session).persistent())
@@ -129,25 +141,37 @@ impl Connector {
     /// which must prove the host can be reached again from scratch.
     pub async fn connect_new(&self, destination: &str) -> Result<Connection, ConnectError> {
         refuse_option_like(destination)?;
-        let session = self.handshake(&self.builder, destination).await?;
-        Ok(self.connection(session))
+        let parent = self.control_dir.path();
+        let master = self
+            .handshake(
+                destination,
+                Master::start(&self.options, destination, parent),
+            )
+            .await?;
+        Ok(Connection::over(
+            master,
+            self.marker.clone(),
+            parent.to_path_buf(),
+        ))
     }
 
-    async fn handshake(
+    /// Runs `start`, the handshake with `destination`, in a free handshake slot and within
+    /// the connect timeout; its error is ssh's message.
+    async fn handshake<T>(
         &self,
-        builder: &SessionBuilder,
         destination: &str,
-    ) -> Result<openssh::Session, ConnectError> {
+        start: impl std::future::Future<Output = Result<T, String>>,
+    ) -> Result<T, ConnectError> {
         let _slot = self.starts.acquire().await.map_err(|_| ConnectError {
             message: "the run is shutting down".into(),
         })?;
         // ssh enforces ConnectTimeout for the TCP connection and banner; this outer limit
         // also covers a server that stalls later in the handshake.
         let limit = self.connect_timeout * 2 + Duration::from_secs(2);
-        match tokio::time::timeout(limit, builder.connect_mux(destination)).await {
-            Ok(Ok(session)) => Ok(session),
-            Ok(Err(e)) => Err(ConnectError {
-                message: connect_message(destination, ssh_message(&e)),
+        match tokio::time::timeout(limit, start).await {
+            Ok(Ok(started)) => Ok(started),
+            Ok(Err(message)) => Err(ConnectError {
+                message: connect_message(destination, message),
             }),
             Err(_) => Err(ConnectError {
                 message: format!(

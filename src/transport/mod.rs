@@ -8,6 +8,7 @@ mod connector;
 mod echo;
 mod http_client;
 mod local_command;
+mod master;
 mod masters;
 mod output_lines;
 mod pid_marker;
