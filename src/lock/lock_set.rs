@@ -236,9 +236,15 @@ impl LockSet {
     /// what went wrong.
     pub async fn release(mut self) -> Vec<String> {
         let problems = self.give_back().await;
+        // All at once: closing waits for each master to end.
+        let mut closing = JoinSet::new();
         for connection in self.connections.into_iter().flatten() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), connection.close()).await;
+            closing.spawn(tokio::time::timeout(
+                Duration::from_secs(5),
+                connection.close(),
+            ));
         }
+        while closing.join_next().await.is_some() {}
         problems
     }
 

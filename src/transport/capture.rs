@@ -2,10 +2,12 @@
 //! hashes), where [`Connection::exec`]'s line-by-line text would lose what file names may
 //! hold: newlines, invalid UTF-8.
 
+use std::os::fd::AsRawFd;
+
 use openssh::Stdio;
 use tokio::io::{AsyncBufRead, AsyncReadExt, AsyncWriteExt};
 
-use super::connection::{Connection, ExecError};
+use super::connection::{Connection, ExecError, widen_pipe};
 use super::ssh_message::ssh_message;
 
 /// How a captured command ended.
@@ -60,6 +62,9 @@ impl Connection {
             .map_err(|_| ExecError::Failed("closing".into()))?;
         let mut child = self.spawn(command, stdin.is_some()).await?;
         let input = child.stdin().take();
+        if let Some(pipe) = &input {
+            widen_pipe(pipe.as_raw_fd());
+        }
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
         let write = async {
