@@ -225,3 +225,26 @@ fn a_lost_connection_still_finishes_its_step() {
         (&Value::from("exited"), &Value::from(0))
     );
 }
+
+/// tsync's masters are its own children with no idle timer: a tsync killed outright must
+/// not leave them running (PR_SET_PDEATHSIG ends them).
+#[test]
+fn a_killed_tsync_leaves_no_ssh_master() {
+    let lab = crate::support::lab(2);
+    let (mut child, _events, _lines, _dirs) = start_two_hosts(&lab, "echo started; sleep 9.7");
+    let config = lab.ssh_config().display().to_string();
+    let masters = || {
+        processes_mentioning(&config)
+            .into_iter()
+            .filter(|line| line.starts_with("ssh ") && line.contains(" -M "))
+            .count()
+    };
+    assert_eq!(masters(), 2, "one master per host while the step runs");
+    child.kill().expect("SIGKILL tsync");
+    child.wait().expect("tsync is reaped");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while masters() > 0 {
+        assert!(Instant::now() < deadline, "an ssh master outlived tsync");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
