@@ -81,15 +81,7 @@ pub fn run(command: &LockCommand, color: Color) -> i32 {
             LockCommand::Status { output, .. } => status(&answers, *output),
             LockCommand::Release { id, .. } => release(&answers, id).await,
         };
-        // All at once: closing waits for each master to end.
-        let mut closing = tokio::task::JoinSet::new();
-        for connection in answers.into_iter().filter_map(|a| a.connection) {
-            closing.spawn(tokio::time::timeout(
-                Duration::from_secs(5),
-                connection.close(),
-            ));
-        }
-        while closing.join_next().await.is_some() {}
+        Connection::close_each(answers.into_iter().filter_map(|a| a.connection)).await;
         code
     })
 }

@@ -236,15 +236,7 @@ impl LockSet {
     /// what went wrong.
     pub async fn release(mut self) -> Vec<String> {
         let problems = self.give_back().await;
-        // All at once: closing waits for each master to end.
-        let mut closing = JoinSet::new();
-        for connection in self.connections.into_iter().flatten() {
-            closing.spawn(tokio::time::timeout(
-                Duration::from_secs(5),
-                connection.close(),
-            ));
-        }
-        while closing.join_next().await.is_some() {}
+        Connection::close_each(self.connections.into_iter().flatten()).await;
         problems
     }
 

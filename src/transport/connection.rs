@@ -226,6 +226,19 @@ impl Connection {
         let _ = tokio::time::timeout(Duration::from_secs(4), stop).await;
     }
 
+    /// Closes `connections` all at once, each within 5 s, for a caller with nothing to
+    /// report if one fails: closing waits for each master to end.
+    pub async fn close_each(connections: impl IntoIterator<Item = Connection>) {
+        let mut closing = tokio::task::JoinSet::new();
+        for connection in connections {
+            closing.spawn(tokio::time::timeout(
+                Duration::from_secs(5),
+                connection.close(),
+            ));
+        }
+        while closing.join_next().await.is_some() {}
+    }
+
     /// Ends the master connection and removes its socket. A master that does not stop
     /// politely (its host froze with a channel open) is killed, so no ssh process outlives
     /// the run.
