@@ -68,7 +68,7 @@ impl History {
         let known = MIGRATIONS.len() as i64;
         let setup = |db: &mut Connection| -> rusqlite::Result<Option<i64>> {
             db.busy_timeout(BUSY_TIMEOUT)?;
-            db.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            use_wal(db)?;
             db.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -397,6 +397,35 @@ fn retention_days() -> u64 {
         .unwrap_or(DEFAULT_RETENTION_DAYS)
 }
 
+/// Puts the file in WAL mode, which it keeps from then on. The switch needs the file to
+/// itself and SQLite answers "locked" at once rather than run the busy handler, so several
+/// tsync processes opening a new history together retry here, each until the switch is
+/// made (by it or by another) or [`BUSY_TIMEOUT`] has passed.
+fn use_wal(db: &Connection) -> rusqlite::Result<()> {
+    let mode = |db: &Connection, sql| db.query_row(sql, [], |r| r.get::<_, String>(0));
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if mode(db, "PRAGMA journal_mode")?.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        // A refused switch is either an error or an answer naming the old mode.
+        let refused = match mode(db, "PRAGMA journal_mode = WAL") {
+            Ok(now) if now.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(_) => None,
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Some(e),
+            Err(e) => return Err(e),
+        };
+        if started.elapsed() >= BUSY_TIMEOUT {
+            // Still held after the wait: a busy error is the user's to see; a file left in
+            // its rollback journal works as well, only with readers waiting on writers.
+            return refused.map_or(Ok(()), Err);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
 /// Milliseconds since the Unix epoch; a time before it counts as the epoch.
 fn millis(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH)
@@ -417,6 +446,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let history = History::open_at(&dir.path().join("a/b/history.db")).unwrap();
         (dir, history)
+    }
+
+    #[test]
+    fn many_openers_of_a_new_file_at_once_all_get_it_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        for _round in 0..20 {
+            let _ = std::fs::remove_file(&path);
+            let start = std::sync::Barrier::new(16);
+            std::thread::scope(|s| {
+                for _ in 0..16 {
+                    s.spawn(|| {
+                        start.wait();
+                        let history = History::open_at(&path).unwrap();
+                        let mode: String = history
+                            .db
+                            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                            .unwrap();
+                        assert_eq!(mode, "wal");
+                    });
+                }
+            });
+        }
     }
 
     #[test]
