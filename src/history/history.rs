@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::schema::MIGRATIONS;
@@ -15,6 +16,10 @@ use crate::fleet::Disk;
 /// Other tsync processes may be writing at the same moment (a run in each terminal, a cron
 /// job): a write waits this long for theirs before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The write-ahead log is folded into the database, with the two fsyncs that costs, only
+/// when a history is let go with a log larger than this (about 1,000 pages).
+const CHECKPOINT_AT: u64 = 4 << 20;
 
 /// Runs older than this many days are pruned when a run is recorded.
 const DEFAULT_RETENTION_DAYS: u64 = 90;
@@ -64,21 +69,33 @@ impl History {
     /// Settings of the connection, then the schema. WAL lets `tsync history` read while
     /// runs write; `synchronous = NORMAL` makes a commit cost no fsync (a power cut may
     /// lose the last events, never the file).
+    ///
+    /// A run must not wait on the disk. SQLite's defaults fold the log into the database
+    /// when the last connection closes, and so start a new log in the next run, each with
+    /// fsyncs; on a machine busy writing (a build, a backup) one fsync took 1.75 s, and the
+    /// run's events waited behind it. So the log is kept from run to run and folded only
+    /// when it has grown, as the history is let go ([`History::drop`]).
     fn prepare(&mut self) -> Result<(), HistoryError> {
         let known = MIGRATIONS.len() as i64;
         let setup = |db: &mut Connection| -> rusqlite::Result<Option<i64>> {
             db.busy_timeout(BUSY_TIMEOUT)?;
             use_wal(db)?;
-            db.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+            db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+            db.execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;
+                 PRAGMA foreign_keys = ON;",
+            )?;
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             if version > known {
                 return Ok(Some(version));
             }
-            for migration in &MIGRATIONS[version as usize..] {
-                tx.execute_batch(migration)?;
+            if version < known {
+                for migration in &MIGRATIONS[version as usize..] {
+                    tx.execute_batch(migration)?;
+                }
+                tx.pragma_update(None, "user_version", known)?;
             }
-            tx.pragma_update(None, "user_version", known)?;
             tx.commit()?;
             Ok(None)
         };
@@ -397,6 +414,20 @@ fn retention_days() -> u64 {
         .unwrap_or(DEFAULT_RETENTION_DAYS)
 }
 
+impl Drop for History {
+    /// Folds a grown log into the database (see [`History::prepare`]). This runs after the
+    /// run's report is written; another tsync still reading is left to finish, and a fold
+    /// that fails is tried again by the next history let go.
+    fn drop(&mut self) {
+        let wal = format!("{}-wal", self.path.display());
+        if std::fs::metadata(wal).is_ok_and(|m| m.len() > CHECKPOINT_AT) {
+            let _ = self
+                .db
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+}
+
 /// Puts the file in WAL mode, which it keeps from then on. The switch needs the file to
 /// itself and SQLite answers "locked" at once rather than run the busy handler, so several
 /// tsync processes opening a new history together retry here, each until the switch is
@@ -451,9 +482,8 @@ mod tests {
     #[test]
     fn many_openers_of_a_new_file_at_once_all_get_it_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("history.db");
-        for _round in 0..20 {
-            let _ = std::fs::remove_file(&path);
+        for round in 0..20 {
+            let path = dir.path().join(round.to_string()).join("history.db");
             let start = std::sync::Barrier::new(16);
             std::thread::scope(|s| {
                 for _ in 0..16 {
@@ -512,6 +542,29 @@ mod tests {
                 ("web-2".to_string(), disk(0.2, 3_000)),
             ])
         );
+    }
+
+    #[test]
+    fn the_log_is_kept_between_runs_and_folded_in_once_it_has_grown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let wal = dir.path().join("history.db-wal");
+        let record = |events: &[(f64, String)]| {
+            let mut history = History::open_at(&path).unwrap();
+            let id = history
+                .begin(&NewRun::new(RunKind::Run, "all -- true".into()))
+                .unwrap();
+            history.append(id, events, &[]).unwrap();
+        };
+        record(&[(0.0, "{}".to_string())]);
+        let kept = std::fs::metadata(&wal).unwrap().len();
+        assert!(kept > 0 && kept < CHECKPOINT_AT, "{kept}");
+        let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(1000));
+        let many: Vec<_> = (0..5000).map(|i| (i as f64, big.clone())).collect();
+        record(&many);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+        let history = History::open_at(&path).unwrap();
+        assert_eq!(history.events(RunId(2)).unwrap().len(), 5000);
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub enum HistoryError {
     },
     #[error(
         "cannot use the run history {path}: {source}; if the file is damaged, move it away \
-         (a new one is made on the next run), or set TSYNC_HISTORY to another file path"
+         with its -wal and -shm files (a new one is made on the next run), or set \
+         TSYNC_HISTORY to another file path"
     )]
     Database {
         path: PathBuf,
