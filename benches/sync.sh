@@ -9,8 +9,8 @@
 # about 740 files, 70 MB. For each lab size: cold push, no-change push, one-file-changed
 # push to /srv/tree on every host. Goals: ratio tsync/rsync cold <= 1.1, no change <= 1.0,
 # one file <= 1.0; tsync's peak memory < 100 MiB for 50 hosts. Each case runs five times
-# as a pair, the tools back to back and taking turns to go first; the median of the pairs'
-# ratios counts. --quick: 3 hosts, once, a smaller tree (no big files).
+# as a pair, the tools back to back and taking turns to go first, each from a flushed disk;
+# the median of the pairs' ratios counts; every run's time is printed too. --quick: 3 hosts, once, a smaller tree (no big files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes="10 50"
@@ -79,6 +79,7 @@ for hosts in $sizes; do
     # writeback) moves on, and the median of the pairs' ratios counts. rsync and tsync
     # land the same tree with the same mtimes, so the second of a pair finds no change
     # where the first left none. Without `tsync push` (an old build) only rsync runs.
+    unset times ratios # each lab size starts afresh: `declare` alone keeps the last one's
     declare -A times ratios
     run_tool() { if [ "$1" = rsync ]; then time_of rsync_all; else time_of tsync_push; fi; }
     pair() { # CASE FIRST-TOOL
@@ -92,7 +93,12 @@ for hosts in $sizes; do
                 cold) settle ;;
                 one) echo "# changed by the benchmark" >> "$changed" ;;
             esac
+            # What the run before wrote is flushed first. The kernel writes dirty data back
+            # 30 s after it was written: left alone, a cold push's 2 GB went out during the
+            # no-change pair, and whichever tool ran at that moment paid 1.5-4 s (both do).
+            sync
             t=$(run_tool "$tool")
+            printf '    pair %s %-5s %-5s %7.3fs\n' "$rep" "$1" "$tool" "$t"
             times[$1,$tool]+="$t "
             eval "local at_$tool=$t"
         done
