@@ -10,6 +10,7 @@ use super::report::{Change, Item};
 
 /// One operation on the destination, in the order [`Changes::ops`] lists them: removals
 /// (deepest first), directories (parents first), files and links, then attributes.
+/// A directory's mode and mtime are set after everything in it (see [`Op::DirAttrs`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Remove {
@@ -19,6 +20,7 @@ pub enum Op {
     Mkdir {
         path: PathBuf,
         mode: u32,
+        mtime: i64,
     },
     Send {
         path: PathBuf,
@@ -34,9 +36,12 @@ pub enum Op {
         mode: u32,
         mtime: i64,
     },
-    DirMode {
+    /// An existing directory's mode and mtime, set last: its mode differs, its mtime does,
+    /// or the sync adds or removes an entry in it, which moves its mtime on the host.
+    DirAttrs {
         path: PathBuf,
         mode: u32,
+        mtime: i64,
     },
 }
 
@@ -66,7 +71,7 @@ impl Changes {
         let mut mkdirs = Vec::new();
         let mut sends = Vec::new();
         let mut touches = Vec::new();
-        let mut dir_modes = Vec::new();
+        let mut dir_attrs = Vec::new();
         let mut changes = Changes::default();
         // Destination directories a source file or link replaces: what they hold goes too.
         let mut replaced_dirs = Vec::new();
@@ -84,13 +89,19 @@ impl Changes {
             }
             match &s.kind {
                 Kind::Other => changes.skipped_special.push(path.clone()),
-                Kind::Dir => match d.map(|d| &d.kind) {
-                    Some(Kind::Dir) => {
-                        if d.is_some_and(|d| d.mode != s.mode) {
-                            dir_modes.push(Op::DirMode {
+                Kind::Dir => match d {
+                    Some(d) if d.kind == Kind::Dir => {
+                        if d.mode != s.mode || d.mtime != s.mtime {
+                            dir_attrs.push(Op::DirAttrs {
                                 path: path.clone(),
                                 mode: s.mode,
+                                mtime: s.mtime,
                             });
+                        }
+                        // A directory's mtime alone is restored quietly: it moves whenever
+                        // anything is made in it, excluded files included, and is not
+                        // content the user would call a change.
+                        if d.mode != s.mode {
                             changes.items.push(item(Change::Attributes, path, 0));
                         }
                     }
@@ -105,6 +116,7 @@ impl Changes {
                         mkdirs.push(Op::Mkdir {
                             path: path.clone(),
                             mode: s.mode,
+                            mtime: s.mtime,
                         });
                         changes.items.push(item(Change::Mkdir, path, 0));
                     }
@@ -182,15 +194,35 @@ impl Changes {
                 changes.items.push(item(Change::Delete, path, 0));
             }
         }
-        // A replaced directory was removed as a whole, after its entries.
-        removes.sort_by_key(removal_order);
-        dir_modes.reverse();
+        // Deepest first, so a directory is empty when its turn comes: a replaced directory
+        // is removed as a whole, after its entries.
+        removes.sort_by(|a, b| op_path(b).cmp(op_path(a)));
+        // Existing directories an entry is made in or removed from get their mtime back.
+        let mut restored: HashSet<PathBuf> = dir_attrs.iter().map(op_path).cloned().collect();
+        for op in removes.iter().chain(&mkdirs).chain(&sends) {
+            let Some(parent) = op_path(op).parent() else {
+                continue;
+            };
+            if let Some(s) = source.get(parent)
+                && s.kind == Kind::Dir
+                && dest.get(parent).is_some_and(|d| d.kind == Kind::Dir)
+                && restored.insert(parent.to_path_buf())
+            {
+                dir_attrs.push(Op::DirAttrs {
+                    path: parent.to_path_buf(),
+                    mode: s.mode,
+                    mtime: s.mtime,
+                });
+            }
+        }
+        // Deepest first, so no directory is touched after its own attributes were set.
+        dir_attrs.sort_by(|a, b| op_path(b).cmp(op_path(a)));
         changes.items.sort_by(|a, b| {
             a.path
                 .cmp(&b.path)
                 .then(a.change.mark().cmp(&b.change.mark()))
         });
-        changes.ops = [removes, mkdirs, sends, touches, dir_modes].concat();
+        changes.ops = [removes, mkdirs, sends, touches, dir_attrs].concat();
         changes
     }
 
@@ -203,11 +235,14 @@ impl Changes {
     }
 }
 
-/// Deepest first, so a directory is empty when its turn comes.
-fn removal_order(op: &Op) -> std::cmp::Reverse<PathBuf> {
+fn op_path(op: &Op) -> &PathBuf {
     match op {
-        Op::Remove { path, .. } => std::cmp::Reverse(path.clone()),
-        _ => std::cmp::Reverse(PathBuf::new()),
+        Op::Remove { path, .. }
+        | Op::Mkdir { path, .. }
+        | Op::Send { path, .. }
+        | Op::Link { path, .. }
+        | Op::Touch { path, .. }
+        | Op::DirAttrs { path, .. } => path,
     }
 }
 

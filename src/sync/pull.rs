@@ -22,7 +22,7 @@ pub async fn pull(
     changes: &Changes,
     tracker: &Tracker<'_>,
 ) -> Result<(), ExecError> {
-    let mut modes = Vec::new();
+    let mut dirs = Vec::new();
     let mut transfers = Vec::new();
     for op in &changes.ops {
         match op {
@@ -35,17 +35,17 @@ pub async fn pull(
                 };
                 removed.map_err(|e| local_error(&target, e))?;
             }
-            Op::Mkdir { path, mode } => {
+            Op::Mkdir { path, mode, mtime } => {
                 let target = layout.local(path);
                 std::fs::create_dir(&target).map_err(|e| local_error(&target, e))?;
-                modes.push((target, *mode));
+                dirs.push((target, *mode, *mtime));
             }
             Op::Send { .. } | Op::Link { .. } => transfers.push(op),
             Op::Touch { path, mode, mtime } => {
                 let target = layout.local(path);
                 set_attributes(&target, *mode, *mtime).map_err(|e| local_error(&target, e))?;
             }
-            Op::DirMode { path, mode } => modes.push((layout.local(path), *mode)),
+            Op::DirAttrs { path, mode, mtime } => dirs.push((layout.local(path), *mode, *mtime)),
         }
     }
     let transfers = &transfers;
@@ -75,10 +75,10 @@ pub async fn pull(
         }
     })
     .await?;
-    modes.sort_by(|a, b| b.0.cmp(&a.0));
-    for (target, mode) in modes {
-        std::fs::set_permissions(&target, Permissions::from_mode(mode))
-            .map_err(|e| local_error(&target, e))?;
+    // Last, deepest first, as on a host (push.rs).
+    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    for (target, mode, mtime) in dirs {
+        set_attributes(&target, mode, mtime).map_err(|e| local_error(&target, e))?;
     }
     Ok(())
 }
@@ -112,13 +112,12 @@ async fn fetch(
     Ok(())
 }
 
+/// Of a file or a directory.
 fn set_attributes(path: &Path, mode: u32, mtime: i64) -> std::io::Result<()> {
-    // Times first: a read-only mode would stop the file being opened to set them.
+    // Times first: a read-only mode would stop the file being opened to set them. Opened
+    // for reading, which a directory allows too: the owner may set times through any fd.
     let when = SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64);
-    File::options()
-        .write(true)
-        .open(path)?
-        .set_times(FileTimes::new().set_modified(when).set_accessed(when))?;
+    File::open(path)?.set_times(FileTimes::new().set_modified(when).set_accessed(when))?;
     std::fs::set_permissions(path, Permissions::from_mode(mode))
 }
 

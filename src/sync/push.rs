@@ -52,7 +52,7 @@ pub async fn push(
         Ok(())
     })
     .await?;
-    let mut modes = Vec::new();
+    let mut dirs = Vec::new();
     let mut transfers = Vec::new();
     let mut touches = Vec::new();
     for op in &changes.ops {
@@ -66,17 +66,19 @@ pub async fn push(
                 };
                 removed.map_err(|e| context(&target, e))?;
             }
-            Op::Mkdir { path, mode } => {
+            Op::Mkdir { path, mode, mtime } => {
                 let target = layout.remote(path);
                 channel
                     .mkdir(&target)
                     .await
                     .map_err(|e| context(&target, e))?;
-                modes.push((target, *mode));
+                dirs.push((target, *mode, *mtime));
             }
             Op::Send { .. } | Op::Link { .. } => transfers.push(op),
             Op::Touch { .. } => touches.push(op),
-            Op::DirMode { path, mode } => modes.push((layout.remote(path), *mode)),
+            Op::DirAttrs { path, mode, mtime } => {
+                dirs.push((layout.remote(path), *mode, *mtime));
+            }
         }
     }
     let large = Semaphore::new(LARGE_IN_FLIGHT);
@@ -121,11 +123,12 @@ pub async fn push(
         }
     })
     .await?;
-    // Last, deepest first: a directory made read-only must not stop what goes into it.
-    modes.sort_by(|a, b| b.0.cmp(&a.0));
-    for (target, mode) in modes {
+    // Last, deepest first: a directory made read-only must not stop what goes into it,
+    // and its mtime must not move again after it was set.
+    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    for (target, mode, mtime) in dirs {
         channel
-            .set_mode(&target, mode)
+            .set_attributes(&target, mode, mtime)
             .await
             .map_err(|e| context(&target, e))?;
     }

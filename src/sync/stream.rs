@@ -46,8 +46,9 @@ pub fn fits(layout: &Layout, changes: &Changes) -> bool {
     layout.single.is_none()
         && !changes.ops.is_empty()
         && changes.ops.iter().all(|op| match op {
-            Op::Mkdir { .. } | Op::Link { .. } => true,
+            Op::Link { .. } => true,
             // A tar header holds no time before 1970.
+            Op::Mkdir { mtime, .. } => *mtime >= 0,
             Op::Send { entry, .. } => entry.mtime >= 0,
             _ => false,
         })
@@ -63,11 +64,11 @@ pub async fn stream(
     let Some(script) = Script::new(&layout.remote_dir) else {
         return Ok(Streamed::Unavailable);
     };
-    let members = changes
+    let mut members: Vec<Member> = changes
         .ops
         .iter()
         .map(|op| match op {
-            Op::Mkdir { path, mode } => Member::Dir(path.clone(), *mode),
+            Op::Mkdir { path, mode, mtime } => Member::Dir(path.clone(), *mode, *mtime),
             Op::Send { path, entry } => Member::File(
                 path.clone(),
                 layout.local(path),
@@ -79,6 +80,10 @@ pub async fn stream(
             _ => unreachable!("fits() admits only these"),
         })
         .collect();
+    // In tree order, each directory followed by what it holds, as tar itself writes them:
+    // GNU tar sets a directory's mtime when the first entry outside it comes, and an entry
+    // put in it after that would move the mtime again.
+    members.sort_by(|a, b| a.path().cmp(b.path()));
     let (chunks, received) = mpsc::channel(QUEUED);
     let (staging, marker) = (script.staging.clone(), script.marker.clone());
     let writer =
@@ -192,10 +197,19 @@ impl Script {
 
 /// One entry of the archive, by its path in the tree.
 enum Member {
-    Dir(PathBuf, u32),
+    /// Path in the tree, mode, mtime (tar sets it after the directory's entries).
+    Dir(PathBuf, u32, i64),
     /// Path in the tree, path here, size, mode, mtime.
     File(PathBuf, PathBuf, u64, u32, i64),
     Link(PathBuf, PathBuf),
+}
+
+impl Member {
+    fn path(&self) -> &Path {
+        match self {
+            Member::Dir(path, ..) | Member::File(path, ..) | Member::Link(path, _) => path,
+        }
+    }
 }
 
 /// A piece of the stream, and the files and bytes of file data whose last byte it carries.
@@ -236,10 +250,10 @@ fn write_archive(
     for member in members {
         let mut header = tar::Header::new_gnu();
         let appended = match &member {
-            Member::Dir(path, mode) => {
+            Member::Dir(path, mode, mtime) => {
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_mode(*mode);
-                header.set_mtime(now());
+                header.set_mtime(*mtime as u64);
                 header.set_size(0);
                 archive.append_data(&mut header, root.join(path), io::empty())
             }
@@ -273,10 +287,10 @@ fn write_archive(
         };
         if let Err(e) = appended {
             let what = match &member {
-                Member::File(_, local, ..) => local.clone(),
-                Member::Dir(path, _) | Member::Link(path, _) => path.clone(),
+                Member::File(_, local, ..) => local,
+                other => other.path(),
             };
-            return Err(stopped(&archive, e, &what));
+            return Err(stopped(&archive, e, what));
         }
     }
     let mut header = tar::Header::new_gnu();
@@ -482,7 +496,7 @@ mod tests {
         let local = dir.path().join("a.txt");
         std::fs::write(&local, vec![b'x'; 300_000]).expect("write");
         let members = vec![
-            Member::Dir(PathBuf::from("sub"), 0o750),
+            Member::Dir(PathBuf::from("sub"), 0o750, 1_600_000_000),
             Member::File(
                 PathBuf::from("sub/a.txt"),
                 local,

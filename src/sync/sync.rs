@@ -15,7 +15,7 @@ use super::local_tree::{LocalTree, entry};
 use super::pull::pull;
 use super::push::push;
 use super::remote_tree::{Listing, host_path, list_command, list_one_command, parse};
-use super::report::{Change, Progress, SyncReport};
+use super::report::{Change, Item, Progress, SyncReport};
 use super::sftp_walk::{walk, walk_one};
 use super::spec::{Direction, SyncSpec};
 use super::stream::{Streamed, fits, stream};
@@ -110,8 +110,18 @@ async fn sync_push(
             )));
         }
     };
-    let (changes, report) = compare(connection, spec, excludes, &source, &dest, &layout).await?;
-    if spec.dry_run || (changes.ops.is_empty() && stale.is_empty()) {
+    let (changes, mut report) =
+        compare(connection, spec, excludes, &source, &dest, &layout).await?;
+    if missing {
+        // The target is made too, even for an empty tree (rsync itemizes it as `./`).
+        let root = Item {
+            change: Change::Mkdir,
+            path: "./".into(),
+            bytes: 0,
+        };
+        report.items.insert(0, root);
+    }
+    if spec.dry_run || (changes.ops.is_empty() && stale.is_empty() && !missing) {
         return Ok(report);
     }
     let (files, bytes) = changes.to_send();

@@ -230,16 +230,6 @@ impl<'c> SftpChannel<'c> {
         self.check(set).await
     }
 
-    /// Sets only the mode of `path` (a directory's mtime changes with its entries anyway).
-    pub async fn set_mode(&self, path: &Path, mode: u32) -> Result<(), ExecError> {
-        let set = self
-            .sftp
-            .fs()
-            .set_permissions(path, Permissions::from(mode as u16))
-            .await;
-        self.check(set).await
-    }
-
     pub async fn rename(&self, from: &Path, to: &Path) -> Result<(), ExecError> {
         let renamed = self.sftp.fs().rename(from, to).await;
         self.check(renamed).await

@@ -40,11 +40,24 @@ fn sample_tree() -> tempfile::TempDir {
     symlink("README", root.join("readme-link")).expect("symlink");
     symlink("/etc/hostname", root.join("outside")).expect("symlink");
     symlink("missing", root.join("dangling")).expect("symlink");
+    // A directory as old as its files, which a sync must carry like theirs.
+    fs::File::open(root.join("data"))
+        .and_then(|d| d.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_400)))
+        .expect("set a directory's mtime");
     dir
 }
 
-/// Asserts that `remote` holds exactly what `local` holds: bytes, modes, whole-second
-/// mtimes of files, symlink targets (not followed) and directories.
+/// Whole seconds since the epoch of an entry's mtime.
+fn secs(m: &fs::Metadata) -> u64 {
+    m.modified()
+        .expect("mtime")
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs()
+}
+
+/// Asserts that `remote` holds exactly what `local` holds: bytes, modes and whole-second
+/// mtimes of files and directories, symlink targets (not followed).
 #[track_caller]
 fn assert_same_tree(local: &Path, remote: &Path) {
     let mut local_names: Vec<_> = fs::read_dir(local)
@@ -71,6 +84,11 @@ fn assert_same_tree(local: &Path, remote: &Path) {
         } else if lm.is_dir() {
             assert!(rm.is_dir(), "{} is a directory", r.display());
             assert_same_tree(&l, &r);
+            assert_eq!(
+                lm.permissions().mode() & 0o7777,
+                rm.permissions().mode() & 0o7777
+            );
+            assert_eq!(secs(&lm), secs(&rm), "mtime of {}", r.display());
         } else {
             assert!(rm.is_file(), "{} is a file", r.display());
             assert_eq!(fs::read(&l).ok(), fs::read(&r).ok(), "{}", r.display());
@@ -78,13 +96,6 @@ fn assert_same_tree(local: &Path, remote: &Path) {
                 lm.permissions().mode() & 0o7777,
                 rm.permissions().mode() & 0o7777
             );
-            let secs = |m: &fs::Metadata| {
-                m.modified()
-                    .expect("mtime")
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .expect("after the epoch")
-                    .as_secs()
-            };
             assert_eq!(secs(&lm), secs(&rm), "mtime of {}", r.display());
         }
     }
@@ -248,6 +259,37 @@ fn odd_names_and_an_empty_directory_land_as_they_are() {
     fs::create_dir_all(root.join("-empty dir")).expect("mkdir");
     push(&lab, &root, "/srv/odd", &[]).run().code(0);
     assert_same_tree(&root, &lab.srv(0).join("odd"));
+}
+
+#[test]
+fn an_empty_directory_pushed_to_a_new_target_makes_it_and_a_rerun_changes_nothing() {
+    let lab = crate::support::lab(1);
+    let tree = tempfile::tempdir().expect("temp dir");
+    let empty = tree.path().join("empty");
+    fs::create_dir(&empty).expect("mkdir");
+    let dry = push(&lab, &empty, "/srv/new/deep", &["--dry-run"])
+        .run()
+        .code(0);
+    assert!(
+        dry.stdout.lines().any(|l| l.trim() == "+ ./"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!lab.srv(0).join("new").exists());
+    let changed = |run: &crate::support::Run| {
+        of_kind(&run.events(), "step_finished")
+            .iter()
+            .all(|e| e["changed"] == true)
+    };
+    let run = push(&lab, &empty, "/srv/new/deep", &["--output", "json"])
+        .run()
+        .code(0);
+    assert!(changed(&run));
+    assert!(lab.srv(0).join("new/deep").is_dir());
+    let again = push(&lab, &empty, "/srv/new/deep", &["--output", "json"])
+        .run()
+        .code(0);
+    assert!(!changed(&again));
 }
 
 #[test]

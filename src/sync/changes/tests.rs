@@ -139,3 +139,38 @@ fn links_compare_by_target_and_checksum_mode_compares_content() {
         mtime: 20
     }));
 }
+
+#[test]
+fn directories_get_their_mtime_back_last_and_deepest_first() {
+    let none = Excludes::new(&[]).unwrap();
+    let moved = Entry { mtime: 5, ..dir() };
+    let source = tree(&[
+        ("a", dir()),
+        ("a/b", dir()),
+        ("a/b/new", file(1, 1)),
+        ("c", dir()),
+        ("d", dir()),
+        ("d/same", file(1, 1)),
+    ]);
+    let dest = tree(&[
+        ("a", dir()),
+        ("a/b", moved.clone()),
+        ("c", moved),
+        ("d", dir()),
+        ("d/same", file(1, 1)),
+    ]);
+    let changes = Changes::between(&source, &dest, &rules(&none, false));
+    // An mtime alone is no item: the one change is the new file.
+    assert_eq!(marks(&changes), ["+ a/b/new"]);
+    let restored: Vec<_> = changes
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::DirAttrs { path, mtime, .. } => Some((path.to_str().unwrap(), *mtime)),
+            _ => None,
+        })
+        .collect();
+    // c differs; a/b differs and gets a file; a and d are as they should be and untouched.
+    assert_eq!(restored, [("c", 1), ("a/b", 1)]);
+    assert!(matches!(changes.ops.last(), Some(Op::DirAttrs { .. })));
+}
