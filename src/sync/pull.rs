@@ -1,10 +1,11 @@
 //! Carrying out a change list on the controller, reading from the host over one SFTP
 //! channel. Files land as on a host: a temp file in the target's directory, renamed over it.
 
-use std::fs::{File, FileTimes, Permissions};
+use std::ffi::CString;
+use std::fs::Permissions;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use super::changes::{Changes, Op};
 use super::entry::Entry;
@@ -112,15 +113,45 @@ async fn fetch(
     Ok(())
 }
 
-/// Of a file or a directory.
+/// Of a file or a directory, by path: no descriptor is opened, so no mode stops it (a
+/// read-only file, a directory the owner cannot list); the owner may set times as such.
 fn set_attributes(path: &Path, mode: u32, mtime: i64) -> std::io::Result<()> {
-    // Times first: a read-only mode would stop the file being opened to set them. Opened
-    // for reading, which a directory allows too: the owner may set times through any fd.
-    let when = SystemTime::UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64);
-    File::open(path)?.set_times(FileTimes::new().set_modified(when).set_accessed(when))?;
+    let name = CString::new(path.as_os_str().as_bytes())?;
+    let when = libc::timespec {
+        tv_sec: mtime.max(0) as libc::time_t,
+        tv_nsec: 0,
+    };
+    let times = [when, when];
+    // SAFETY: `name` is a NUL-terminated path and `times` two valid timespecs, both alive
+    // for the call.
+    if unsafe { libc::utimensat(libc::AT_FDCWD, name.as_ptr(), times.as_ptr(), 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
     std::fs::set_permissions(path, Permissions::from_mode(mode))
 }
 
 fn local_error(path: &Path, error: std::io::Error) -> ExecError {
     ExecError::Failed(format!("{}: {error}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn attributes_land_on_read_only_files_and_closed_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        std::fs::set_permissions(&file, Permissions::from_mode(0o200)).unwrap();
+        let sub = dir.path().join("d");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::set_permissions(&sub, Permissions::from_mode(0o300)).unwrap();
+        for (path, mode) in [(&file, 0o444), (&sub, 0o555)] {
+            set_attributes(path, mode, 1_600_000_000).unwrap();
+            let meta = std::fs::metadata(path).unwrap();
+            assert_eq!((meta.mtime(), meta.mode() & 0o7777), (1_600_000_000, mode));
+        }
+    }
 }
