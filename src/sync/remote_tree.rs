@@ -3,10 +3,10 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::entry::{Entry, Kind, Tree};
-use super::temp_name::is_temp;
+use super::temp_name::{is_temp, temp_glob};
 use crate::shell::quote_word;
 
 /// Six fields per entry, each ended by NUL: kind, size, mtime, mode, path below the
@@ -46,11 +46,30 @@ pub fn host_path(path: &str) -> String {
 }
 
 /// The command that lists `root` (a [`host_path`]): a directory's whole tree, or the one
-/// entry of anything else.
-pub fn list_command(root: &str) -> String {
+/// entry of anything else. With `sweep`, a directory that exists first loses the staging
+/// directories that interrupted streams left beside it: a stream cleans up only when it
+/// runs, and none runs once the target exists.
+pub fn list_command(root: &str, sweep: bool) -> String {
     let r = quote_word(root);
+    let path = Path::new(root);
+    // A host path always has a parent (`/`, `.`) unless it is one of those.
+    let staging = match (
+        sweep,
+        path.parent().and_then(Path::to_str),
+        path.file_name(),
+    ) {
+        (true, Some(parent), Some(name)) => temp_glob(name).map(|glob| (parent, glob)),
+        _ => None,
+    };
+    let sweep = match staging {
+        Some((parent, glob)) => format!(
+            "for s in {}/{glob}; do if [ -e \"$s\" ]; then rm -rf -- \"$s\"; fi; done; ",
+            quote_word(parent)
+        ),
+        None => String::new(),
+    };
     format!(
-        "r={r}; if [ -d \"$r\" ]; then printf 'dir\\0'; exec find \"$r/\" -mindepth 1 -printf '{FORMAT}'; \
+        "r={r}; if [ -d \"$r\" ]; then {sweep}printf 'dir\\0'; exec find \"$r/\" -mindepth 1 -printf '{FORMAT}'; \
          elif [ -e \"$r\" ] || [ -h \"$r\" ]; then printf 'file\\0'; exec find \"$r\" -maxdepth 0 -printf '{FORMAT}'; \
          else printf 'none\\0'; fi"
     )

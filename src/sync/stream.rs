@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::changes::{Changes, Op};
 use super::layout::Layout;
-use super::temp_name::{temp_beside, temp_prefix};
+use super::temp_name::{temp_beside, temp_glob};
 use super::tracker::Tracker;
 use crate::shell::quote_word;
 use crate::transport::{Connection, ExecError};
@@ -164,12 +164,8 @@ impl Script {
         };
         let staging = temp_beside(target).file_name()?.to_str()?.to_string();
         let marker = temp_beside(Path::new("end")).to_str()?.to_string();
-        // Another stream's staging directory: eight hex digits after the prefix.
-        let stale = format!(
-            "{}{}",
-            quote_word(temp_prefix(name).to_str()?),
-            "[0-9a-f]".repeat(8)
-        );
+        // Another stream's staging directory.
+        let stale = temp_glob(name)?;
         let command = format!(
             "p={p} n={n} t={t} m={m}\n\
              {{ [ -d \"$p\" ] || mkdir -p -- \"$p\" 2>/dev/null; }} && cd -- \"$p\" || {{ echo parent; exit 0; }}\n\

@@ -56,7 +56,7 @@ async fn sync_push(
         let remote_dir = host_path(&spec.remote);
         let listing = list(
             connection,
-            &list_command(&remote_dir),
+            &list_command(&remote_dir, !spec.dry_run),
             Where::Tree(&remote_dir),
         )
         .await?;
@@ -155,52 +155,56 @@ async fn sync_pull(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<SyncReport, ExecError> {
     let remote = host_path(&spec.remote);
-    let (layout, source, dest) =
-        match list(connection, &list_command(&remote), Where::Tree(&remote)).await? {
-            Listing::Missing => {
-                return Err(ExecError::Failed(format!(
-                    "{}: no such file or directory on the host",
-                    spec.remote
-                )));
-            }
-            Listing::Dir(tree) => {
-                let layout = Layout {
-                    local_dir: spec.local.clone(),
-                    remote_dir: PathBuf::from(&remote),
-                    single: None,
-                };
-                let source = LocalTree {
-                    tree: tree.tree,
-                    errors: Vec::new(),
-                    stale: Vec::new(),
-                };
-                (layout, source, LocalTree::scan(&spec.local, excludes))
-            }
-            Listing::File(one) => {
-                let name =
-                    PathBuf::from(Path::new(&remote).file_name().unwrap_or(OsStr::new("file")));
-                let local = spec.local.join(&name);
-                let dest = LocalTree::single(&local, name.clone()).map_err(ExecError::Failed)?;
-                let layout = Layout {
-                    local_dir: spec.local.clone(),
-                    remote_dir: Path::new(&remote)
-                        .parent()
-                        .unwrap_or(Path::new("."))
-                        .to_path_buf(),
-                    single: Some(Single {
-                        name: name.clone(),
-                        local,
-                        remote: PathBuf::from(&remote),
-                    }),
-                };
-                let source = LocalTree {
-                    tree: Tree::from([(name, one)]),
-                    errors: Vec::new(),
-                    stale: Vec::new(),
-                };
-                (layout, source, dest)
-            }
-        };
+    let (layout, source, dest) = match list(
+        connection,
+        &list_command(&remote, false),
+        Where::Tree(&remote),
+    )
+    .await?
+    {
+        Listing::Missing => {
+            return Err(ExecError::Failed(format!(
+                "{}: no such file or directory on the host",
+                spec.remote
+            )));
+        }
+        Listing::Dir(tree) => {
+            let layout = Layout {
+                local_dir: spec.local.clone(),
+                remote_dir: PathBuf::from(&remote),
+                single: None,
+            };
+            let source = LocalTree {
+                tree: tree.tree,
+                errors: Vec::new(),
+                stale: Vec::new(),
+            };
+            (layout, source, LocalTree::scan(&spec.local, excludes))
+        }
+        Listing::File(one) => {
+            let name = PathBuf::from(Path::new(&remote).file_name().unwrap_or(OsStr::new("file")));
+            let local = spec.local.join(&name);
+            let dest = LocalTree::single(&local, name.clone()).map_err(ExecError::Failed)?;
+            let layout = Layout {
+                local_dir: spec.local.clone(),
+                remote_dir: Path::new(&remote)
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf(),
+                single: Some(Single {
+                    name: name.clone(),
+                    local,
+                    remote: PathBuf::from(&remote),
+                }),
+            };
+            let source = LocalTree {
+                tree: Tree::from([(name, one)]),
+                errors: Vec::new(),
+                stale: Vec::new(),
+            };
+            (layout, source, dest)
+        }
+    };
     let (changes, report) =
         compare(connection, spec, excludes, &source, &dest.tree, &layout).await?;
     if spec.dry_run {

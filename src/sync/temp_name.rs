@@ -6,6 +6,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
+use crate::shell::quote_word;
+
 const MARK: &[u8] = b".tsync-tmp-";
 
 /// A fresh temp path beside `target`.
@@ -23,6 +25,16 @@ pub fn temp_prefix(name: &OsStr) -> OsString {
     prefix.extend_from_slice(name.as_bytes());
     prefix.extend_from_slice(MARK);
     OsString::from_vec(prefix)
+}
+
+/// A shell pattern for every temp name of `name`, as a host's shell expands it: the prefix
+/// quoted, eight hex digits after it. None for a name a script cannot carry (not UTF-8).
+pub fn temp_glob(name: &OsStr) -> Option<String> {
+    Some(format!(
+        "{}{}",
+        quote_word(temp_prefix(name).to_str()?),
+        "[0-9a-f]".repeat(8)
+    ))
 }
 
 /// Whether `name` is one of tsync's temp names.

@@ -510,4 +510,17 @@ fn a_push_into_a_new_directory_clears_stale_staging_and_a_host_without_tar_gets_
         .run()
         .code(0);
     assert_eq!(files_sent(&again.events()), [0, 0]);
+    // Left beside a target that exists by now: a dry run keeps it, a real run removes it.
+    let stale = lab.srv(0).join(".app.tsync-tmp-89abcdef");
+    Test::new()
+        .args(["run", "lab-1"])
+        .lab(&lab)
+        .args(["--", "mkdir -p /srv/.app.tsync-tmp-89abcdef/half"])
+        .run()
+        .code(0);
+    push(&lab, &app, "/srv/app", &["--dry-run"]).run().code(0);
+    assert!(stale.exists());
+    push(&lab, &app, "/srv/app", &[]).run().code(0);
+    assert!(!stale.exists());
+    assert!(lab.srv(0).join("app/README").exists());
 }
